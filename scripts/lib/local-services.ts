@@ -1,0 +1,182 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * Starts the real services the project runs against, on free loopback ports, for tests and `npm run dev`:
+ * a redis-server and FerretDB (a MongoDB-wire database; built by scripts/install-ferretdb.sh).
+ */
+
+export const PROJECT_ROOT = resolve(__dirname, '..', '..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveConnect(true);
+    });
+    socket.once('error', () => resolveConnect(false));
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before listening`);
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function collectOutput(child: ChildProcess): () => string {
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-4_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => output;
+}
+
+export interface LocalService {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  /** Stops the process (SIGTERM, then SIGKILL after 5 s). Data directories are kept until `remove`. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the process again on the same port with the same data directory. */
+  restart(): Promise<void>;
+  /** Stops and deletes its data directory. */
+  remove(): Promise<void>;
+}
+
+function managed(what: string, port: number, url: string, dir: string, launch: () => ChildProcess): Promise<LocalService> {
+  let child: ChildProcess;
+  const start = async (): Promise<void> => {
+    child = launch();
+    const output = collectOutput(child);
+    try {
+      await waitForPort(port, child, what);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${output()}`);
+    }
+  };
+  const service: LocalService = {
+    url,
+    port,
+    get process() {
+      return child;
+    },
+    stop: (signal) => stopChild(child, signal),
+    restart: async () => {
+      await stopChild(child);
+      await start();
+    },
+    remove: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return start().then(() => service);
+}
+
+export interface RedisServerOptions {
+  /** Append-only file with fsync every second, as production runs it; off by default for speed. */
+  appendOnly?: boolean;
+  dir?: string;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<LocalService> {
+  const binary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+  const port = await freePort();
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'promo-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no'];
+  args.push('--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec');
+  args.push('--maxmemory-policy', 'noeviction', '--loglevel', 'warning');
+  return managed('redis-server', port, `redis://127.0.0.1:${port}`, dir, () =>
+    spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+}
+
+export function ferretdbBinary(): string {
+  const binary = process.env.FERRETDB_BIN ?? join(PROJECT_ROOT, '.tools', 'bin', 'ferretdb');
+  if (!existsSync(binary)) {
+    throw new Error(`FerretDB not found at ${binary}: run scripts/install-ferretdb.sh (or set MONGO_URL)`);
+  }
+  return binary;
+}
+
+export interface FerretDbOptions {
+  /**
+   * `postgresql` (default; FERRETDB_POSTGRESQL_URL names the server, a fresh database is created and dropped
+   * on remove) or `sqlite` (a fresh directory; no server needed, but it scans instead of using indexes, so
+   * it is slow for anything but small data).
+   */
+  handler?: 'sqlite' | 'postgresql';
+  /** The database name put in the returned URL's path. */
+  database?: string;
+}
+
+function postgresCommand(command: 'createdb' | 'dropdb', serverUrl: string, database: string): void {
+  const result = spawnSync(command, ['--maintenance-db', serverUrl, database], { encoding: 'utf8' });
+  if (result.status !== 0 && command === 'createdb') {
+    throw new Error(`createdb ${database} failed: ${result.error?.message ?? result.stderr}`);
+  }
+}
+
+export async function startFerretDb(options: FerretDbOptions = {}): Promise<LocalService> {
+  const binary = ferretdbBinary();
+  const handler = options.handler ?? (process.env.FERRETDB_HANDLER === 'sqlite' ? 'sqlite' : 'postgresql');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'promo-ferretdb-'));
+  const args = [`--listen-addr=127.0.0.1:${port}`, '--state-dir=-', '--debug-addr=-', '--telemetry=disable'];
+  args.push('--log-level=error', `--handler=${handler}`);
+  let dropBackingDatabase = (): void => {};
+  if (handler === 'sqlite') {
+    args.push(`--sqlite-url=file:${dir}/`);
+  } else {
+    const server = new URL(process.env.FERRETDB_POSTGRESQL_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    const backing = `ferretdb_${process.pid}_${port}`;
+    postgresCommand('createdb', server.toString(), backing);
+    dropBackingDatabase = () => postgresCommand('dropdb', server.toString(), backing);
+    const url = new URL(server.toString());
+    url.pathname = `/${backing}`;
+    args.push(`--postgresql-url=${url.toString()}`);
+  }
+  const database = options.database ?? 'promotion';
+  const service = await managed('ferretdb', port, `mongodb://127.0.0.1:${port}/${database}`, dir, () =>
+    spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+  const remove = service.remove;
+  service.remove = async () => {
+    await remove();
+    dropBackingDatabase();
+  };
+  return service;
+}

@@ -1,0 +1,39 @@
+import { bodyParser } from '@koa/bodyparser';
+import type { Middleware } from 'koa';
+import type { z } from 'zod';
+
+import { AppError } from '../../errors';
+
+/**
+ * Parses JSON bodies only. Another content type is refused with 415, a body over the limit with 413 (the
+ * parser stops reading there), malformed JSON with 400. Nothing reaches a route unparsed.
+ */
+export function jsonBody(limitBytes: number): Middleware {
+  const parse = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: limitBytes,
+    jsonStrict: true,
+    onError: (error) => {
+      const { status, type } = error as { status?: number; type?: string };
+      if (status === 413 || type === 'entity.too.large') throw new AppError('PAYLOAD_TOO_LARGE');
+      throw new AppError('INVALID_REQUEST', 'The request body is not valid JSON.');
+    },
+  });
+  return async (ctx, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && ctx.request.length !== 0 && !ctx.is('application/json')) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE');
+    }
+    await parse(ctx, next);
+  };
+}
+
+/**
+ * Validates input with a zod schema. Errors name the field and the rule, never the value sent (it may be a
+ * password).
+ */
+export function validate<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  throw new AppError('INVALID_REQUEST', 'The request body or parameters are invalid.', { problems });
+}

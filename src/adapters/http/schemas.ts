@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+import { CAMPAIGN_ID_PATTERN } from '../../domain/campaign';
+
+/** An account is an email, a phone number or a username. */
+export const accountSchema = z.string().trim().min(1).max(254);
+export const passwordSchema = z.string().min(1).max(256);
+export const campaignIdSchema = z
+  .string()
+  .regex(CAMPAIGN_ID_PATTERN, 'letters, digits, ".", "_" or "-" (no "{", "}" or ":"), at most 64');
+
+export const loginRequestSchema = z.strictObject({
+  account: accountSchema,
+  password: passwordSchema,
+  campaignId: campaignIdSchema.optional(),
+});

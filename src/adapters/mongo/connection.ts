@@ -1,0 +1,31 @@
+import { MongoClient, type Db } from 'mongodb';
+
+export interface MongoConnectionOptions {
+  /**
+   * Client-side bound on each wait: finding a server, getting a pooled connection, and each socket read.
+   * Unlike maxTimeMS, which the server enforces, it also bounds a server that stopped answering. (This
+   * driver's timeoutMS is deprecated and has no effect.)
+   */
+  operationTimeoutMs: number;
+  appName: string;
+  maxPoolSize?: number;
+}
+
+export interface MongoConnection {
+  client: MongoClient;
+  db: Db;
+}
+
+/** Connects and selects the database named in the URL's path (mongodb://host/<database>). */
+export async function connectMongo(url: string, options: MongoConnectionOptions): Promise<MongoConnection> {
+  const client = new MongoClient(url, {
+    appName: options.appName,
+    serverSelectionTimeoutMS: options.operationTimeoutMs,
+    waitQueueTimeoutMS: options.operationTimeoutMs,
+    socketTimeoutMS: options.operationTimeoutMs,
+    connectTimeoutMS: Math.max(options.operationTimeoutMs, 2_000),
+    maxPoolSize: options.maxPoolSize ?? 50,
+  });
+  await client.connect();
+  return { client, db: client.db() };
+}

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Collection, Db } from 'mongodb';
+
+import type { UserCredentials, UserDirectory } from '../../ports/user-directory.port';
+import { COLLECTIONS } from './collections';
+
+interface UserDocument {
+  _id: string;
+  account: string;
+  passwordHash: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export class MongoUserDirectory implements UserDirectory {
+  private readonly collection: Collection<UserDocument>;
+
+  constructor(db: Db) {
+    this.collection = db.collection<UserDocument>(COLLECTIONS.users);
+  }
+
+  async findByAccount(account: string): Promise<UserCredentials | null> {
+    const user = await this.collection.findOne({ account });
+    return user === null ? null : { userId: user._id, account: user.account, passwordHash: user.passwordHash };
+  }
+
+  async upsertMany(users: readonly { account: string; passwordHash: string }[]): Promise<number> {
+    if (users.length === 0) return 0;
+    const now = new Date();
+    const result = await this.collection.bulkWrite(
+      users.map(({ account, passwordHash }) => ({
+        updateOne: {
+          filter: { account },
+          update: { $set: { passwordHash, updatedAt: now }, $setOnInsert: { _id: randomUUID(), createdAt: now } },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+    return result.upsertedCount;
+  }
+}

@@ -1,0 +1,44 @@
+import type { Collection, Db } from 'mongodb';
+
+import type { Voucher } from '../../domain/voucher';
+import type { VoucherStore } from '../../ports/voucher-store.port';
+import { COLLECTIONS } from './collections';
+import { isDuplicateKey } from './duplicate-key';
+
+const PROJECTION = {
+  _id: 0,
+  code: 1,
+  userId: 1,
+  campaignId: 1,
+  discount: 1,
+  description: 1,
+  expireDate: 1,
+  voucherType: 1,
+  createdAt: 1,
+} as const;
+
+export class MongoVoucherStore implements VoucherStore {
+  private readonly collection: Collection<Voucher>;
+
+  constructor(db: Db) {
+    this.collection = db.collection<Voucher>(COLLECTIONS.vouchers);
+  }
+
+  async insert(voucher: Voucher): Promise<'created' | 'exists'> {
+    try {
+      await this.collection.insertOne({ ...voucher });
+      return 'created';
+    } catch (error) {
+      if (isDuplicateKey(error)) return 'exists';
+      throw error;
+    }
+  }
+
+  async listByUser(userId: string): Promise<Voucher[]> {
+    return this.collection.find({ userId }, { projection: PROJECTION }).sort({ createdAt: -1 }).toArray();
+  }
+
+  async count(campaignId: string): Promise<number> {
+    return this.collection.countDocuments({ campaignId });
+  }
+}

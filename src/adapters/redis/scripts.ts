@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Cluster, Redis } from 'ioredis';
+
+export type RedisClient = Redis | Cluster;
+
+/** The campaign scripts, each in its own .lua file next to this module; all take the campaign's keys. */
+const SCRIPTS = {
+  promoClaimSlot: 'claim-slot.lua',
+  promoPublishCampaign: 'publish-campaign.lua',
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+type ScriptCall = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
+
+const NUMBER_OF_KEYS = 3;
+const sources = new Map<ScriptName, string>();
+
+function source(name: ScriptName): string {
+  let lua = sources.get(name);
+  if (lua === undefined) {
+    lua = readFileSync(join(__dirname, 'lua', SCRIPTS[name]), 'utf8');
+    sources.set(name, lua);
+  }
+  return lua;
+}
+
+/**
+ * Registers the scripts on a connection (ioredis defineCommand: EVALSHA with a fallback to EVAL, so a
+ * Redis that restarted empty gets them again without our help). Safe to call twice.
+ */
+export function defineScripts(redis: RedisClient): void {
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+    if (typeof (redis as unknown as Record<string, unknown>)[name] === 'function') continue;
+    redis.defineCommand(name, { numberOfKeys: NUMBER_OF_KEYS, lua: source(name) });
+  }
+}
+
+/** Runs a script and returns its reply, which every script shapes as an array of integers. */
+export async function runScript(
+  redis: RedisClient,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<number[]> {
+  const call = (redis as unknown as Record<string, ScriptCall | undefined>)[name];
+  if (call === undefined) throw new Error(`script ${name} is not defined on this connection`);
+  const reply = await call.call(redis, ...keys, ...args);
+  if (!Array.isArray(reply) || reply.some((value) => typeof value !== 'number')) {
+    throw new Error(`script ${name} answered ${JSON.stringify(reply)}`);
+  }
+  return reply as number[];
+}

@@ -1,0 +1,46 @@
+import type { Campaign } from '../domain/campaign';
+import { summarizeLogin, type CampaignResult, type LoginSummary } from '../domain/login-outcome';
+import { AppError } from '../errors';
+import type { CampaignStore } from '../ports/campaign-store.port';
+import type { Clock } from '../ports/clock.port';
+import type { AuthenticateUser } from './authenticate-user.use-case';
+import type { ClaimCampaignSlot } from './claim-campaign-slot';
+import { orUnavailable } from './dependency-call';
+
+export interface LoginToCampaignInput {
+  account: string;
+  password: string;
+  /** Without it the login counts for every campaign running now. */
+  campaignId?: string | undefined;
+}
+
+export interface LoginToCampaignResult extends LoginSummary {
+  userId: string;
+  campaigns: CampaignResult[];
+}
+
+/** A user's login, turned into a claim on one campaign or on every campaign running now. */
+export class LoginToCampaign {
+  constructor(
+    private readonly authenticate: AuthenticateUser,
+    private readonly campaigns: CampaignStore,
+    private readonly claimer: ClaimCampaignSlot,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(input: LoginToCampaignInput): Promise<LoginToCampaignResult> {
+    const user = await orUnavailable(this.authenticate.execute(input.account, input.password), 'authentication');
+    const targets = await this.targetCampaigns(input.campaignId);
+    const campaigns = await Promise.all(targets.map((campaign) => this.claimer.claim(campaign, user.userId)));
+    return { userId: user.userId, campaigns, ...summarizeLogin(campaigns) };
+  }
+
+  private async targetCampaigns(campaignId: string | undefined): Promise<Campaign[]> {
+    if (campaignId === undefined) {
+      return orUnavailable(this.campaigns.listRunning(this.clock.now()), 'campaign lookup');
+    }
+    const campaign = await orUnavailable(this.campaigns.findById(campaignId), 'campaign lookup');
+    if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
+    return [campaign];
+  }
+}

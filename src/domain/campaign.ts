@@ -1,0 +1,53 @@
+/**
+ * A campaign hands out `limit` voucher slots to the first users who log in while it runs.
+ * Its id goes into Redis keys inside a hash tag, so it may not contain `{`, `}` or `:`.
+ */
+export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const CAMPAIGN_DEFAULTS = {
+  limit: 100,
+  discount: 30,
+  voucherType: 'MOBILE_TOPUP_BANK_TRANSFER',
+  description: '30% off a mobile top-up paid by bank transfer',
+  voucherValidityDays: 30,
+} as const;
+
+export interface Campaign {
+  id: string;
+  name: string;
+  /** How many slots (winners) the campaign has. */
+  limit: number;
+  /** Percent, 0..100. */
+  discount: number;
+  /** Which payment flow the voucher applies to. */
+  voucherType: string;
+  description: string;
+  startsAt: Date;
+  /** Open-ended when null. */
+  endsAt: Date | null;
+  voucherValidityDays: number;
+  /** A paused campaign answers nobody new; winners still see their voucher. */
+  paused: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function isRunningAt(campaign: Campaign, now: Date): boolean {
+  if (now < campaign.startsAt) return false;
+  return campaign.endsAt === null || now < campaign.endsAt;
+}
+
+/** Rules a campaign must satisfy whatever edge it came from; returns the broken ones. */
+export function campaignProblems(campaign: Campaign): string[] {
+  const problems: string[] = [];
+  if (!CAMPAIGN_ID_PATTERN.test(campaign.id)) problems.push('id: letters, digits, ".", "_" or "-", at most 64');
+  if (!Number.isInteger(campaign.limit) || campaign.limit < 1) problems.push('limit: a whole number of at least 1');
+  if (!Number.isInteger(campaign.discount) || campaign.discount < 0 || campaign.discount > 100) {
+    problems.push('discount: a whole percent from 0 to 100');
+  }
+  if (!Number.isInteger(campaign.voucherValidityDays) || campaign.voucherValidityDays < 1) {
+    problems.push('voucherValidityDays: a whole number of at least 1');
+  }
+  if (campaign.endsAt !== null && campaign.endsAt <= campaign.startsAt) problems.push('endsAt: must be after startsAt');
+  return problems;
+}

@@ -1,0 +1,30 @@
+/**
+ * What the slot counter answers for one (campaign, user). The counter is the fast path; the winners
+ * record in the database is the authority (see Winner).
+ */
+export type SlotClaim =
+  /** A fresh slot was handed to this user just now. */
+  | { kind: 'won'; slot: number; limit: number }
+  /** The user already held this slot (a repeated or interrupted login). */
+  | { kind: 'held'; slot: number; limit: number }
+  | { kind: 'full'; limit: number }
+  | { kind: 'paused'; limit: number }
+  /**
+   * The counter cannot be trusted: it or the campaign's settings are missing (Redis lost its data).
+   * Claims stay closed until the campaign is rebuilt from the database.
+   */
+  | { kind: 'not_ready'; reason: 'counter_missing' | 'campaign_missing' };
+
+export interface Winner {
+  campaignId: string;
+  userId: string;
+  /** 1..limit, unique per campaign in the database. */
+  slot: number;
+  voucherCode: string;
+  createdAt: Date;
+}
+
+/** A slot can only become a winner when it lies within the campaign's limit. */
+export function isWinningSlot(slot: number, limit: number): boolean {
+  return Number.isInteger(slot) && slot >= 1 && slot <= limit;
+}

@@ -1,0 +1,45 @@
+/**
+ * The ErrorCode catalogue: stable strings clients can branch on. Adding a code is fine; renaming or
+ * removing one is a breaking change. HTTP statuses for them live in the HTTP adapter, not here.
+ */
+export const ERROR_CODES = {
+  INVALID_REQUEST: 'The request body or parameters are invalid.',
+  UNSUPPORTED_MEDIA_TYPE: 'The request body must be JSON (Content-Type: application/json).',
+  PAYLOAD_TOO_LARGE: 'The request body is too large.',
+  INVALID_CREDENTIALS: 'Account or password is incorrect.',
+  CAMPAIGN_NOT_FOUND: 'No campaign has this id.',
+  NOT_FOUND: 'No such route.',
+  METHOD_NOT_ALLOWED: 'This method is not allowed on this route.',
+  SERVICE_UNAVAILABLE: 'The claim could not be decided right now; retry after the indicated delay.',
+  INTERNAL_ERROR: 'An unexpected error occurred.',
+  // Business outcomes of a login: answered with HTTP 200 and status false.
+  CAMPAIGN_FULL: 'All vouchers of this campaign have been handed out.',
+  ALREADY_PARTICIPATED: 'You already took part in this campaign and all its vouchers have been handed out.',
+  CAMPAIGN_NOT_ACTIVE: 'This campaign is not running at the moment.',
+  CAMPAIGN_PAUSED: 'This campaign is paused; try again later.',
+  NO_ACTIVE_CAMPAIGN: 'No campaign is running at the moment.',
+  // Raised inside the system (workers, scripts, admin), never by the public login route.
+  WINNER_NOT_FOUND: 'No winner record exists for this campaign and user.',
+  CAMPAIGN_LIMIT_BELOW_COUNTER: 'The limit cannot go below the number of slots already handed out.',
+  CONFIG_INVALID: 'The configuration is invalid.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The one error type the application raises on purpose. Anything else is a bug or an outage. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** Safe to show to the caller: no secrets, no raw input. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message ?? ERROR_CODES[code], options);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
+  return error instanceof AppError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,7 @@
+/** The time source, so tests can stand still or jump. */
+export interface Clock {
+  /** The current instant. */
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

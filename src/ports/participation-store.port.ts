@@ -1,0 +1,11 @@
+/** Records that a user logged in to a campaign (the seed's CampaignLogin table). */
+export interface ParticipationStore {
+  /**
+   * Record the user's login once. Answers `first` for the first login, `repeat` when it was already
+   * recorded (a duplicate is not an error).
+   */
+  record(campaignId: string, userId: string, at: Date): Promise<'first' | 'repeat'>;
+
+  /** Record many logins in one round trip, ignoring those already recorded. Returns how many were new. */
+  recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number>;
+}

@@ -1,0 +1,34 @@
+import type { SlotClaim } from '../domain/slot';
+
+/** What the counter knows of a campaign; published whenever the campaign is saved. */
+export interface CounterSettings {
+  campaignId: string;
+  limit: number;
+  paused: boolean;
+}
+
+export type PublishResult =
+  | { kind: 'published'; counter: number }
+  /** Settings written, but the counter is missing: claims stay closed until reconciliation rebuilds it. */
+  | { kind: 'counter_missing' }
+  /** The new limit is below the slots already handed out; nothing was changed. */
+  | { kind: 'limit_below_counter'; counter: number };
+
+/** The atomic per-campaign slot counter (Redis). One round trip per call. */
+export interface SlotCounter {
+  /**
+   * Atomically: return the user's slot if they hold one; else refuse when paused or full; else hand out the
+   * next slot and remember it for the user. Never creates a missing counter (answers `not_ready`).
+   */
+  claim(campaignId: string, userId: string): Promise<SlotClaim>;
+
+  /**
+   * Write the campaign's limit and paused flag. A missing counter is created at 0 only when `fresh` (the
+   * campaign has no winner anywhere). Refuses, changing nothing, a limit below the current counter.
+   * Never lowers the counter.
+   */
+  publish(settings: CounterSettings, fresh: boolean): Promise<PublishResult>;
+
+  /** The current counter, or null when it does not exist. */
+  readCounter(campaignId: string): Promise<number | null>;
+}

@@ -1,0 +1,13 @@
+import type { Voucher } from '../domain/voucher';
+
+/** Issued vouchers; at most one per (campaign, user). */
+export interface VoucherStore {
+  /** Insert the voucher; `exists` when that user already has this campaign's voucher (not an error). */
+  insert(voucher: Voucher): Promise<'created' | 'exists'>;
+
+  /** Every voucher of the user. */
+  listByUser(userId: string): Promise<Voucher[]>;
+
+  /** How many vouchers the campaign has issued. */
+  count(campaignId: string): Promise<number>;
+}

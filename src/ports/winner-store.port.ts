@@ -1,0 +1,29 @@
+import type { Winner } from '../domain/slot';
+
+export type RecordWinnerResult =
+  | { kind: 'recorded' }
+  /** The user already won this campaign; `winner` is the stored record (its slot is the true one). */
+  | { kind: 'user_already_won'; winner: Winner }
+  /** Another user holds this slot: the counter handed it out twice (it went backwards). */
+  | { kind: 'slot_taken' };
+
+/**
+ * The durable list of winners: the authority on who won. Unique on (campaign, user) and on
+ * (campaign, slot), so no campaign can ever hold more winners than slots.
+ */
+export interface WinnerStore {
+  /** Insert (never upsert) a winner; the unique indexes decide. */
+  record(winner: Winner): Promise<RecordWinnerResult>;
+
+  /** The user's winner record in a campaign, or null. */
+  find(campaignId: string, userId: string): Promise<Winner | null>;
+
+  /** Every campaign the user won, newest first. */
+  listByUser(userId: string): Promise<Winner[]>;
+
+  /** The highest slot recorded for the campaign, 0 when none. */
+  maxSlot(campaignId: string): Promise<number>;
+
+  /** How many winners the campaign has. */
+  count(campaignId: string): Promise<number>;
+}

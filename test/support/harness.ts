@@ -1,0 +1,142 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { Queue, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import supertest from 'supertest';
+
+import { createQueueRedis } from '../../src/adapters/redis/connection';
+import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
+import { RegisterUsers } from '../../src/application/register-users.use-case';
+import { composeApi, connectDatabase, createStores, issueVoucherUseCase, passwordHasher, saveCampaignUseCase, type Api } from '../../src/compose';
+import type { Config } from '../../src/config';
+import { silentLogger } from '../../src/ports/logger.port';
+import { startVoucherIssueWorker } from '../../workers/voucher-issue.worker';
+import { sendJson } from './http-client';
+import { testConfig } from './test-env';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+export interface LoginBody {
+  status: boolean;
+  errorCode: string | null;
+  errorMessage: string | null;
+  userId?: string;
+  campaigns?: {
+    campaignId: string;
+    outcome: string;
+    slot?: number;
+    errorCode?: string;
+    voucher?: { code: string; discount: number; voucherType: string; description: string; expireDate: string };
+  }[];
+  details?: unknown;
+}
+
+export interface Harness {
+  config: Config;
+  api: Api;
+  /** supertest against the listening server. */
+  http: ReturnType<typeof supertest>;
+  /** Base URL of the listening server, for bursts of real concurrent requests. */
+  baseUrl: string;
+  /** POST /api/login-campaign over a keep-alive pool; resolves to the status and parsed body. */
+  login(account: string, password?: string, campaignId?: string): Promise<{ status: number; body: LoginBody }>;
+  /** Creates or changes a campaign through the real use case (active from now unless told otherwise). */
+  saveCampaign(id: string, changes?: CampaignChanges): Promise<void>;
+  /** Registers `<prefix>1..<prefix><count>` with TEST_PASSWORD; returns the accounts. */
+  registerUsers(count: number, prefix?: string): Promise<string[]>;
+  startWorker(options?: { lockDurationMs?: number; stalledIntervalMs?: number }): Worker;
+  /** Waits until the voucher queue has nothing waiting, delayed or active. */
+  drainQueue(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The real API (composeApi, as `npm start` wires it) on its own database and key prefixes. */
+export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
+  const config = testConfig(overrides);
+  const api = await composeApi(config, silentLogger);
+  const server = createServer(api.app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const http = supertest(server);
+  const workers: { worker: Worker; connection: Redis }[] = [];
+  // Set-up work goes through its own connection with a batch-sized timeout, as the scripts do.
+  const setupMongo = await connectDatabase(config, 'test-setup', 30_000);
+  const setupStores = createStores(setupMongo);
+  const saver = saveCampaignUseCase(setupStores, api.redis, config, silentLogger);
+  const registrar = new RegisterUsers(setupStores.users, passwordHasher(config));
+
+  const harness: Harness = {
+    config,
+    api,
+    http,
+    baseUrl,
+    login: async (account, password = TEST_PASSWORD, campaignId) => {
+      const payload = campaignId === undefined ? { account, password } : { account, password, campaignId };
+      const { status, body } = await sendJson<LoginBody>('POST', `${baseUrl}/api/login-campaign`, payload);
+      return { status, body };
+    },
+    saveCampaign: async (id, changes = {}) => {
+      await saver.execute(id, { startsAt: new Date(Date.now() - 1_000), ...changes });
+    },
+    registerUsers: async (count, prefix = 'user') => {
+      const accounts = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+      await registrar.execute(accounts.map((account) => ({ account, password: TEST_PASSWORD })));
+      return accounts;
+    },
+    startWorker: (options = {}) => {
+      const connection = createQueueRedis(config.redis.url, 'test-worker');
+      const worker = startVoucherIssueWorker(issueVoucherUseCase(api.stores), silentLogger, {
+        connection,
+        prefix: config.queue.prefix,
+        concurrency: config.queue.workerConcurrency,
+        ...options,
+      });
+      workers.push({ worker, connection });
+      return worker;
+    },
+    drainQueue: async (timeoutMs = 30_000) => {
+      const queue = new Queue('voucher-issue', { connection: api.redis, prefix: config.queue.prefix });
+      const deadline = Date.now() + timeoutMs;
+      try {
+        for (;;) {
+          const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+          if (Object.values(counts).every((n) => n === 0)) return;
+          if (Date.now() > deadline) throw new Error(`queue not drained: ${JSON.stringify(counts)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await queue.close();
+      }
+    },
+    close: async () => {
+      for (const { worker, connection } of workers) {
+        await worker.close();
+        connection.disconnect();
+      }
+      await closeServer(server);
+      await removeTestData(api, config);
+      await api.close();
+      await setupMongo.client.close();
+    },
+  };
+  return harness;
+}
+
+/** Drops the test's database and deletes its Redis keys, so shared or external servers stay clean. */
+async function removeTestData(api: Api, config: Config): Promise<void> {
+  await api.mongo.db.dropDatabase();
+  for (const pattern of [`${config.redis.keyPrefix}:*`, `${config.queue.prefix}:*`]) {
+    const stream = api.redis.scanStream({ match: pattern, count: 1_000 });
+    for await (const keys of stream as AsyncIterable<string[]>) {
+      if (keys.length > 0) await api.redis.del(...keys);
+    }
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -42,9 +42,15 @@ export type Stores = ReturnType<typeof createStores>;
  * Connects to the database and makes sure the indexes exist. Request paths keep the configured short
  * timeout; batch work (scripts, reconciliation, seeding) passes a longer one.
  */
-export async function connectDatabase(config: Config, appName: string, operationTimeoutMs?: number): Promise<MongoConnection> {
+export async function connectDatabase(
+  config: Config,
+  appName: string,
+  operationTimeoutMs?: number,
+  monitorCommands = false,
+): Promise<MongoConnection> {
   const mongo = await connectMongo(config.mongo.url, {
     appName,
+    monitorCommands,
     operationTimeoutMs: operationTimeoutMs ?? config.mongo.operationTimeoutMs,
     maxPoolSize: config.mongo.maxPoolSize,
   });
@@ -74,9 +80,16 @@ export interface Api {
   close(): Promise<void>;
 }
 
+export interface ComposeOptions {
+  clock?: Clock;
+  /** Emit the driver's command events (tests use them to prove no query was made). */
+  monitorMongoCommands?: boolean;
+}
+
 /** Wires the public API: adapters in, use cases over them, the Koa app on top. */
-export async function composeApi(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Api> {
-  const mongo = await connectDatabase(config, 'promotion-api');
+export async function composeApi(config: Config, logger: Logger, options: ComposeOptions = {}): Promise<Api> {
+  const clock = options.clock ?? systemClock;
+  const mongo = await connectDatabase(config, 'promotion-api', undefined, options.monitorMongoCommands);
   const redis = createApiRedis(config.redis.url, {
     connectionName: 'promotion-api',
     commandTimeoutMs: config.redis.commandTimeoutMs,

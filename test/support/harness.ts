@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import supertest from 'supertest';
 
 import { createQueueRedis } from '../../src/adapters/redis/connection';
+import type { IssueVoucher } from '../../src/application/issue-voucher.use-case';
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
 import { composeApi, connectDatabase, createStores, issueVoucherUseCase, passwordHasher, saveCampaignUseCase, type Api } from '../../src/compose';
@@ -45,7 +46,8 @@ export interface Harness {
   saveCampaign(id: string, changes?: CampaignChanges): Promise<void>;
   /** Registers `<prefix>1..<prefix><count>` with TEST_PASSWORD; returns the accounts. */
   registerUsers(count: number, prefix?: string): Promise<string[]>;
-  startWorker(options?: { lockDurationMs?: number; stalledIntervalMs?: number }): Worker;
+  /** Starts a voucher worker in this process (by default over the real use case and stores). */
+  startWorker(options?: { lockDurationMs?: number; stalledIntervalMs?: number; issueVoucher?: IssueVoucher }): Worker;
   /** Waits until the voucher queue has nothing waiting, delayed or active. */
   drainQueue(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -54,7 +56,7 @@ export interface Harness {
 /** The real API (composeApi, as `npm start` wires it) on its own database and key prefixes. */
 export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   const config = testConfig(overrides);
-  const api = await composeApi(config, silentLogger);
+  const api = await composeApi(config, silentLogger, { monitorMongoCommands: true });
   const server = createServer(api.app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -84,13 +86,13 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       await registrar.execute(accounts.map((account) => ({ account, password: TEST_PASSWORD })));
       return accounts;
     },
-    startWorker: (options = {}) => {
+    startWorker: ({ issueVoucher, ...tuning } = {}) => {
       const connection = createQueueRedis(config.redis.url, 'test-worker');
-      const worker = startVoucherIssueWorker(issueVoucherUseCase(api.stores), silentLogger, {
+      const worker = startVoucherIssueWorker(issueVoucher ?? issueVoucherUseCase(api.stores), silentLogger, {
         connection,
         prefix: config.queue.prefix,
         concurrency: config.queue.workerConcurrency,
-        ...options,
+        ...tuning,
       });
       workers.push({ worker, connection });
       return worker;

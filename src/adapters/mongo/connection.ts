@@ -9,6 +9,7 @@ export interface MongoConnectionOptions {
   operationTimeoutMs: number;
   appName: string;
   maxPoolSize?: number;
+  monitorCommands?: boolean;
 }
 
 export interface MongoConnection {
@@ -25,6 +26,7 @@ export async function connectMongo(url: string, options: MongoConnectionOptions)
     socketTimeoutMS: options.operationTimeoutMs,
     connectTimeoutMS: Math.max(options.operationTimeoutMs, 2_000),
     maxPoolSize: options.maxPoolSize ?? 50,
+    monitorCommands: options.monitorCommands ?? false,
   });
   await client.connect();
   return { client, db: client.db() };

@@ -1,0 +1,125 @@
+import type { Campaign } from '../../src/domain/campaign';
+import type { Winner } from '../../src/domain/slot';
+import type { Voucher } from '../../src/domain/voucher';
+import type { CampaignStore } from '../../src/ports/campaign-store.port';
+import type { ParticipationStore } from '../../src/ports/participation-store.port';
+import type { UserDirectory } from '../../src/ports/user-directory.port';
+import type { VoucherStore } from '../../src/ports/voucher-store.port';
+import type { WinnerStore } from '../../src/ports/winner-store.port';
+
+export interface StoreSubjects {
+  participations: ParticipationStore;
+  winners: WinnerStore;
+  vouchers: VoucherStore;
+  campaigns: CampaignStore;
+  users: UserDirectory;
+}
+
+const at = (iso: string) => new Date(iso);
+const winner = (campaignId: string, userId: string, slot: number, createdAt = at('2026-01-01T00:00:00Z')): Winner => ({
+  campaignId,
+  userId,
+  slot,
+  voucherCode: `code-${campaignId}-${userId}`,
+  createdAt,
+});
+const voucher = (campaignId: string, userId: string): Voucher => ({
+  code: `code-${campaignId}-${userId}`,
+  userId,
+  campaignId,
+  discount: 30,
+  description: 'd',
+  expireDate: at('2027-01-01T00:00:00Z'),
+  voucherType: 'T',
+  createdAt: at('2026-01-01T00:00:00Z'),
+});
+const campaign = (id: string, startsAt: Date, endsAt: Date | null): Campaign => ({
+  id,
+  name: id,
+  limit: 10,
+  discount: 30,
+  voucherType: 'T',
+  description: 'd',
+  startsAt,
+  endsAt,
+  voucherValidityDays: 30,
+  paused: false,
+  createdAt: startsAt,
+  updatedAt: startsAt,
+});
+
+/** What every database-side store must do; run against the in-memory fakes and the MongoDB adapters. */
+export function storesContract(name: string, subjects: () => StoreSubjects): void {
+  describe(`store contracts: ${name}`, () => {
+    let s: StoreSubjects;
+    let n = 0;
+    let id: string;
+    beforeEach(() => {
+      s = subjects();
+      id = `c${++n}`;
+    });
+
+    test('ParticipationStore: first, then repeat; batches skip what is already there', async () => {
+      expect(await s.participations.record(id, 'u1', new Date())).toBe('first');
+      expect(await s.participations.record(id, 'u1', new Date())).toBe('repeat');
+      const batch = ['u1', 'u2', 'u3', 'u2'].map((userId) => ({ campaignId: id, userId, at: new Date() }));
+      expect(await s.participations.recordMany(batch)).toBe(2);
+      expect(await s.participations.record(id, 'u3', new Date())).toBe('repeat');
+      expect(await s.participations.recordMany([])).toBe(0);
+    });
+
+    test('WinnerStore: one winner per user and per slot, and it says which rule refused', async () => {
+      expect(await s.winners.record(winner(id, 'a', 1))).toEqual({ kind: 'recorded' });
+      expect(await s.winners.record(winner(id, 'a', 2))).toEqual({ kind: 'user_already_won', winner: winner(id, 'a', 1) });
+      expect(await s.winners.record(winner(id, 'b', 1))).toEqual({ kind: 'slot_taken' });
+      expect(await s.winners.record(winner(`${id}-other`, 'b', 1))).toEqual({ kind: 'recorded' });
+      expect(await s.winners.find(id, 'a')).toEqual(winner(id, 'a', 1));
+      expect(await s.winners.find(id, 'b')).toBeNull();
+      expect(await s.winners.count(id)).toBe(1);
+      expect(await s.winners.maxSlot(id)).toBe(1);
+      expect(await s.winners.maxSlot(`${id}-none`)).toBe(0);
+    });
+
+    test('WinnerStore: concurrent inserts for one slot let exactly one through', async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => s.winners.record(winner(id, `u${i}`, 7))));
+      expect(results.filter((r) => r.kind === 'recorded')).toHaveLength(1);
+      expect(results.filter((r) => r.kind === 'slot_taken')).toHaveLength(19);
+    });
+
+    test('WinnerStore: lists a user’s wins newest first', async () => {
+      await s.winners.record(winner(`${id}-x`, 'lister', 1, at('2026-01-01T00:00:00Z')));
+      await s.winners.record(winner(`${id}-y`, 'lister', 1, at('2026-02-01T00:00:00Z')));
+      expect((await s.winners.listByUser('lister')).map((w) => w.campaignId)).toEqual([`${id}-y`, `${id}-x`]);
+    });
+
+    test('VoucherStore: one voucher per (campaign, user); a second insert reports exists', async () => {
+      expect(await s.vouchers.insert(voucher(id, 'a'))).toBe('created');
+      expect(await s.vouchers.insert(voucher(id, 'a'))).toBe('exists');
+      expect(await s.vouchers.insert(voucher(id, 'b'))).toBe('created');
+      expect(await s.vouchers.count(id)).toBe(2);
+      expect(await s.vouchers.listByUser('a')).toEqual([voucher(id, 'a')]);
+    });
+
+    test('CampaignStore: saves, replaces, and lists what runs now', async () => {
+      const now = at('2026-06-01T00:00:00Z');
+      await s.campaigns.save(campaign(`${id}-open`, at('2026-05-01T00:00:00Z'), null));
+      await s.campaigns.save(campaign(`${id}-ended`, at('2026-04-01T00:00:00Z'), at('2026-05-01T00:00:00Z')));
+      await s.campaigns.save(campaign(`${id}-future`, at('2026-07-01T00:00:00Z'), null));
+      await s.campaigns.save({ ...campaign(`${id}-open`, at('2026-05-01T00:00:00Z'), null), limit: 99 });
+      expect((await s.campaigns.findById(`${id}-open`))?.limit).toBe(99);
+      expect(await s.campaigns.findById(`${id}-missing`)).toBeNull();
+      const running = (await s.campaigns.listRunning(now)).map((c) => c.id).filter((c) => c.startsWith(`${id}-`));
+      expect(running).toEqual([`${id}-open`]);
+      expect((await s.campaigns.list()).map((c) => c.id)).toEqual(expect.arrayContaining([`${id}-open`, `${id}-ended`, `${id}-future`]));
+    });
+
+    test('UserDirectory: creates once, keeps the userId when the password changes', async () => {
+      expect(await s.users.upsertMany([{ account: `${id}@x`, passwordHash: 'h1' }])).toBe(1);
+      const first = await s.users.findByAccount(`${id}@x`);
+      expect(await s.users.upsertMany([{ account: `${id}@x`, passwordHash: 'h2' }, { account: `${id}@y`, passwordHash: 'h3' }])).toBe(1);
+      const second = await s.users.findByAccount(`${id}@x`);
+      expect(second).toEqual({ userId: first?.userId, account: `${id}@x`, passwordHash: 'h2' });
+      expect(await s.users.findByAccount(`${id}@nobody`)).toBeNull();
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
+import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
+
+let h: Harness;
+let accounts: string[];
+
+beforeAll(async () => {
+  h = await startHarness();
+  accounts = await h.registerUsers(300);
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const winnerCount = (campaignId: string) =>
+  h.api.mongo.db.collection(COLLECTIONS.winners).countDocuments({ campaignId });
+
+test('a limit lowered directly in the Redis hash is honoured by the very next claim', async () => {
+  await h.saveCampaign('lowered', { limit: 10 });
+  expect((await h.login('user1', TEST_PASSWORD, 'lowered')).body.campaigns?.[0]?.outcome).toBe('won');
+  expect((await h.login('user2', TEST_PASSWORD, 'lowered')).body.campaigns?.[0]?.outcome).toBe('won');
+
+  // No API cache sits between the hash and the claim: the script reads the limit on every call.
+  await h.api.redis.hset(`${h.config.redis.keyPrefix}:{lowered}:meta`, 'limit', '2');
+  expect((await h.login('user3', TEST_PASSWORD, 'lowered')).body).toMatchObject({ status: false, errorCode: 'CAMPAIGN_FULL' });
+
+  await h.api.redis.hset(`${h.config.redis.keyPrefix}:{lowered}:meta`, 'limit', '3');
+  expect((await h.login('user3', TEST_PASSWORD, 'lowered')).body.campaigns?.[0]).toMatchObject({ outcome: 'won', slot: 3 });
+});
+
+test('lowering the limit mid-burst stops the burst at exactly the new limit', async () => {
+  await h.saveCampaign('midburst', { limit: 250 });
+  const burst = Promise.all(accounts.map((account) => h.login(account, TEST_PASSWORD, 'midburst')));
+
+  // Wait until some slots are gone, then cut the limit to the counter as it stands, through the same
+  // script the campaign settings use. It refuses a limit below the slots already handed out, so retry
+  // with the fresh value until it lands.
+  const counter = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);
+  while (((await counter.readCounter('midburst')) ?? 0) < 20) await new Promise((r) => setTimeout(r, 5));
+  let cutTo = 0;
+  for (;;) {
+    cutTo = (await counter.readCounter('midburst')) ?? 0;
+    const published = await counter.publish({ campaignId: 'midburst', limit: cutTo, paused: false }, false);
+    if (published.kind === 'published') break;
+    expect(published.kind).toBe('limit_below_counter');
+  }
+
+  const replies = await burst;
+  const won = replies.filter((r) => r.body.campaigns?.[0]?.outcome === 'won');
+  expect(cutTo).toBeLessThan(250);
+  expect(won).toHaveLength(cutTo);
+  expect(await winnerCount('midburst')).toBe(cutTo);
+  expect(replies.filter((r) => r.status !== 200)).toEqual([]);
+});
+
+test('the campaign settings refuse a limit below the slots already handed out, changing nothing', async () => {
+  await h.saveCampaign('refuse', { limit: 5 });
+  await h.login('user1', TEST_PASSWORD, 'refuse');
+  await h.login('user2', TEST_PASSWORD, 'refuse');
+  await expect(h.saveCampaign('refuse', { limit: 1 })).rejects.toMatchObject({ code: 'CAMPAIGN_LIMIT_BELOW_COUNTER' });
+  expect(await h.api.redis.hget(`${h.config.redis.keyPrefix}:{refuse}:meta`, 'limit')).toBe('5');
+  expect((await h.api.stores.campaigns.findById('refuse'))?.limit).toBe(5);
+});

@@ -1,0 +1,141 @@
+import type { Campaign } from '../../../src/domain/campaign';
+import type { Winner } from '../../../src/domain/slot';
+import type { Voucher } from '../../../src/domain/voucher';
+import type { CampaignStore } from '../../../src/ports/campaign-store.port';
+import type { ParticipationStore } from '../../../src/ports/participation-store.port';
+import type { UserCredentials, UserDirectory } from '../../../src/ports/user-directory.port';
+import type { VoucherQueue } from '../../../src/ports/voucher-queue.port';
+import type { VoucherStore } from '../../../src/ports/voucher-store.port';
+import type { RecordWinnerResult, WinnerStore } from '../../../src/ports/winner-store.port';
+
+/**
+ * In-memory stand-ins for the database and queue ports, for unit tests of the use cases. Each keeps the
+ * uniqueness rules of the real adapter (and passes the same contract suite).
+ */
+
+const key = (campaignId: string, userId: string): string => `${campaignId}\u0000${userId}`;
+
+export class InMemoryParticipationStore implements ParticipationStore {
+  readonly entries = new Map<string, Date>();
+
+  async record(campaignId: string, userId: string, at: Date): Promise<'first' | 'repeat'> {
+    if (this.entries.has(key(campaignId, userId))) return 'repeat';
+    this.entries.set(key(campaignId, userId), at);
+    return 'first';
+  }
+
+  async recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number> {
+    let created = 0;
+    for (const { campaignId, userId, at } of entries) {
+      if ((await this.record(campaignId, userId, at)) === 'first') created += 1;
+    }
+    return created;
+  }
+}
+
+export class InMemoryWinnerStore implements WinnerStore {
+  readonly winners: Winner[] = [];
+
+  async record(winner: Winner): Promise<RecordWinnerResult> {
+    const existing = await this.find(winner.campaignId, winner.userId);
+    if (existing !== null) return { kind: 'user_already_won', winner: existing };
+    if (this.winners.some((w) => w.campaignId === winner.campaignId && w.slot === winner.slot)) return { kind: 'slot_taken' };
+    this.winners.push({ ...winner });
+    return { kind: 'recorded' };
+  }
+
+  async find(campaignId: string, userId: string): Promise<Winner | null> {
+    const found = this.winners.find((w) => w.campaignId === campaignId && w.userId === userId);
+    return found === undefined ? null : { ...found };
+  }
+
+  async listByUser(userId: string): Promise<Winner[]> {
+    return this.winners
+      .filter((w) => w.userId === userId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((w) => ({ ...w }));
+  }
+
+  async maxSlot(campaignId: string): Promise<number> {
+    return Math.max(0, ...this.winners.filter((w) => w.campaignId === campaignId).map((w) => w.slot));
+  }
+
+  async count(campaignId: string): Promise<number> {
+    return this.winners.filter((w) => w.campaignId === campaignId).length;
+  }
+}
+
+export class InMemoryVoucherStore implements VoucherStore {
+  readonly vouchers: Voucher[] = [];
+
+  async insert(voucher: Voucher): Promise<'created' | 'exists'> {
+    if (this.vouchers.some((v) => v.campaignId === voucher.campaignId && v.userId === voucher.userId)) return 'exists';
+    this.vouchers.push({ ...voucher });
+    return 'created';
+  }
+
+  async listByUser(userId: string): Promise<Voucher[]> {
+    return this.vouchers
+      .filter((v) => v.userId === userId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((v) => ({ ...v }));
+  }
+
+  async count(campaignId: string): Promise<number> {
+    return this.vouchers.filter((v) => v.campaignId === campaignId).length;
+  }
+}
+
+export class InMemoryCampaignStore implements CampaignStore {
+  readonly campaigns = new Map<string, Campaign>();
+
+  async findById(id: string): Promise<Campaign | null> {
+    const campaign = this.campaigns.get(id);
+    return campaign === undefined ? null : { ...campaign };
+  }
+
+  async listRunning(now: Date): Promise<Campaign[]> {
+    return [...this.campaigns.values()]
+      .filter((c) => c.startsAt <= now && (c.endsAt === null || now < c.endsAt))
+      .map((c) => ({ ...c }));
+  }
+
+  async list(): Promise<Campaign[]> {
+    return [...this.campaigns.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map((c) => ({ ...c }));
+  }
+
+  async save(campaign: Campaign): Promise<void> {
+    this.campaigns.set(campaign.id, { ...campaign });
+  }
+}
+
+export class InMemoryUserDirectory implements UserDirectory {
+  readonly users = new Map<string, UserCredentials>();
+  private nextId = 1;
+
+  async findByAccount(account: string): Promise<UserCredentials | null> {
+    const user = this.users.get(account);
+    return user === undefined ? null : { ...user };
+  }
+
+  async upsertMany(users: readonly { account: string; passwordHash: string }[]): Promise<number> {
+    let created = 0;
+    for (const { account, passwordHash } of users) {
+      const existing = this.users.get(account);
+      if (existing === undefined) created += 1;
+      this.users.set(account, { account, passwordHash, userId: existing?.userId ?? `user-${this.nextId++}` });
+    }
+    return created;
+  }
+}
+
+/** Records voucher requests; a request for the same (campaign, user) is kept once, as the job id does. */
+export class RecordingVoucherQueue implements VoucherQueue {
+  readonly requests = new Set<string>();
+  failWith: Error | null = null;
+
+  async requestIssue(campaignId: string, userId: string): Promise<void> {
+    if (this.failWith !== null) throw this.failWith;
+    this.requests.add(key(campaignId, userId));
+  }
+}

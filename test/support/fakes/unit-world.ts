@@ -1,0 +1,68 @@
+import { AuthenticateUser } from '../../../src/application/authenticate-user.use-case';
+import { ClaimCampaignSlot } from '../../../src/application/claim-campaign-slot';
+import { LateParticipants } from '../../../src/application/late-participants';
+import { LoginToCampaign } from '../../../src/application/login-to-campaign.use-case';
+import { SaveCampaign } from '../../../src/application/save-campaign.use-case';
+import { ScryptPasswordHasher } from '../../../src/adapters/crypto/scrypt-password-hasher';
+import { SCRYPT_PROFILES } from '../../../src/config';
+import type { Clock } from '../../../src/ports/clock.port';
+import { silentLogger } from '../../../src/ports/logger.port';
+import { InMemorySlotCounter } from './in-memory-slot-counter';
+import {
+  InMemoryCampaignStore,
+  InMemoryParticipationStore,
+  InMemoryUserDirectory,
+  InMemoryVoucherStore,
+  InMemoryWinnerStore,
+  RecordingVoucherQueue,
+} from './in-memory-stores';
+
+/** The use cases wired over in-memory ports, with a clock that stands still until told to move. */
+export function unitWorld() {
+  let now = new Date('2026-06-01T12:00:00Z');
+  const clock: Clock = { now: () => new Date(now) };
+  const slots = new InMemorySlotCounter();
+  const participations = new InMemoryParticipationStore();
+  const winners = new InMemoryWinnerStore();
+  const vouchers = new InMemoryVoucherStore();
+  const campaigns = new InMemoryCampaignStore();
+  const users = new InMemoryUserDirectory();
+  const voucherQueue = new RecordingVoucherQueue();
+  const hasher = new ScryptPasswordHasher(SCRYPT_PROFILES.test);
+  const lateParticipants = new LateParticipants(participations, silentLogger, { batchSize: 100, flushIntervalMs: 10, maxBuffered: 1_000 });
+  const claimer = new ClaimCampaignSlot({
+    slots,
+    participations,
+    winners,
+    voucherQueue,
+    lateParticipants,
+    clock,
+    logger: silentLogger,
+    enqueueTimeoutMs: 50,
+  });
+  const authenticate = new AuthenticateUser(users, hasher);
+  return {
+    clock,
+    advance: (ms: number) => {
+      now = new Date(now.getTime() + ms);
+    },
+    slots,
+    participations,
+    winners,
+    vouchers,
+    campaigns,
+    users,
+    voucherQueue,
+    hasher,
+    lateParticipants,
+    claimer,
+    authenticate,
+    login: new LoginToCampaign(authenticate, campaigns, claimer, clock),
+    saveCampaign: new SaveCampaign(campaigns, winners, slots, clock, silentLogger),
+    addUser: async (account: string, password = 'pw') => {
+      await users.upsertMany([{ account, passwordHash: await hasher.hash(password) }]);
+      return (await users.findByAccount(account))?.userId as string;
+    },
+  };
+}
+export type UnitWorld = ReturnType<typeof unitWorld>;

@@ -1,0 +1,32 @@
+import { LateParticipants } from '../../src/application/late-participants';
+import { silentLogger } from '../../src/ports/logger.port';
+import { InMemoryParticipationStore } from '../support/fakes/in-memory-stores';
+
+test('writes in batches of the configured size, and flush writes the rest', async () => {
+  const store = new InMemoryParticipationStore();
+  const recordMany = jest.spyOn(store, 'recordMany');
+  const late = new LateParticipants(store, silentLogger, { batchSize: 10, flushIntervalMs: 60_000, maxBuffered: 1_000 });
+  for (let i = 0; i < 25; i++) late.add('c', `u${i}`, new Date());
+  await late.flush();
+  expect(recordMany.mock.calls.map(([batch]) => batch.length)).toEqual([10, 10, 5]);
+  expect(store.entries.size).toBe(25);
+});
+
+test('a batch that waits writes itself after the interval', async () => {
+  const store = new InMemoryParticipationStore();
+  const late = new LateParticipants(store, silentLogger, { batchSize: 100, flushIntervalMs: 20, maxBuffered: 1_000 });
+  late.add('c', 'u1', new Date());
+  await new Promise((r) => setTimeout(r, 100));
+  expect(store.entries.size).toBe(1);
+});
+
+test('memory stays bounded: past maxBuffered entries are dropped, and a failed batch does not throw', async () => {
+  const store = new InMemoryParticipationStore();
+  jest.spyOn(store, 'recordMany').mockRejectedValueOnce(new Error('database down'));
+  const late = new LateParticipants(store, silentLogger, { batchSize: 1_000, flushIntervalMs: 60_000, maxBuffered: 5 });
+  for (let i = 0; i < 8; i++) late.add('c', `u${i}`, new Date());
+  await expect(late.flush()).resolves.toBeUndefined();
+  late.add('c', 'again', new Date());
+  await late.flush();
+  expect([...store.entries.keys()]).toHaveLength(1);
+});

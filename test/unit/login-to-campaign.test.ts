@@ -1,0 +1,179 @@
+import { voucherCodeFor } from '../../src/domain/voucher';
+import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
+
+let w: UnitWorld;
+let alice: string;
+
+beforeEach(async () => {
+  w = unitWorld();
+  alice = await w.addUser('alice');
+  await w.addUser('bob');
+  await w.addUser('carol');
+});
+
+const login = (account: string, campaignId?: string) => w.login.execute({ account, password: 'pw', campaignId });
+
+describe('the claim', () => {
+  test('records participation, slot, winner and voucher request, in that order of authority', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const result = await login('alice', 'c');
+    expect(result).toMatchObject({ status: true, errorCode: null, undecided: false });
+    expect(result.campaigns).toEqual([
+      {
+        campaignId: 'c',
+        outcome: 'won',
+        slot: 1,
+        voucher: expect.objectContaining({ code: voucherCodeFor('c', alice), discount: 30 }),
+      },
+    ]);
+    expect(w.participations.entries.size).toBe(1);
+    expect(w.winners.winners).toHaveLength(1);
+    expect(w.voucherQueue.requests.size).toBe(1);
+  });
+
+  test('the voucher expires validity days after the slot was won, whenever the user asks again', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now(), voucherValidityDays: 10 });
+    const first = await login('alice', 'c');
+    w.advance(60_000);
+    const again = await login('alice', 'c');
+    expect(again.campaigns[0]?.outcome).toBe('already_won');
+    expect(again.campaigns[0]?.voucher?.expireDate).toEqual(first.campaigns[0]?.voucher?.expireDate);
+    expect(first.campaigns[0]?.voucher?.expireDate).toEqual(new Date('2026-06-11T12:00:00Z'));
+  });
+
+  test('once sold out, losers skip the synchronous database write and are recorded in a batch', async () => {
+    await w.saveCampaign.execute('c', { limit: 1, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    expect((await login('bob', 'c')).errorCode).toBe('CAMPAIGN_FULL'); // learns the campaign is sold out
+    const recordSpy = jest.spyOn(w.participations, 'record');
+    expect((await login('carol', 'c')).errorCode).toBe('CAMPAIGN_FULL');
+    expect(recordSpy).not.toHaveBeenCalled();
+    await w.lateParticipants.flush();
+    expect(w.participations.entries.size).toBe(3);
+  });
+
+  test('a winner of a sold-out campaign is still told already_won', async () => {
+    await w.saveCampaign.execute('c', { limit: 1, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    await login('bob', 'c');
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'already_won', slot: 1 });
+  });
+
+  test('a missing counter closes claims: unavailable, nothing recorded as won', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    w.slots.forget('c');
+    const result = await login('alice', 'c');
+    expect(result).toMatchObject({ status: false, errorCode: 'SERVICE_UNAVAILABLE', undecided: true });
+    expect(result.campaigns[0]?.outcome).toBe('unavailable');
+    expect(w.winners.winners).toHaveLength(0);
+  });
+
+  test('the winner record decides: a user the database already knows keeps their recorded slot', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    // Redis forgets alice's slot but not the campaign; her next claim gets a fresh slot from the counter.
+    w.slots.campaigns.get('c')?.slots.delete(alice);
+    const result = await login('alice', 'c');
+    expect(result.campaigns[0]).toMatchObject({ outcome: 'already_won', slot: 1 });
+    expect(w.winners.winners).toHaveLength(1);
+  });
+
+  test('a slot already recorded for someone else is never answered as won', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    // The counter goes backwards (a stale Redis): bob is handed slot 1 again.
+    const state = w.slots.campaigns.get('c');
+    if (state) {
+      state.counter = 0;
+      state.slots.clear();
+    }
+    const result = await login('bob', 'c');
+    expect(result.campaigns[0]?.outcome).toBe('unavailable');
+    expect(w.winners.winners.map((x) => x.slot)).toEqual([1]);
+  });
+
+  test('a failed or slow enqueue does not undo a win: the winner record is the outbox', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    w.voucherQueue.failWith = new Error('queue down');
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('won');
+    w.voucherQueue.failWith = null;
+    jest.spyOn(w.voucherQueue, 'requestIssue').mockImplementation(() => new Promise(() => {})); // never settles
+    expect((await login('bob', 'c')).campaigns[0]?.outcome).toBe('won');
+    expect(w.winners.winners).toHaveLength(2);
+  });
+
+  test('a failed winner write answers unavailable, and the retry completes the claim with the same slot', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    const record = jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+    expect(record).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('which campaigns a login counts for', () => {
+  test('without an id: every running campaign; paused ones answer paused; future ones are left out', async () => {
+    await w.saveCampaign.execute('open', { limit: 5, startsAt: w.clock.now() });
+    await w.saveCampaign.execute('held', { limit: 5, startsAt: w.clock.now(), paused: true });
+    await w.saveCampaign.execute('soon', { limit: 5, startsAt: new Date(w.clock.now().getTime() + 1_000) });
+    const result = await login('alice');
+    expect(Object.fromEntries(result.campaigns.map((c) => [c.campaignId, c.outcome]))).toEqual({ open: 'won', held: 'paused' });
+    expect(result.status).toBe(true);
+  });
+
+  test('an unknown id is CAMPAIGN_NOT_FOUND; a known one outside its window is not_active', async () => {
+    await expect(login('alice', 'nope')).rejects.toMatchObject({ code: 'CAMPAIGN_NOT_FOUND' });
+    await w.saveCampaign.execute('ended', {
+      startsAt: new Date('2026-01-01T00:00:00Z'),
+      endsAt: new Date('2026-02-01T00:00:00Z'),
+    });
+    expect(await login('alice', 'ended')).toMatchObject({ status: false, errorCode: 'CAMPAIGN_NOT_ACTIVE' });
+  });
+
+  test('wrong password and unknown account fail alike and touch no campaign', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    await expect(w.login.execute({ account: 'alice', password: 'bad', campaignId: 'c' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(w.login.execute({ account: 'mallory', password: 'pw', campaignId: 'c' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(w.participations.entries.size).toBe(0);
+    expect(await w.slots.readCounter('c')).toBe(0);
+  });
+
+  test('an unknown account still costs a password hash check', async () => {
+    const verify = jest.spyOn(w.hasher, 'verify');
+    await expect(w.authenticate.execute('mallory', 'pw')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  test('a user directory outage is SERVICE_UNAVAILABLE, not a failed login', async () => {
+    jest.spyOn(w.users, 'findByAccount').mockRejectedValueOnce(new Error('connection reset'));
+    await expect(login('alice')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+  });
+});
+
+describe('campaign settings', () => {
+  test('refuse invalid values with every problem named, storing nothing', async () => {
+    await expect(w.saveCampaign.execute('bad', { limit: 0, discount: 150 })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      details: { problems: [expect.stringMatching(/^limit/), expect.stringMatching(/^discount/)] },
+    });
+    expect(await w.campaigns.findById('bad')).toBeNull();
+    expect(await w.slots.readCounter('bad')).toBeNull();
+  });
+
+  test('a campaign that already has winners never gets a fresh counter from a save', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    w.slots.forget('c');
+    const saved = await w.saveCampaign.execute('c', { limit: 6 });
+    expect(saved.counter).toBeNull();
+    expect((await login('bob', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+  });
+
+  test('refuse a limit below the recorded winners even when the counter is gone', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    await login('bob', 'c');
+    w.slots.forget('c');
+    await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({ code: 'CAMPAIGN_LIMIT_BELOW_COUNTER' });
+  });
+});

@@ -63,8 +63,20 @@ export function passwordHasher(config: Config): ScryptPasswordHasher {
   return new ScryptPasswordHasher({ logN, r, p });
 }
 
-export function saveCampaignUseCase(stores: Stores, redis: Redis, config: Config, logger: Logger, clock: Clock = systemClock) {
-  return new SaveCampaign(stores.campaigns, stores.winners, new RedisSlotCounter(redis, config.redis.keyPrefix), clock, logger);
+export function saveCampaignUseCase(
+  stores: Stores,
+  redis: Redis,
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+) {
+  return new SaveCampaign(
+    stores.campaigns,
+    stores.winners,
+    new RedisSlotCounter(redis, config.redis.keyPrefix),
+    clock,
+    logger,
+  );
 }
 
 export function issueVoucherUseCase(stores: Stores, clock: Clock = systemClock): IssueVoucher {

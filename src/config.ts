@@ -28,9 +28,15 @@ const schema = z.object({
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379'),
   /** Prefix of the campaign keys in Redis: <prefix>:{<campaignId>}:counter. */
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('promo'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .default('promo'),
   /** BullMQ's key prefix; the hash tag keeps every queue key on one Redis Cluster slot. */
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}-]{1,40}$/).default('{promo-queue}'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}-]{1,40}$/)
+    .default('{promo-queue}'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PASSWORD_HASH_PROFILE: z.enum(['standard', 'test']).default('standard'),
   /** Raises the scrypt cost above the profile's (log2 N). */
@@ -79,7 +85,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const profile = SCRYPT_PROFILES[e.PASSWORD_HASH_PROFILE];
   const logN = Math.max(profile.logN, e.SCRYPT_LOG_N ?? 0);
   if (e.NODE_ENV === 'production' && (e.PASSWORD_HASH_PROFILE === 'test' || logN < SCRYPT_PROFILES.standard.logN)) {
-    throw new AppError('CONFIG_INVALID', 'PASSWORD_HASH_PROFILE=test (cheap password hashing) is refused in production');
+    throw new AppError(
+      'CONFIG_INVALID',
+      'PASSWORD_HASH_PROFILE=test (cheap password hashing) is refused in production',
+    );
   }
   return {
     env: e.NODE_ENV,

@@ -10,7 +10,14 @@ export function createLogger(level: string, name: string): PinoLogger {
     level,
     base: { service: 'promotion-service', component: name },
     redact: {
-      paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization'],
+      paths: [
+        'password',
+        '*.password',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        '*.headers.authorization',
+      ],
       censor: '[redacted]',
     },
     serializers: { err: pino.stdSerializers.err },

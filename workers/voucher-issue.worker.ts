@@ -41,7 +41,10 @@ export function startVoucherIssueWorker(
           logger.error({ jobId: job.id, campaignId, userId, errorCode: error.code }, 'voucher job failed for good');
           throw new UnrecoverableError(`${error.code}: ${error.message}`);
         }
-        logger.warn({ err: error, jobId: job.id, campaignId, userId, attempt: job.attemptsMade + 1 }, 'voucher job will retry');
+        logger.warn(
+          { err: error, jobId: job.id, campaignId, userId, attempt: job.attemptsMade + 1 },
+          'voucher job will retry',
+        );
         throw error;
       }
     },

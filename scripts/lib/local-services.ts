@@ -76,7 +76,13 @@ export interface LocalService {
   remove(): Promise<void>;
 }
 
-function managed(what: string, port: number, url: string, dir: string, launch: () => ChildProcess): Promise<LocalService> {
+function managed(
+  what: string,
+  port: number,
+  url: string,
+  dir: string,
+  launch: () => ChildProcess,
+): Promise<LocalService> {
   let child: ChildProcess;
   const start = async (): Promise<void> => {
     child = launch();
@@ -84,7 +90,7 @@ function managed(what: string, port: number, url: string, dir: string, launch: (
     try {
       await waitForPort(port, child, what);
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${output()}`);
+      throw new Error(`${(error as Error).message}\n${output()}`, { cause: error });
     }
   };
   const service: LocalService = {

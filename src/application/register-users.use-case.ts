@@ -17,7 +17,10 @@ export class RegisterUsers {
     private readonly hasher: PasswordHasher,
   ) {}
 
-  async execute(accounts: readonly { account: string; password: string }[], options: RegisterUsersOptions = {}): Promise<number> {
+  async execute(
+    accounts: readonly { account: string; password: string }[],
+    options: RegisterUsersOptions = {},
+  ): Promise<number> {
     const batchSize = options.batchSize ?? 200;
     let created = 0;
     for (let start = 0; start < accounts.length; start += batchSize) {

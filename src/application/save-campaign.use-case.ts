@@ -48,7 +48,8 @@ export class SaveCampaign {
     const previous = await orUnavailable(this.campaigns.findById(id), 'campaign lookup');
     const campaign = merge(id, previous, changes, now);
     const problems = campaignProblems(campaign);
-    if (problems.length > 0) throw new AppError('INVALID_REQUEST', `invalid campaign: ${problems.join('; ')}`, { problems });
+    if (problems.length > 0)
+      throw new AppError('INVALID_REQUEST', `invalid campaign: ${problems.join('; ')}`, { problems });
 
     const settings = { campaignId: id, limit: campaign.limit, paused: campaign.paused };
     const winnerCount = await orUnavailable(this.winners.count(id), 'winner lookup');
@@ -57,7 +58,10 @@ export class SaveCampaign {
     }
     const published = await orUnavailable(this.slots.publish(settings, winnerCount === 0), 'counter update');
     if (published.kind === 'limit_below_counter') {
-      throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, { limit: campaign.limit, counter: published.counter });
+      throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, {
+        limit: campaign.limit,
+        counter: published.counter,
+      });
     }
     try {
       await this.campaigns.save(campaign);

@@ -24,7 +24,10 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
     });
 
     test('hands out 1..limit once each, then answers full; a holder keeps their slot', async () => {
-      expect(await counter.publish({ campaignId: id, limit: 2, paused: false }, true)).toEqual({ kind: 'published', counter: 0 });
+      expect(await counter.publish({ campaignId: id, limit: 2, paused: false }, true)).toEqual({
+        kind: 'published',
+        counter: 0,
+      });
       expect(await counter.claim(id, 'a')).toEqual({ kind: 'won', slot: 1, limit: 2 });
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'won', slot: 2, limit: 2 });
       expect(await counter.claim(id, 'c')).toEqual({ kind: 'full', limit: 2 });
@@ -52,9 +55,15 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       await counter.publish({ campaignId: id, limit: 5, paused: false }, true);
       await counter.claim(id, 'a');
       await counter.claim(id, 'b');
-      expect(await counter.publish({ campaignId: id, limit: 1, paused: true }, false)).toEqual({ kind: 'limit_below_counter', counter: 2 });
+      expect(await counter.publish({ campaignId: id, limit: 1, paused: true }, false)).toEqual({
+        kind: 'limit_below_counter',
+        counter: 2,
+      });
       expect(await counter.claim(id, 'c')).toEqual({ kind: 'won', slot: 3, limit: 5 }); // neither limit nor pause applied
-      expect(await counter.publish({ campaignId: id, limit: 3, paused: false }, false)).toEqual({ kind: 'published', counter: 3 });
+      expect(await counter.publish({ campaignId: id, limit: 3, paused: false }, false)).toEqual({
+        kind: 'published',
+        counter: 3,
+      });
       expect(await counter.claim(id, 'd')).toEqual({ kind: 'full', limit: 3 });
     });
 
@@ -63,7 +72,9 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       await counter.claim(id, 'a');
       await forget(id);
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'not_ready', reason: 'campaign_missing' });
-      expect(await counter.publish({ campaignId: id, limit: 5, paused: false }, false)).toEqual({ kind: 'counter_missing' });
+      expect(await counter.publish({ campaignId: id, limit: 5, paused: false }, false)).toEqual({
+        kind: 'counter_missing',
+      });
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'not_ready', reason: 'counter_missing' });
       expect(await counter.readCounter(id)).toBeNull();
     });

@@ -70,7 +70,10 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
 
     test('WinnerStore: one winner per user and per slot, and it says which rule refused', async () => {
       expect(await s.winners.record(winner(id, 'a', 1))).toEqual({ kind: 'recorded' });
-      expect(await s.winners.record(winner(id, 'a', 2))).toEqual({ kind: 'user_already_won', winner: winner(id, 'a', 1) });
+      expect(await s.winners.record(winner(id, 'a', 2))).toEqual({
+        kind: 'user_already_won',
+        winner: winner(id, 'a', 1),
+      });
       expect(await s.winners.record(winner(id, 'b', 1))).toEqual({ kind: 'slot_taken' });
       expect(await s.winners.record(winner(`${id}-other`, 'b', 1))).toEqual({ kind: 'recorded' });
       expect(await s.winners.find(id, 'a')).toEqual(winner(id, 'a', 1));
@@ -110,13 +113,20 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.campaigns.findById(`${id}-missing`)).toBeNull();
       const running = (await s.campaigns.listRunning(now)).map((c) => c.id).filter((c) => c.startsWith(`${id}-`));
       expect(running).toEqual([`${id}-open`]);
-      expect((await s.campaigns.list()).map((c) => c.id)).toEqual(expect.arrayContaining([`${id}-open`, `${id}-ended`, `${id}-future`]));
+      expect((await s.campaigns.list()).map((c) => c.id)).toEqual(
+        expect.arrayContaining([`${id}-open`, `${id}-ended`, `${id}-future`]),
+      );
     });
 
     test('UserDirectory: creates once, keeps the userId when the password changes', async () => {
       expect(await s.users.upsertMany([{ account: `${id}@x`, passwordHash: 'h1' }])).toBe(1);
       const first = await s.users.findByAccount(`${id}@x`);
-      expect(await s.users.upsertMany([{ account: `${id}@x`, passwordHash: 'h2' }, { account: `${id}@y`, passwordHash: 'h3' }])).toBe(1);
+      expect(
+        await s.users.upsertMany([
+          { account: `${id}@x`, passwordHash: 'h2' },
+          { account: `${id}@y`, passwordHash: 'h3' },
+        ]),
+      ).toBe(1);
       const second = await s.users.findByAccount(`${id}@x`);
       expect(second).toEqual({ userId: first?.userId, account: `${id}@x`, passwordHash: 'h2' });
       expect(await s.users.findByAccount(`${id}@nobody`)).toBeNull();

@@ -23,10 +23,16 @@ test('a limit lowered directly in the Redis hash is honoured by the very next cl
 
   // No API cache sits between the hash and the claim: the script reads the limit on every call.
   await h.api.redis.hset(`${h.config.redis.keyPrefix}:{lowered}:meta`, 'limit', '2');
-  expect((await h.login('user3', TEST_PASSWORD, 'lowered')).body).toMatchObject({ status: false, errorCode: 'CAMPAIGN_FULL' });
+  expect((await h.login('user3', TEST_PASSWORD, 'lowered')).body).toMatchObject({
+    status: false,
+    errorCode: 'CAMPAIGN_FULL',
+  });
 
   await h.api.redis.hset(`${h.config.redis.keyPrefix}:{lowered}:meta`, 'limit', '3');
-  expect((await h.login('user3', TEST_PASSWORD, 'lowered')).body.campaigns?.[0]).toMatchObject({ outcome: 'won', slot: 3 });
+  expect((await h.login('user3', TEST_PASSWORD, 'lowered')).body.campaigns?.[0]).toMatchObject({
+    outcome: 'won',
+    slot: 3,
+  });
 });
 
 test('lowering the limit mid-burst stops the burst at exactly the new limit', async () => {
@@ -38,7 +44,7 @@ test('lowering the limit mid-burst stops the burst at exactly the new limit', as
   // with the fresh value until it lands.
   const counter = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);
   while (((await counter.readCounter('midburst')) ?? 0) < 20) await new Promise((r) => setTimeout(r, 5));
-  let cutTo = 0;
+  let cutTo: number;
   for (;;) {
     cutTo = (await counter.readCounter('midburst')) ?? 0;
     const published = await counter.publish({ campaignId: 'midburst', limit: cutTo, paused: false }, false);

@@ -14,7 +14,8 @@ afterAll(async () => {
 });
 
 const count = (collection: string, filter: object = {}) => h.api.mongo.db.collection(collection).countDocuments(filter);
-const basic = (account: string, password: string) => `Basic ${Buffer.from(`${account}:${password}`).toString('base64')}`;
+const basic = (account: string, password: string) =>
+  `Basic ${Buffer.from(`${account}:${password}`).toString('base64')}`;
 
 describe('with no campaign running', () => {
   test('a login answers NO_ACTIVE_CAMPAIGN with status false and HTTP 200', async () => {
@@ -47,7 +48,9 @@ describe('a winner', () => {
     await h.login('user2', TEST_PASSWORD, 'listing');
     const pending = await h.http.get('/api/vouchers').set('authorization', basic('user2', TEST_PASSWORD));
     expect(pending.status).toBe(200);
-    expect(pending.body.vouchers).toEqual([expect.objectContaining({ campaignId: 'listing', status: 'pending', discount: 25 })]);
+    expect(pending.body.vouchers).toEqual([
+      expect.objectContaining({ campaignId: 'listing', status: 'pending', discount: 25 }),
+    ]);
 
     h.startWorker();
     await h.drainQueue();
@@ -81,10 +84,16 @@ describe('outcomes other than winning', () => {
     await h.saveCampaign('pausable', { limit: 5 });
     await h.login('user5', TEST_PASSWORD, 'pausable');
     await h.saveCampaign('pausable', { paused: true });
-    expect((await h.login('user6', TEST_PASSWORD, 'pausable')).body).toMatchObject({ status: false, errorCode: 'CAMPAIGN_PAUSED' });
+    expect((await h.login('user6', TEST_PASSWORD, 'pausable')).body).toMatchObject({
+      status: false,
+      errorCode: 'CAMPAIGN_PAUSED',
+    });
     expect((await h.login('user5', TEST_PASSWORD, 'pausable')).body.campaigns?.[0]?.outcome).toBe('already_won');
     await h.saveCampaign('pausable', { paused: false });
-    expect((await h.login('user6', TEST_PASSWORD, 'pausable')).body.campaigns?.[0]).toMatchObject({ outcome: 'won', slot: 2 });
+    expect((await h.login('user6', TEST_PASSWORD, 'pausable')).body.campaigns?.[0]).toMatchObject({
+      outcome: 'won',
+      slot: 2,
+    });
   });
 
   test('a campaign outside its window answers CAMPAIGN_NOT_ACTIVE and records nothing', async () => {
@@ -119,7 +128,11 @@ describe('bad credentials', () => {
     await h.saveCampaign('guarded', { limit: 10 });
     const { status, body } = await h.login(account, password, 'guarded');
     expect(status).toBe(401);
-    expect(body).toEqual({ status: false, errorCode: 'INVALID_CREDENTIALS', errorMessage: 'Account or password is incorrect.' });
+    expect(body).toEqual({
+      status: false,
+      errorCode: 'INVALID_CREDENTIALS',
+      errorMessage: 'Account or password is incorrect.',
+    });
     expect(await count(COLLECTIONS.campaignLogins, { campaignId: 'guarded' })).toBe(0);
     expect(await count(COLLECTIONS.winners, { campaignId: 'guarded' })).toBe(0);
     expect(await h.api.redis.get(`${h.config.redis.keyPrefix}:{guarded}:counter`)).toBe('0');
@@ -128,17 +141,77 @@ describe('bad credentials', () => {
 
 describe('bad input is refused at the edge, before any database or Redis call', () => {
   const cases = [
-    { label: 'malformed JSON', contentType: 'application/json', payload: '{"account": "user1", "password": ', status: 400, errorCode: 'INVALID_REQUEST' },
-    { label: 'a missing password', contentType: 'application/json', payload: '{"account":"user1"}', status: 400, errorCode: 'INVALID_REQUEST' },
-    { label: 'an object where a string belongs', contentType: 'application/json', payload: '{"account":{"$ne":""},"password":"x"}', status: 400, errorCode: 'INVALID_REQUEST' },
-    { label: 'a number where a string belongs', contentType: 'application/json', payload: '{"account":"user1","password":12345}', status: 400, errorCode: 'INVALID_REQUEST' },
-    { label: 'an unknown field', contentType: 'application/json', payload: `{"account":"user1","password":"x","admin":true}`, status: 400, errorCode: 'INVALID_REQUEST' },
-    { label: 'a campaign id with a hash tag', contentType: 'application/json', payload: '{"account":"u","password":"x","campaignId":"a{b}"}', status: 400, errorCode: 'INVALID_REQUEST' },
+    {
+      label: 'malformed JSON',
+      contentType: 'application/json',
+      payload: '{"account": "user1", "password": ',
+      status: 400,
+      errorCode: 'INVALID_REQUEST',
+    },
+    {
+      label: 'a missing password',
+      contentType: 'application/json',
+      payload: '{"account":"user1"}',
+      status: 400,
+      errorCode: 'INVALID_REQUEST',
+    },
+    {
+      label: 'an object where a string belongs',
+      contentType: 'application/json',
+      payload: '{"account":{"$ne":""},"password":"x"}',
+      status: 400,
+      errorCode: 'INVALID_REQUEST',
+    },
+    {
+      label: 'a number where a string belongs',
+      contentType: 'application/json',
+      payload: '{"account":"user1","password":12345}',
+      status: 400,
+      errorCode: 'INVALID_REQUEST',
+    },
+    {
+      label: 'an unknown field',
+      contentType: 'application/json',
+      payload: `{"account":"user1","password":"x","admin":true}`,
+      status: 400,
+      errorCode: 'INVALID_REQUEST',
+    },
+    {
+      label: 'a campaign id with a hash tag',
+      contentType: 'application/json',
+      payload: '{"account":"u","password":"x","campaignId":"a{b}"}',
+      status: 400,
+      errorCode: 'INVALID_REQUEST',
+    },
     { label: 'an empty body', contentType: 'application/json', payload: '', status: 400, errorCode: 'INVALID_REQUEST' },
-    { label: 'a JSON array', contentType: 'application/json', payload: '["user1","x"]', status: 400, errorCode: 'INVALID_REQUEST' },
-    { label: 'a form body', contentType: 'application/x-www-form-urlencoded', payload: 'account=user1&password=x', status: 415, errorCode: 'UNSUPPORTED_MEDIA_TYPE' },
-    { label: 'a text body', contentType: 'text/plain', payload: 'account=user1', status: 415, errorCode: 'UNSUPPORTED_MEDIA_TYPE' },
-    { label: 'an oversized body', contentType: 'application/json', payload: JSON.stringify({ account: 'a', password: 'x'.repeat(10_000) }), status: 413, errorCode: 'PAYLOAD_TOO_LARGE' },
+    {
+      label: 'a JSON array',
+      contentType: 'application/json',
+      payload: '["user1","x"]',
+      status: 400,
+      errorCode: 'INVALID_REQUEST',
+    },
+    {
+      label: 'a form body',
+      contentType: 'application/x-www-form-urlencoded',
+      payload: 'account=user1&password=x',
+      status: 415,
+      errorCode: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      label: 'a text body',
+      contentType: 'text/plain',
+      payload: 'account=user1',
+      status: 415,
+      errorCode: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      label: 'an oversized body',
+      contentType: 'application/json',
+      payload: JSON.stringify({ account: 'a', password: 'x'.repeat(10_000) }),
+      status: 413,
+      errorCode: 'PAYLOAD_TOO_LARGE',
+    },
   ];
 
   test.each(cases)('$label → $status $errorCode', async ({ contentType, payload, status, errorCode }) => {

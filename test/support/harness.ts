@@ -9,7 +9,15 @@ import { createQueueRedis } from '../../src/adapters/redis/connection';
 import type { IssueVoucher } from '../../src/application/issue-voucher.use-case';
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
-import { composeApi, connectDatabase, createStores, issueVoucherUseCase, passwordHasher, saveCampaignUseCase, type Api } from '../../src/compose';
+import {
+  composeApi,
+  connectDatabase,
+  createStores,
+  issueVoucherUseCase,
+  passwordHasher,
+  saveCampaignUseCase,
+  type Api,
+} from '../../src/compose';
 import type { Config } from '../../src/config';
 import { silentLogger } from '../../src/ports/logger.port';
 import { startVoucherIssueWorker } from '../../workers/voucher-issue.worker';

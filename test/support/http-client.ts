@@ -10,7 +10,12 @@ export interface JsonResponse<T> {
 }
 
 /** Sends a JSON request and parses the JSON answer. */
-export function sendJson<T>(method: string, url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+export function sendJson<T>(
+  method: string,
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse<T>> {
   return new Promise((resolve, reject) => {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
     const req = request(
@@ -18,7 +23,10 @@ export function sendJson<T>(method: string, url: string, payload?: unknown, head
       {
         method,
         agent: burstAgent,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+        headers:
+          body === undefined
+            ? headers
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -26,7 +34,11 @@ export function sendJson<T>(method: string, url: string, payload?: unknown, head
         res.on('end', () => {
           try {
             const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: (text === '' ? undefined : JSON.parse(text)) as T });
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: (text === '' ? undefined : JSON.parse(text)) as T,
+            });
           } catch (error) {
             reject(error);
           }

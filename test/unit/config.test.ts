@@ -9,7 +9,9 @@ describe('loadConfig', () => {
   });
 
   test('reports every invalid variable by name without echoing its value', () => {
-    expect(() => loadConfig({ PORT: 'eighty', MONGO_URL: 'mongodb://user:s3cret@db:27017', REDIS_URL: 'http://x' })).toThrow(
+    expect(() =>
+      loadConfig({ PORT: 'eighty', MONGO_URL: 'mongodb://user:s3cret@db:27017', REDIS_URL: 'http://x' }),
+    ).toThrow(
       expect.objectContaining({
         code: 'CONFIG_INVALID',
         message: expect.stringMatching(/PORT[\s\S]*MONGO_URL[\s\S]*REDIS_URL/),
@@ -23,7 +25,9 @@ describe('loadConfig', () => {
   });
 
   test('the cheap test hashing profile is refused in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', PASSWORD_HASH_PROFILE: 'test' })).toThrow(/refused in production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', PASSWORD_HASH_PROFILE: 'test' })).toThrow(
+      /refused in production/,
+    );
     expect(loadConfig({ NODE_ENV: 'test', PASSWORD_HASH_PROFILE: 'test' }).passwordHash.logN).toBe(10);
   });
 

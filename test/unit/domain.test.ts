@@ -28,9 +28,9 @@ describe('summarizeLogin', () => {
     });
   });
   test('otherwise the most telling reason wins', () => {
-    expect(summarizeLogin([result('not_active', 'CAMPAIGN_NOT_ACTIVE'), result('paused', 'CAMPAIGN_PAUSED')]).errorCode).toBe(
-      'CAMPAIGN_PAUSED',
-    );
+    expect(
+      summarizeLogin([result('not_active', 'CAMPAIGN_NOT_ACTIVE'), result('paused', 'CAMPAIGN_PAUSED')]).errorCode,
+    ).toBe('CAMPAIGN_PAUSED');
     expect(summarizeLogin([result('full', 'CAMPAIGN_FULL'), result('full', 'ALREADY_PARTICIPATED')]).errorCode).toBe(
       'ALREADY_PARTICIPATED',
     );
@@ -74,10 +74,13 @@ describe('campaign rules', () => {
   };
   test('a valid campaign has no problems', () => expect(campaignProblems(base)).toEqual([]));
   test('each broken rule is named', () => {
-    expect(campaignProblems({ ...base, limit: 1.5, discount: -1, voucherValidityDays: 0, endsAt: base.startsAt })).toHaveLength(4);
+    expect(
+      campaignProblems({ ...base, limit: 1.5, discount: -1, voucherValidityDays: 0, endsAt: base.startsAt }),
+    ).toHaveLength(4);
   });
   test('ids that would break a Redis hash tag are refused', () => {
-    for (const bad of ['a{b', 'a}b', 'a:b', '', 'x'.repeat(65), '-lead']) expect(CAMPAIGN_ID_PATTERN.test(bad)).toBe(false);
+    for (const bad of ['a{b', 'a}b', 'a:b', '', 'x'.repeat(65), '-lead'])
+      expect(CAMPAIGN_ID_PATTERN.test(bad)).toBe(false);
     for (const good of ['spring-2026', 'A.b_c', '7']) expect(CAMPAIGN_ID_PATTERN.test(good)).toBe(true);
   });
   test('runs from startsAt (inclusive) to endsAt (exclusive)', () => {

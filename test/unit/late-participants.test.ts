@@ -5,7 +5,11 @@ import { InMemoryParticipationStore } from '../support/fakes/in-memory-stores';
 test('writes in batches of the configured size, and flush writes the rest', async () => {
   const store = new InMemoryParticipationStore();
   const recordMany = jest.spyOn(store, 'recordMany');
-  const late = new LateParticipants(store, silentLogger, { batchSize: 10, flushIntervalMs: 60_000, maxBuffered: 1_000 });
+  const late = new LateParticipants(store, silentLogger, {
+    batchSize: 10,
+    flushIntervalMs: 60_000,
+    maxBuffered: 1_000,
+  });
   for (let i = 0; i < 25; i++) late.add('c', `u${i}`, new Date());
   await late.flush();
   expect(recordMany.mock.calls.map(([batch]) => batch.length)).toEqual([10, 10, 5]);

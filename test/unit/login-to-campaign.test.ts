@@ -117,7 +117,10 @@ describe('which campaigns a login counts for', () => {
     await w.saveCampaign.execute('held', { limit: 5, startsAt: w.clock.now(), paused: true });
     await w.saveCampaign.execute('soon', { limit: 5, startsAt: new Date(w.clock.now().getTime() + 1_000) });
     const result = await login('alice');
-    expect(Object.fromEntries(result.campaigns.map((c) => [c.campaignId, c.outcome]))).toEqual({ open: 'won', held: 'paused' });
+    expect(Object.fromEntries(result.campaigns.map((c) => [c.campaignId, c.outcome]))).toEqual({
+      open: 'won',
+      held: 'paused',
+    });
     expect(result.status).toBe(true);
   });
 
@@ -132,8 +135,12 @@ describe('which campaigns a login counts for', () => {
 
   test('wrong password and unknown account fail alike and touch no campaign', async () => {
     await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
-    await expect(w.login.execute({ account: 'alice', password: 'bad', campaignId: 'c' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
-    await expect(w.login.execute({ account: 'mallory', password: 'pw', campaignId: 'c' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(w.login.execute({ account: 'alice', password: 'bad', campaignId: 'c' })).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+    await expect(w.login.execute({ account: 'mallory', password: 'pw', campaignId: 'c' })).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
     expect(w.participations.entries.size).toBe(0);
     expect(await w.slots.readCounter('c')).toBe(0);
   });
@@ -174,6 +181,8 @@ describe('campaign settings', () => {
     await login('alice', 'c');
     await login('bob', 'c');
     w.slots.forget('c');
-    await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({ code: 'CAMPAIGN_LIMIT_BELOW_COUNTER' });
+    await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({
+      code: 'CAMPAIGN_LIMIT_BELOW_COUNTER',
+    });
   });
 });

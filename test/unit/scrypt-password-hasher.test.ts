@@ -14,7 +14,12 @@ describe('ScryptPasswordHasher', () => {
     const stored = await hasher.hash('secret');
     expect(await hasher.verify('secret', stored)).toBe(true);
     expect(await hasher.verify('Secret', stored)).toBe(false);
-    expect(await hasher.verify('secret', stored.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')))).toBe(false);
+    expect(
+      await hasher.verify(
+        'secret',
+        stored.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      ),
+    ).toBe(false);
     expect(await hasher.verify('secret', 'not-a-hash')).toBe(false);
   });
 

@@ -11,7 +11,11 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
-export function errorBody(code: ErrorCode, message: string = ERROR_CODES[code], details?: Record<string, unknown>): ErrorBody {
+export function errorBody(
+  code: ErrorCode,
+  message: string = ERROR_CODES[code],
+  details?: Record<string, unknown>,
+): ErrorBody {
   return details === undefined
     ? { status: false, errorCode: code, errorMessage: message }
     : { status: false, errorCode: code, errorMessage: message, details };

@@ -37,7 +37,11 @@ export class MongoWinnerStore implements WinnerStore {
   }
 
   async maxSlot(campaignId: string): Promise<number> {
-    const top = await this.collection.find({ campaignId }, { projection: PROJECTION }).sort({ slot: -1 }).limit(1).next();
+    const top = await this.collection
+      .find({ campaignId }, { projection: PROJECTION })
+      .sort({ slot: -1 })
+      .limit(1)
+      .next();
     return top?.slot ?? 0;
   }
 

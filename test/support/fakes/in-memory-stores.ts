@@ -39,7 +39,8 @@ export class InMemoryWinnerStore implements WinnerStore {
   async record(winner: Winner): Promise<RecordWinnerResult> {
     const existing = await this.find(winner.campaignId, winner.userId);
     if (existing !== null) return { kind: 'user_already_won', winner: existing };
-    if (this.winners.some((w) => w.campaignId === winner.campaignId && w.slot === winner.slot)) return { kind: 'slot_taken' };
+    if (this.winners.some((w) => w.campaignId === winner.campaignId && w.slot === winner.slot))
+      return { kind: 'slot_taken' };
     this.winners.push({ ...winner });
     return { kind: 'recorded' };
   }
@@ -101,7 +102,9 @@ export class InMemoryCampaignStore implements CampaignStore {
   }
 
   async list(): Promise<Campaign[]> {
-    return [...this.campaigns.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map((c) => ({ ...c }));
+    return [...this.campaigns.values()]
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((c) => ({ ...c }));
   }
 
   async save(campaign: Campaign): Promise<void> {

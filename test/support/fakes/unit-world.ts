@@ -29,7 +29,11 @@ export function unitWorld() {
   const users = new InMemoryUserDirectory();
   const voucherQueue = new RecordingVoucherQueue();
   const hasher = new ScryptPasswordHasher(SCRYPT_PROFILES.test);
-  const lateParticipants = new LateParticipants(participations, silentLogger, { batchSize: 100, flushIntervalMs: 10, maxBuffered: 1_000 });
+  const lateParticipants = new LateParticipants(participations, silentLogger, {
+    batchSize: 100,
+    flushIntervalMs: 10,
+    maxBuffered: 1_000,
+  });
   const claimer = new ClaimCampaignSlot({
     slots,
     participations,

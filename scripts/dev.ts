@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+
+import { z } from 'zod';
+
+import { createQueueRedis } from '../src/adapters/redis/connection';
+import { composeApi, issueVoucherUseCase } from '../src/compose';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { startVoucherIssueWorker } from '../workers/voucher-issue.worker';
+import { parseCli, progress, runCli } from './lib/cli';
+import { PROJECT_ROOT, ferretdbBinary, startFerretDb, startRedisServer, type LocalService } from './lib/local-services';
+import { DEMO_PASSWORD, seed } from './seed';
+
+const HELP = `usage: npm run dev [-- --port 3000 --campaign demo --limit 100 --users 1000]
+
+Runs the whole service in one terminal: the API and a voucher worker. Without MONGO_URL / REDIS_URL it
+starts its own redis-server and FerretDB (built on first use by scripts/install-ferretdb.sh) on free
+local ports, and removes them on exit. It seeds a campaign and accounts user1..user<users> with the
+password "${DEMO_PASSWORD}", and uses the cheap test password-hash profile unless PASSWORD_HASH_PROFILE
+is set. Ctrl-C stops everything.`;
+
+const argsSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65_535).default(3000),
+  campaign: z.string().default('demo'),
+  limit: z.coerce.number().int().min(1).default(100),
+  users: z.coerce.number().int().min(0).max(100_000).default(1_000),
+});
+
+function postgresReachable(): boolean {
+  return spawnSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']).status === 0;
+}
+
+function ensureFerretDb(): void {
+  try {
+    ferretdbBinary();
+  } catch {
+    console.log('FerretDB is not built yet: building it once (a few minutes on a fresh machine) ...');
+    const built = spawnSync('bash', [join(PROJECT_ROOT, 'scripts', 'install-ferretdb.sh')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('building FerretDB failed (see above); or set MONGO_URL to a MongoDB');
+  }
+}
+
+runCli(async () => {
+  const args = parseCli(
+    process.argv.slice(2),
+    { port: { type: 'string' }, campaign: { type: 'string' }, limit: { type: 'string' }, users: { type: 'string' } },
+    argsSchema,
+    HELP,
+  );
+  if (args === null) return;
+
+  const services: LocalService[] = [];
+  const env: Record<string, string | undefined> = { ...process.env };
+  if (!env.REDIS_URL) {
+    const redis = await startRedisServer({ appendOnly: true });
+    services.push(redis);
+    env.REDIS_URL = redis.url;
+    console.log(`redis-server started: ${redis.url}`);
+  }
+  if (!env.MONGO_URL) {
+    ensureFerretDb();
+    const handler = postgresReachable() ? 'postgresql' : 'sqlite';
+    const ferret = await startFerretDb({ handler });
+    services.push(ferret);
+    env.MONGO_URL = ferret.url;
+    console.log(`FerretDB (${handler}) started: ${ferret.url}`);
+  }
+  env.PASSWORD_HASH_PROFILE ??= 'test';
+  env.PORT = String(args.port);
+  const config = loadConfig(env);
+
+  console.log(
+    await seed(
+      { campaign: args.campaign, limit: args.limit, users: args.users, password: DEMO_PASSWORD, prefix: 'user' },
+      config,
+      progress('accounts'),
+    ),
+  );
+
+  const logger = createLogger(config.logLevel, 'dev');
+  const api = await composeApi(config, logger);
+  const connection = createQueueRedis(config.redis.url, 'promotion-dev-worker');
+  const worker = startVoucherIssueWorker(issueVoucherUseCase(api.stores), logger, {
+    connection,
+    prefix: config.queue.prefix,
+    concurrency: config.queue.workerConcurrency,
+  });
+  const server = createServer(api.app.callback());
+  await new Promise<void>((resolve) => server.listen(config.http.port, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${config.http.port}`;
+
+  console.log(`
+promotion service running at ${url} (API and voucher worker; Ctrl-C stops everything)
+  try one login:
+    curl -s -X POST ${url}/api/login-campaign -H 'content-type: application/json' \\
+      -d '{"account":"user1","password":"${DEMO_PASSWORD}"}'
+  see user1's vouchers:
+    curl -s -u 'user1:${DEMO_PASSWORD}' ${url}/api/vouchers
+  fire a burst of ${args.users} logins and count the vouchers (another terminal):
+    npm run burst -- --url ${url} --users ${args.users}
+`);
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  console.log('stopping ...');
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  await worker.close();
+  connection.disconnect();
+  await api.close();
+  for (const service of services) await service.remove();
+});

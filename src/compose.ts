@@ -8,6 +8,7 @@ import { IssueVoucher } from './application/issue-voucher.use-case';
 import { LateParticipants } from './application/late-participants';
 import { ListVouchers } from './application/list-vouchers.use-case';
 import { LoginToCampaign } from './application/login-to-campaign.use-case';
+import { ResetCampaign } from './application/reset-campaign.use-case';
 import { SaveCampaign } from './application/save-campaign.use-case';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher';
 import { createHttpApp } from './adapters/http/app';
@@ -74,6 +75,25 @@ export function saveCampaignUseCase(
     stores.campaigns,
     stores.winners,
     new RedisSlotCounter(redis, config.redis.keyPrefix),
+    clock,
+    logger,
+  );
+}
+
+export function resetCampaignUseCase(
+  stores: Stores,
+  redis: Redis,
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+) {
+  const slots = new RedisSlotCounter(redis, config.redis.keyPrefix);
+  return new ResetCampaign(
+    stores.campaigns,
+    stores.winners,
+    stores.vouchers,
+    stores.participations,
+    slots,
     clock,
     logger,
   );

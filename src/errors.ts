@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   // Raised inside the system (workers, scripts, admin), never by the public login route.
   WINNER_NOT_FOUND: 'No winner record exists for this campaign and user.',
   CAMPAIGN_LIMIT_BELOW_COUNTER: 'The limit cannot go below the number of slots already handed out.',
+  CAMPAIGN_RUNNING: 'This operation is refused while the campaign is running.',
   CONFIG_INVALID: 'The configuration is invalid.',
 } as const;
 

@@ -8,4 +8,7 @@ export interface ParticipationStore {
 
   /** Record many logins in one round trip, ignoring those already recorded. Returns how many were new. */
   recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number>;
+
+  /** Deletes every participation in the campaign (only for an explicit reset); returns how many. */
+  deleteCampaign(campaignId: string): Promise<number>;
 }

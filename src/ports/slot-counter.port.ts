@@ -29,6 +29,12 @@ export interface SlotCounter {
    */
   publish(settings: CounterSettings, fresh: boolean): Promise<PublishResult>;
 
+  /**
+   * Sets the counter to 0 and forgets every user's slot. The only operation that lowers a counter; the
+   * reset use case allows it only for a campaign that is not running and whose winners are deleted.
+   */
+  reset(campaignId: string): Promise<void>;
+
   /** The current counter, or null when it does not exist. */
   readCounter(campaignId: string): Promise<number | null>;
 }

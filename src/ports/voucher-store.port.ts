@@ -10,4 +10,7 @@ export interface VoucherStore {
 
   /** How many vouchers the campaign has issued. */
   count(campaignId: string): Promise<number>;
+
+  /** Deletes every voucher of the campaign (only for an explicit reset); returns how many. */
+  deleteCampaign(campaignId: string): Promise<number>;
 }

@@ -26,4 +26,7 @@ export interface WinnerStore {
 
   /** How many winners the campaign has. */
   count(campaignId: string): Promise<number>;
+
+  /** Deletes every winner of the campaign (only for an explicit reset); returns how many. */
+  deleteCampaign(campaignId: string): Promise<number>;
 }

@@ -67,6 +67,15 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(await counter.claim(id, 'd')).toEqual({ kind: 'full', limit: 3 });
     });
 
+    test('only the explicit reset lowers the counter; it forgets every slot', async () => {
+      await counter.publish({ campaignId: id, limit: 3, paused: false }, true);
+      await counter.claim(id, 'a');
+      await counter.claim(id, 'b');
+      await counter.reset(id);
+      expect(await counter.readCounter(id)).toBe(0);
+      expect(await counter.claim(id, 'b')).toEqual({ kind: 'won', slot: 1, limit: 3 });
+    });
+
     test('after losing its data it stays closed; only a fresh campaign gets a new counter', async () => {
       await counter.publish({ campaignId: id, limit: 5, paused: false }, true);
       await counter.claim(id, 'a');

@@ -103,6 +103,24 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.vouchers.listByUser('a')).toEqual([voucher(id, 'a')]);
     });
 
+    test('deleteCampaign removes one campaign’s records and no other’s', async () => {
+      await s.participations.record(id, 'a', new Date());
+      await s.participations.record(`${id}-keep`, 'a', new Date());
+      await s.winners.record(winner(id, 'a', 1));
+      await s.winners.record(winner(id, 'b', 2));
+      await s.winners.record(winner(`${id}-keep`, 'a', 1));
+      await s.vouchers.insert(voucher(id, 'a'));
+      await s.vouchers.insert(voucher(`${id}-keep`, 'a'));
+      expect(await s.winners.deleteCampaign(id)).toBe(2);
+      expect(await s.vouchers.deleteCampaign(id)).toBe(1);
+      expect(await s.participations.deleteCampaign(id)).toBe(1);
+      expect(await s.winners.count(id)).toBe(0);
+      expect(await s.winners.count(`${id}-keep`)).toBe(1);
+      expect(await s.vouchers.count(`${id}-keep`)).toBe(1);
+      expect(await s.participations.record(`${id}-keep`, 'a', new Date())).toBe('repeat');
+      expect(await s.participations.record(id, 'a', new Date())).toBe('first');
+    });
+
     test('CampaignStore: saves, replaces, and lists what runs now', async () => {
       const now = at('2026-06-01T00:00:00Z');
       await s.campaigns.save(campaign(`${id}-open`, at('2026-05-01T00:00:00Z'), null));

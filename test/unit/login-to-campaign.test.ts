@@ -1,4 +1,6 @@
+import { ResetCampaign } from '../../src/application/reset-campaign.use-case';
 import { voucherCodeFor } from '../../src/domain/voucher';
+import { silentLogger } from '../../src/ports/logger.port';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
 
 let w: UnitWorld;
@@ -174,6 +176,28 @@ describe('campaign settings', () => {
     const saved = await w.saveCampaign.execute('c', { limit: 6 });
     expect(saved.counter).toBeNull();
     expect((await login('bob', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+  });
+
+  test('reset is refused while the campaign runs, and afterwards restarts it from slot 1', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    const reset = new ResetCampaign(
+      w.campaigns,
+      w.winners,
+      w.vouchers,
+      w.participations,
+      w.slots,
+      w.clock,
+      silentLogger,
+    );
+    await expect(reset.execute('c')).rejects.toMatchObject({ code: 'CAMPAIGN_RUNNING' });
+    expect(w.winners.winners).toHaveLength(1);
+
+    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+    w.advance(1_000);
+    expect(await reset.execute('c')).toEqual({ winners: 1, vouchers: 0, participations: 1 });
+    await w.saveCampaign.execute('c', { endsAt: null });
+    expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
   });
 
   test('refuse a limit below the recorded winners even when the counter is gone', async () => {

@@ -38,4 +38,8 @@ export class MongoParticipationStore implements ParticipationStore {
       return insertedDespiteDuplicates(error);
     }
   }
+
+  async deleteCampaign(campaignId: string): Promise<number> {
+    return (await this.collection.deleteMany({ campaignId })).deletedCount;
+  }
 }

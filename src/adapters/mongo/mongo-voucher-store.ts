@@ -41,4 +41,8 @@ export class MongoVoucherStore implements VoucherStore {
   async count(campaignId: string): Promise<number> {
     return this.collection.countDocuments({ campaignId });
   }
+
+  async deleteCampaign(campaignId: string): Promise<number> {
+    return (await this.collection.deleteMany({ campaignId })).deletedCount;
+  }
 }

@@ -48,4 +48,8 @@ export class MongoWinnerStore implements WinnerStore {
   async count(campaignId: string): Promise<number> {
     return this.collection.countDocuments({ campaignId });
   }
+
+  async deleteCampaign(campaignId: string): Promise<number> {
+    return (await this.collection.deleteMany({ campaignId })).deletedCount;
+  }
 }

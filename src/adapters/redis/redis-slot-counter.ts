@@ -49,6 +49,11 @@ export class RedisSlotCounter implements SlotCounter {
     }
   }
 
+  async reset(campaignId: string): Promise<void> {
+    const keys = campaignKeys(this.keyPrefix, campaignId);
+    await this.redis.multi().del(keys.slots).set(keys.counter, 0).exec();
+  }
+
   async readCounter(campaignId: string): Promise<number | null> {
     const value = await this.redis.get(campaignKeys(this.keyPrefix, campaignId).counter);
     return value === null ? null : Number(value);

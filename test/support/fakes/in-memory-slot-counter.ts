@@ -47,6 +47,12 @@ export class InMemorySlotCounter implements SlotCounter {
     return { kind: 'published', counter: 0 };
   }
 
+  async reset(campaignId: string): Promise<void> {
+    const state = this.state(campaignId);
+    state.counter = 0;
+    state.slots.clear();
+  }
+
   async readCounter(campaignId: string): Promise<number | null> {
     return this.campaigns.get(campaignId)?.counter ?? null;
   }

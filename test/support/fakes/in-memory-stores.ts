@@ -15,6 +15,13 @@ import type { RecordWinnerResult, WinnerStore } from '../../../src/ports/winner-
 
 const key = (campaignId: string, userId: string): string => `${campaignId}\u0000${userId}`;
 
+function removeWhere<T>(items: T[], matches: (item: T) => boolean): number {
+  const before = items.length;
+  const kept = items.filter((item) => !matches(item));
+  items.splice(0, items.length, ...kept);
+  return before - kept.length;
+}
+
 export class InMemoryParticipationStore implements ParticipationStore {
   readonly entries = new Map<string, Date>();
 
@@ -30,6 +37,12 @@ export class InMemoryParticipationStore implements ParticipationStore {
       if ((await this.record(campaignId, userId, at)) === 'first') created += 1;
     }
     return created;
+  }
+
+  async deleteCampaign(campaignId: string): Promise<number> {
+    const keys = [...this.entries.keys()].filter((k) => k.startsWith(`${campaignId}\u0000`));
+    for (const k of keys) this.entries.delete(k);
+    return keys.length;
   }
 }
 
@@ -64,6 +77,10 @@ export class InMemoryWinnerStore implements WinnerStore {
   async count(campaignId: string): Promise<number> {
     return this.winners.filter((w) => w.campaignId === campaignId).length;
   }
+
+  async deleteCampaign(campaignId: string): Promise<number> {
+    return removeWhere(this.winners, (w) => w.campaignId === campaignId);
+  }
 }
 
 export class InMemoryVoucherStore implements VoucherStore {
@@ -84,6 +101,10 @@ export class InMemoryVoucherStore implements VoucherStore {
 
   async count(campaignId: string): Promise<number> {
     return this.vouchers.filter((v) => v.campaignId === campaignId).length;
+  }
+
+  async deleteCampaign(campaignId: string): Promise<number> {
+    return removeWhere(this.vouchers, (v) => v.campaignId === campaignId);
   }
 }
 

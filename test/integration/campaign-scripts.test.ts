@@ -75,3 +75,14 @@ test('creates the campaign and accounts with progress; a second run changes no u
   expect(lowered.stderr).toMatch(/limit cannot go below[\s\S]*limit 2, counter 3/);
   expect(await redis.hget(`s${tag}:{seeded}:meta`, 'limit')).toBe('8');
 });
+
+test('reset-campaign wants --yes, and refuses a running campaign', async () => {
+  const unconfirmed = await runScript('scripts/reset-campaign.ts', ['--campaign', 'seeded'], env);
+  expect(unconfirmed.code).toBe(2);
+  expect(unconfirmed.stderr).toMatch(/without --yes/);
+
+  const running = await runScript('scripts/reset-campaign.ts', ['--campaign', 'seeded', '--yes'], env);
+  expect(running.code).toBe(1);
+  expect(running.stderr).toMatch(/refused while the campaign is running/);
+  expect(await redis.get(`s${tag}:{seeded}:counter`)).toBe('3');
+});

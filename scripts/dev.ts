@@ -4,11 +4,10 @@ import { join } from 'node:path';
 
 import { z } from 'zod';
 
-import { createQueueRedis } from '../src/adapters/redis/connection';
-import { composeApi, issueVoucherUseCase } from '../src/compose';
+import { composeApi } from '../src/compose';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
-import { startVoucherIssueWorker } from '../workers/voucher-issue.worker';
+import { startWorkers } from '../workers/start-workers';
 import { parseCli, progress, runCli } from './lib/cli';
 import { PROJECT_ROOT, ferretdbBinary, startFerretDb, startRedisServer, type LocalService } from './lib/local-services';
 import { DEMO_PASSWORD, seed } from './seed';
@@ -81,12 +80,7 @@ runCli(async () => {
 
   const logger = createLogger(config.logLevel, 'dev');
   const api = await composeApi(config, logger);
-  const connection = createQueueRedis(config.redis.url, 'promotion-dev-worker');
-  const worker = startVoucherIssueWorker(issueVoucherUseCase(api.stores), logger, {
-    connection,
-    prefix: config.queue.prefix,
-    concurrency: config.queue.workerConcurrency,
-  });
+  const workers = await startWorkers(config, logger);
   const server = createServer(api.app.callback());
   await new Promise<void>((resolve) => server.listen(config.http.port, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${config.http.port}`;
@@ -111,8 +105,7 @@ promotion service running at ${url} (API and voucher worker; Ctrl-C stops everyt
     server.close(() => resolve());
     server.closeIdleConnections();
   });
-  await worker.close();
-  connection.disconnect();
+  await workers.close();
   await api.close();
   for (const service of services) await service.remove();
 });

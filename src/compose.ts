@@ -8,6 +8,7 @@ import { IssueVoucher } from './application/issue-voucher.use-case';
 import { LateParticipants } from './application/late-participants';
 import { ListVouchers } from './application/list-vouchers.use-case';
 import { LoginToCampaign } from './application/login-to-campaign.use-case';
+import { ReconcileCampaign } from './application/reconcile-campaign.use-case';
 import { ResetCampaign } from './application/reset-campaign.use-case';
 import { SaveCampaign } from './application/save-campaign.use-case';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher';
@@ -20,7 +21,8 @@ import { MongoUserDirectory } from './adapters/mongo/mongo-user-directory';
 import { MongoVoucherStore } from './adapters/mongo/mongo-voucher-store';
 import { MongoWinnerStore } from './adapters/mongo/mongo-winner-store';
 import { BullmqVoucherQueue } from './adapters/queue/bullmq-voucher-queue';
-import { QUEUE_NAMES, type VoucherIssueJobData } from './adapters/queue/queue-names';
+import { BullmqReconcileTrigger } from './adapters/queue/bullmq-reconcile-trigger';
+import { QUEUE_NAMES, type ReconcileJobData, type VoucherIssueJobData } from './adapters/queue/queue-names';
 import { createApiRedis, waitForRedis } from './adapters/redis/connection';
 import { RedisSlotCounter } from './adapters/redis/redis-slot-counter';
 import type { Config } from './config';
@@ -64,6 +66,33 @@ export function passwordHasher(config: Config): ScryptPasswordHasher {
   return new ScryptPasswordHasher({ logN, r, p });
 }
 
+export interface Queues {
+  voucherIssue: Queue<VoucherIssueJobData>;
+  reconcile: Queue<ReconcileJobData>;
+  close(): Promise<void>;
+}
+
+/** The BullMQ queues over a connection (which they share and do not close). */
+export function createQueues(redis: Redis, config: Config): Queues {
+  const options = { connection: redis, prefix: config.queue.prefix };
+  const voucherIssue = new Queue<VoucherIssueJobData>(QUEUE_NAMES.voucherIssue, options);
+  const reconcile = new Queue<ReconcileJobData>(QUEUE_NAMES.reconcile, options);
+  return {
+    voucherIssue,
+    reconcile,
+    close: async () => {
+      await Promise.all([voucherIssue.close(), reconcile.close()]);
+    },
+  };
+}
+
+export function voucherQueue(queues: Queues, config: Config): BullmqVoucherQueue {
+  return new BullmqVoucherQueue(queues.voucherIssue, {
+    attempts: config.queue.attempts,
+    backoffMs: config.queue.backoffMs,
+  });
+}
+
 export function saveCampaignUseCase(
   stores: Stores,
   redis: Redis,
@@ -99,6 +128,28 @@ export function resetCampaignUseCase(
   );
 }
 
+export function reconcileUseCase(
+  stores: Stores,
+  redis: Redis,
+  queues: Queues,
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+): ReconcileCampaign {
+  const counter = new RedisSlotCounter(redis, config.redis.keyPrefix);
+  return new ReconcileCampaign({
+    campaigns: stores.campaigns,
+    winners: stores.winners,
+    vouchers: stores.vouchers,
+    slots: counter,
+    repair: counter,
+    redelivery: voucherQueue(queues, config),
+    clock,
+    logger,
+    graceMs: config.reconcile.graceMs,
+  });
+}
+
 export function issueVoucherUseCase(stores: Stores, clock: Clock = systemClock): IssueVoucher {
   return new IssueVoucher(stores.winners, stores.campaigns, stores.vouchers, clock);
 }
@@ -108,6 +159,7 @@ export interface Api {
   mongo: MongoConnection;
   stores: Stores;
   redis: Redis;
+  queues: Queues;
   /** Writes what is buffered and closes every connection. */
   close(): Promise<void>;
 }
@@ -130,17 +182,15 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   await waitForRedis(redis);
 
   const stores = createStores(mongo);
-  const queue = new Queue<VoucherIssueJobData>(QUEUE_NAMES.voucherIssue, {
-    connection: redis,
-    prefix: config.queue.prefix,
-  });
+  const queues = createQueues(redis, config);
   const lateParticipants = new LateParticipants(stores.participations, logger);
   const authenticate = new AuthenticateUser(stores.users, passwordHasher(config));
   const claimer = new ClaimCampaignSlot({
     slots: new RedisSlotCounter(redis, config.redis.keyPrefix),
     participations: stores.participations,
     winners: stores.winners,
-    voucherQueue: new BullmqVoucherQueue(queue, { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs }),
+    voucherQueue: voucherQueue(queues, config),
+    reconcileTrigger: new BullmqReconcileTrigger(queues.reconcile),
     lateParticipants,
     clock,
     logger,
@@ -160,9 +210,10 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     mongo,
     stores,
     redis,
+    queues,
     close: async () => {
       await lateParticipants.flush();
-      await queue.close();
+      await queues.close();
       redis.disconnect();
       await mongo.client.close();
     },

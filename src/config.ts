@@ -51,6 +51,13 @@ const schema = z.object({
   VOUCHER_JOB_ATTEMPTS: integer(1, 100).default(8),
   VOUCHER_JOB_BACKOFF_MS: integer(10, 600_000).default(1_000),
   WORKER_CONCURRENCY: integer(1, 1_000).default(20),
+  /** How long a worker holds a job before others may take it over (a crashed worker's jobs wait this long). */
+  WORKER_LOCK_DURATION_MS: integer(500, 600_000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: integer(500, 600_000).default(30_000),
+  /** How often the workers reconcile every campaign (BullMQ job scheduler). */
+  RECONCILE_INTERVAL_MS: integer(1_000, 86_400_000).default(15_000),
+  /** How long a hole or a stopped claim must persist before reconciliation acts on it. */
+  RECONCILE_GRACE_MS: integer(0, 86_400_000).default(30_000),
 });
 
 export type Env = z.input<typeof schema>;
@@ -60,7 +67,16 @@ export interface Config {
   http: { host: string; port: number; bodyLimitBytes: number; retryAfterSeconds: number };
   mongo: { url: string; operationTimeoutMs: number; maxPoolSize: number };
   redis: { url: string; keyPrefix: string; commandTimeoutMs: number };
-  queue: { prefix: string; enqueueTimeoutMs: number; attempts: number; backoffMs: number; workerConcurrency: number };
+  queue: {
+    prefix: string;
+    enqueueTimeoutMs: number;
+    attempts: number;
+    backoffMs: number;
+    workerConcurrency: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+  };
+  reconcile: { intervalMs: number; graceMs: number };
   passwordHash: { profile: keyof typeof SCRYPT_PROFILES; logN: number; r: number; p: number };
   logLevel: string;
 }
@@ -101,7 +117,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       attempts: e.VOUCHER_JOB_ATTEMPTS,
       backoffMs: e.VOUCHER_JOB_BACKOFF_MS,
       workerConcurrency: e.WORKER_CONCURRENCY,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
+    reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS },
     passwordHash: { profile: e.PASSWORD_HASH_PROFILE, logN, r: profile.r, p: profile.p },
     logLevel: e.LOG_LEVEL,
   };

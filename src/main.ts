@@ -32,6 +32,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(`api failed to start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import { voucherCodeFor, voucherFor } from '../domain/voucher';
 import type { Clock } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
 import type { ParticipationStore } from '../ports/participation-store.port';
+import type { ReconcileTrigger } from '../ports/reconcile-trigger.port';
 import type { SlotCounter } from '../ports/slot-counter.port';
 import type { VoucherQueue } from '../ports/voucher-queue.port';
 import type { WinnerStore } from '../ports/winner-store.port';
@@ -16,6 +17,7 @@ export interface ClaimCampaignSlotDeps {
   participations: ParticipationStore;
   winners: WinnerStore;
   voucherQueue: VoucherQueue;
+  reconcileTrigger: ReconcileTrigger;
   lateParticipants: LateParticipants;
   clock: Clock;
   logger: Logger;
@@ -23,7 +25,16 @@ export interface ClaimCampaignSlotDeps {
   enqueueTimeoutMs: number;
 }
 
-type WinningClaim = Extract<SlotClaim, { kind: 'won' | 'held' }>;
+/** Slots tried for one claim when the database keeps finding them taken (a counter far behind). */
+const MAX_SLOT_TRIES = 5;
+/** One reconciliation request per campaign and process per this many ms, however many claims fail. */
+const TRIGGER_INTERVAL_MS = 1_000;
+
+const unavailable = (campaignId: string): CampaignResult => ({
+  campaignId,
+  outcome: 'unavailable',
+  errorCode: 'SERVICE_UNAVAILABLE',
+});
 
 /**
  * Where a login becomes a slot. Every step is safe to repeat, so a login interrupted between two steps
@@ -32,11 +43,14 @@ type WinningClaim = Extract<SlotClaim, { kind: 'won' | 'held' }>;
  *   2. claim a slot from the counter (one atomic Redis script);
  *   3. record the winner in the database (unique per user and per slot: the final guard);
  *   4. hand the winner to the voucher queue (best effort: the winner record is the outbox).
- * The answer is "won" only once step 3 has succeeded.
+ * The answer is "won" only once step 3 has succeeded. When the database knows better than the counter
+ * (Redis went backwards), the database wins: a taken slot moves the claim forward, a recorded user keeps
+ * their recorded slot.
  */
 export class ClaimCampaignSlot {
   /** Campaigns the counter has answered "full" for: their losers skip the synchronous database write. */
   private readonly soldOut = new Set<string>();
+  private readonly lastTrigger = new Map<string, number>();
 
   constructor(private readonly deps: ClaimCampaignSlotDeps) {}
 
@@ -49,7 +63,7 @@ export class ClaimCampaignSlot {
       return await this.claimRunning(campaign, userId, now);
     } catch (error) {
       this.deps.logger.error({ err: error, campaignId: campaign.id, userId }, 'claim undecided');
-      return { campaignId: campaign.id, outcome: 'unavailable', errorCode: 'SERVICE_UNAVAILABLE' };
+      return unavailable(campaign.id);
     }
   }
 
@@ -74,9 +88,10 @@ export class ClaimCampaignSlot {
         return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };
       case 'not_ready':
         this.deps.logger.warn({ campaignId, userId, reason: claim.reason }, 'counter not ready: claims closed');
-        return { campaignId, outcome: 'unavailable', errorCode: 'SERVICE_UNAVAILABLE' };
+        this.requestReconcile(campaignId);
+        return unavailable(campaignId);
       case 'won':
-        // A fresh slot while we believed the campaign sold out: its limit was raised.
+        // A fresh slot while we believed the campaign sold out: its limit was raised or a slot was freed.
         this.soldOut.delete(campaignId);
         if (participation === 'deferred') await participations.record(campaignId, userId, now);
         return this.secureWinner(campaign, userId, claim, now);
@@ -85,54 +100,87 @@ export class ClaimCampaignSlot {
     }
   }
 
+  /** Steps 3 and 4: make the slot durable, moving forward while the database finds it taken. */
   private async secureWinner(
     campaign: Campaign,
     userId: string,
-    claim: WinningClaim,
+    claim: Extract<SlotClaim, { kind: 'won' | 'held' }>,
     now: Date,
   ): Promise<CampaignResult> {
     const campaignId = campaign.id;
-    if (!isWinningSlot(claim.slot, claim.limit)) {
-      throw new Error(`counter answered slot ${claim.slot} outside limit ${claim.limit}`);
-    }
-    const candidate: Winner = {
-      campaignId,
-      userId,
-      slot: claim.slot,
-      voucherCode: voucherCodeFor(campaignId, userId),
-      createdAt: now,
-    };
-    const recorded = await this.deps.winners.record(candidate);
-    let winner = candidate;
-    switch (recorded.kind) {
-      case 'recorded':
-        this.deps.logger.info({ campaignId, userId, slot: claim.slot }, 'winner recorded');
-        break;
-      case 'user_already_won':
-        winner = recorded.winner;
-        if (winner.slot !== claim.slot) {
+    let { slot, limit } = claim;
+    for (let attempt = 1; attempt <= MAX_SLOT_TRIES; attempt += 1) {
+      // The database's limit bounds the slot too: a stale Redis may still carry an older, higher one.
+      if (!isWinningSlot(slot, Math.min(limit, campaign.limit))) {
+        this.deps.logger.error(
+          { campaignId, userId, slot, limit, campaignLimit: campaign.limit },
+          'slot outside the limit',
+        );
+        this.requestReconcile(campaignId);
+        return unavailable(campaignId);
+      }
+      const winner: Winner = {
+        campaignId,
+        userId,
+        slot,
+        voucherCode: voucherCodeFor(campaignId, userId),
+        createdAt: now,
+      };
+      const recorded = await this.deps.winners.record(winner);
+      if (recorded.kind === 'recorded') {
+        this.deps.logger.info({ campaignId, userId, slot }, 'winner recorded');
+        return this.answerWinner(campaign, winner, 'won', now);
+      }
+      if (recorded.kind === 'user_already_won') {
+        const stored = recorded.winner;
+        if (stored.slot !== slot) {
+          // Redis forgot this winner and handed out a fresh slot: the recorded one stands, the fresh one goes back.
           this.deps.logger.warn(
-            { campaignId, userId, slot: winner.slot, counterSlot: claim.slot },
-            'counter slot differs from the recorded one; the recorded slot stands',
+            { campaignId, userId, slot: stored.slot, counterSlot: slot },
+            'counter corrected to the recorded slot',
           );
+          await this.deps.slots.moveSlot(campaignId, userId, slot, stored.slot);
         }
-        break;
-      case 'slot_taken':
-        throw new Error(`slot ${claim.slot} of campaign ${campaignId} is already recorded for another user`);
+        return this.answerWinner(campaign, stored, 'already_won', now);
+      }
+      // slot_taken: the counter handed this slot out twice (it went backwards). Move forward.
+      this.deps.logger.warn(
+        { campaignId, userId, slot, attempt },
+        'slot already recorded for another user: moving forward',
+      );
+      const next = await this.deps.slots.reassign(campaignId, userId, slot);
+      if (next.kind === 'full') return { campaignId, outcome: 'full', errorCode: 'CAMPAIGN_FULL' };
+      if (next.kind === 'not_ready') {
+        this.requestReconcile(campaignId);
+        return unavailable(campaignId);
+      }
+      if (next.slot === null) return unavailable(campaignId); // a concurrent request of this user took over
+      slot = next.slot;
+      if (next.kind === 'won') limit = next.limit;
     }
-    await this.requestVoucher(campaignId, userId);
-    const voucher = voucherFor(campaign, userId, winner.createdAt, now);
+    this.deps.logger.warn({ campaignId, userId, tries: MAX_SLOT_TRIES }, 'counter far behind the winners: reconciling');
+    this.requestReconcile(campaignId);
+    return unavailable(campaignId);
+  }
+
+  private async answerWinner(
+    campaign: Campaign,
+    winner: Winner,
+    outcome: 'won' | 'already_won',
+    now: Date,
+  ): Promise<CampaignResult> {
+    await this.requestVoucher(winner.campaignId, winner.userId);
+    const { discount, voucherType, description, expireDate } = voucherFor(
+      campaign,
+      winner.userId,
+      winner.createdAt,
+      now,
+    );
     return {
-      campaignId,
-      outcome: recorded.kind === 'recorded' ? 'won' : 'already_won',
+      campaignId: winner.campaignId,
+      outcome,
       slot: winner.slot,
-      voucher: {
-        code: winner.voucherCode,
-        discount: voucher.discount,
-        voucherType: voucher.voucherType,
-        description: voucher.description,
-        expireDate: voucher.expireDate,
-      },
+      voucher: { code: winner.voucherCode, discount, voucherType, description, expireDate },
     };
   }
 
@@ -143,5 +191,17 @@ export class ClaimCampaignSlot {
       // The winner record stands; reconciliation finds winners without a voucher and enqueues them again.
       this.deps.logger.warn({ err: error, campaignId, userId }, 'voucher enqueue failed; left to reconciliation');
     }
+  }
+
+  /** Fire and forget, at most once a second per campaign: the reconciler may be as unreachable as Redis. */
+  private requestReconcile(campaignId: string): void {
+    const now = Date.now();
+    if (now - (this.lastTrigger.get(campaignId) ?? 0) < TRIGGER_INTERVAL_MS) return;
+    this.lastTrigger.set(campaignId, now);
+    withTimeout(
+      this.deps.reconcileTrigger.requestReconcile(campaignId),
+      this.deps.enqueueTimeoutMs,
+      'reconcile request',
+    ).catch((error: unknown) => this.deps.logger.warn({ err: error, campaignId }, 'reconcile request failed'));
   }
 }

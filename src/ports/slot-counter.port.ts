@@ -7,6 +7,12 @@ export interface CounterSettings {
   paused: boolean;
 }
 
+/** What a claim whose slot turned out to be taken in the database gets instead. */
+export type Reassignment =
+  | Extract<SlotClaim, { kind: 'won' | 'full' | 'not_ready' }>
+  /** The user no longer holds the stale slot: another request moved it. `slot` is what they hold now. */
+  | { kind: 'changed'; slot: number | null };
+
 export type PublishResult =
   | { kind: 'published'; counter: number }
   /** Settings written, but the counter is missing: claims stay closed until reconciliation rebuilds it. */
@@ -21,6 +27,18 @@ export interface SlotCounter {
    * next slot and remember it for the user. Never creates a missing counter (answers `not_ready`).
    */
   claim(campaignId: string, userId: string): Promise<SlotClaim>;
+
+  /**
+   * The user's slot was already recorded for someone else: give the user a fresh slot (a freed one first),
+   * only if they still hold `staleSlot`. Answers full, dropping the stale slot, when none is left.
+   */
+  reassign(campaignId: string, userId: string, staleSlot: number): Promise<Reassignment>;
+
+  /**
+   * Point the user's entry at `toSlot` (or remove it when null), only if it still holds `fromSlot`.
+   * Returns whether it changed. The slot given up is left for reconciliation to free.
+   */
+  moveSlot(campaignId: string, userId: string, fromSlot: number, toSlot: number | null): Promise<boolean>;
 
   /**
    * Write the campaign's limit and paused flag. A missing counter is created at 0 only when `fresh` (the

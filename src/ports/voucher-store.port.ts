@@ -8,6 +8,9 @@ export interface VoucherStore {
   /** Every voucher of the user. */
   listByUser(userId: string): Promise<Voucher[]>;
 
+  /** The users of the campaign who have their voucher (for reconciliation). */
+  userIdsByCampaign(campaignId: string): Promise<Set<string>>;
+
   /** How many vouchers the campaign has issued. */
   count(campaignId: string): Promise<number>;
 

@@ -18,6 +18,9 @@ export interface WinnerStore {
   /** The user's winner record in a campaign, or null. */
   find(campaignId: string, userId: string): Promise<Winner | null>;
 
+  /** Every winner of the campaign (for reconciliation; at most `limit` records). */
+  listByCampaign(campaignId: string): Promise<Winner[]>;
+
   /** Every campaign the user won, newest first. */
   listByUser(userId: string): Promise<Winner[]>;
 

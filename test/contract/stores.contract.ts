@@ -81,6 +81,7 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.winners.count(id)).toBe(1);
       expect(await s.winners.maxSlot(id)).toBe(1);
       expect(await s.winners.maxSlot(`${id}-none`)).toBe(0);
+      expect(await s.winners.listByCampaign(id)).toEqual([winner(id, 'a', 1)]);
     });
 
     test('WinnerStore: concurrent inserts for one slot let exactly one through', async () => {
@@ -101,6 +102,7 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.vouchers.insert(voucher(id, 'b'))).toBe('created');
       expect(await s.vouchers.count(id)).toBe(2);
       expect(await s.vouchers.listByUser('a')).toEqual([voucher(id, 'a')]);
+      expect(await s.vouchers.userIdsByCampaign(id)).toEqual(new Set(['a', 'b']));
     });
 
     test('deleteCampaign removes one campaign’s records and no other’s', async () => {

@@ -52,7 +52,7 @@ describe('a winner', () => {
       expect.objectContaining({ campaignId: 'listing', status: 'pending', discount: 25 }),
     ]);
 
-    h.startWorker();
+    await h.startWorker();
     await h.drainQueue();
     const issued = await h.http.get('/api/vouchers').set('authorization', basic('user2', TEST_PASSWORD));
     expect(issued.body.vouchers).toEqual([

@@ -11,7 +11,7 @@ let accounts: string[];
 beforeAll(async () => {
   h = await startHarness();
   accounts = await h.registerUsers(1_000);
-  h.startWorker();
+  await h.startWorker();
 });
 afterAll(async () => {
   await h.close();

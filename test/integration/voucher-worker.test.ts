@@ -34,7 +34,9 @@ function failingFirst(store: VoucherStore, failures: number): VoucherStore & { c
 test('a job that fails twice with a transient error is retried and the voucher exists once', async () => {
   await h.saveCampaign('flaky', { limit: 5 });
   const flaky = failingFirst(h.api.stores.vouchers, 2);
-  h.startWorker({ issueVoucher: new IssueVoucher(h.api.stores.winners, h.api.stores.campaigns, flaky, systemClock) });
+  await h.startWorker({
+    issueVoucher: new IssueVoucher(h.api.stores.winners, h.api.stores.campaigns, flaky, systemClock),
+  });
 
   const { body } = await h.login('user1', undefined, 'flaky');
   expect(body.campaigns?.[0]?.outcome).toBe('won');
@@ -49,7 +51,7 @@ test('a job that fails twice with a transient error is retried and the voucher e
 
 test('running the same voucher job again writes no second voucher', async () => {
   await h.saveCampaign('twice', { limit: 5 });
-  h.startWorker();
+  await h.startWorker();
   const { body } = await h.login('user2', undefined, 'twice');
   await h.drainQueue();
   const jobId = voucherJobIdFor('twice', body.userId as string);
@@ -65,7 +67,7 @@ test('running the same voucher job again writes no second voucher', async () => 
 });
 
 test('a job for someone who did not win fails for good, without retries', async () => {
-  h.startWorker();
+  await h.startWorker();
   const jobId = voucherJobIdFor('twice', 'not-a-winner');
   await queue.add('issue', { campaignId: 'twice', userId: 'not-a-winner' }, { jobId, attempts: 5, backoff: 10 });
   await h.drainQueue();

@@ -1,26 +1,22 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { Queue, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
 import supertest from 'supertest';
 
-import { createQueueRedis } from '../../src/adapters/redis/connection';
-import type { IssueVoucher } from '../../src/application/issue-voucher.use-case';
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
 import {
   composeApi,
   connectDatabase,
   createStores,
-  issueVoucherUseCase,
   passwordHasher,
   saveCampaignUseCase,
   type Api,
 } from '../../src/compose';
 import type { Config } from '../../src/config';
 import { silentLogger } from '../../src/ports/logger.port';
-import { startVoucherIssueWorker } from '../../workers/voucher-issue.worker';
+import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../../workers/start-workers';
 import { sendJson } from './http-client';
 import { testConfig } from './test-env';
 
@@ -54,8 +50,8 @@ export interface Harness {
   saveCampaign(id: string, changes?: CampaignChanges): Promise<void>;
   /** Registers `<prefix>1..<prefix><count>` with TEST_PASSWORD; returns the accounts. */
   registerUsers(count: number, prefix?: string): Promise<string[]>;
-  /** Starts a voucher worker in this process (by default over the real use case and stores). */
-  startWorker(options?: { lockDurationMs?: number; stalledIntervalMs?: number; issueVoucher?: IssueVoucher }): Worker;
+  /** Starts the workers (voucher-issue, reconcile, scheduler) in this process, as `npm run worker` does. */
+  startWorker(options?: StartWorkersOptions): Promise<RunningWorkers>;
   /** Waits until the voucher queue has nothing waiting, delayed or active. */
   drainQueue(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -69,7 +65,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const http = supertest(server);
-  const workers: { worker: Worker; connection: Redis }[] = [];
+  const workers: RunningWorkers[] = [];
   // Set-up work goes through its own connection with a batch-sized timeout, as the scripts do.
   const setupMongo = await connectDatabase(config, 'test-setup', 30_000);
   const setupStores = createStores(setupMongo);
@@ -94,16 +90,10 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       await registrar.execute(accounts.map((account) => ({ account, password: TEST_PASSWORD })));
       return accounts;
     },
-    startWorker: ({ issueVoucher, ...tuning } = {}) => {
-      const connection = createQueueRedis(config.redis.url, 'test-worker');
-      const worker = startVoucherIssueWorker(issueVoucher ?? issueVoucherUseCase(api.stores), silentLogger, {
-        connection,
-        prefix: config.queue.prefix,
-        concurrency: config.queue.workerConcurrency,
-        ...tuning,
-      });
-      workers.push({ worker, connection });
-      return worker;
+    startWorker: async (options = {}) => {
+      const running = await startWorkers(config, silentLogger, options);
+      workers.push(running);
+      return running;
     },
     drainQueue: async (timeoutMs = 30_000) => {
       const queue = new Queue('voucher-issue', { connection: api.redis, prefix: config.queue.prefix });
@@ -120,10 +110,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       }
     },
     close: async () => {
-      for (const { worker, connection } of workers) {
-        await worker.close();
-        connection.disconnect();
-      }
+      for (const running of workers) await running.close();
       await closeServer(server);
       await removeTestData(api, config);
       await api.close();

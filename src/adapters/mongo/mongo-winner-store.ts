@@ -32,6 +32,10 @@ export class MongoWinnerStore implements WinnerStore {
     return this.collection.findOne({ campaignId, userId }, { projection: PROJECTION });
   }
 
+  async listByCampaign(campaignId: string): Promise<Winner[]> {
+    return this.collection.find({ campaignId }, { projection: PROJECTION }).sort({ slot: 1 }).toArray();
+  }
+
   async listByUser(userId: string): Promise<Winner[]> {
     return this.collection.find({ userId }, { projection: PROJECTION }).sort({ createdAt: -1 }).toArray();
   }

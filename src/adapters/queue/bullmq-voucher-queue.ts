@@ -1,18 +1,47 @@
 import type { Queue } from 'bullmq';
 
 import { voucherJobIdFor } from '../../domain/voucher';
+import type { RedeliveryResult, VoucherRedelivery } from '../../ports/voucher-redelivery.port';
 import type { VoucherQueue } from '../../ports/voucher-queue.port';
-import type { VoucherIssueJobData } from './queue-names';
 import { voucherJobOptions, type VoucherJobTuning } from './job-options';
+import type { VoucherIssueJobData } from './queue-names';
 
 /** Voucher requests as BullMQ jobs; the job id is derived from (campaign, user), so a repeat is a no-op. */
-export class BullmqVoucherQueue implements VoucherQueue {
+export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
   constructor(
     private readonly queue: Queue<VoucherIssueJobData>,
     private readonly tuning: VoucherJobTuning,
   ) {}
 
   async requestIssue(campaignId: string, userId: string): Promise<void> {
+    await this.add(campaignId, userId);
+  }
+
+  async redeliver(campaignId: string, userId: string): Promise<RedeliveryResult> {
+    const job = await this.queue.getJob(voucherJobIdFor(campaignId, userId));
+    const state = job === undefined ? 'missing' : await job.getState();
+    switch (state) {
+      case 'failed':
+        await job?.retry('failed');
+        return 'retried';
+      case 'delayed':
+        await job?.promote();
+        return 'promoted';
+      case 'waiting':
+      case 'active':
+      case 'prioritized':
+      case 'waiting-children':
+        return 'in_queue';
+      default:
+        // Completed without a voucher in the database (or gone): adding again with the same id would
+        // just return the retained job, so replace it.
+        if (job !== undefined && state !== 'unknown') await job.remove();
+        await this.add(campaignId, userId);
+        return 'added';
+    }
+  }
+
+  private async add(campaignId: string, userId: string): Promise<void> {
     const jobId = voucherJobIdFor(campaignId, userId);
     await this.queue.add('issue', { campaignId, userId }, { ...voucherJobOptions(this.tuning), jobId });
   }

@@ -1,10 +1,36 @@
 import type { SlotClaim } from '../../domain/slot';
-import type { CounterSettings, PublishResult, SlotCounter } from '../../ports/slot-counter.port';
+import type { CounterRepair, CounterSnapshot } from '../../ports/counter-repair.port';
+import type { CounterSettings, PublishResult, Reassignment, SlotCounter } from '../../ports/slot-counter.port';
 import { campaignKeyList, campaignKeys } from './keys';
 import { defineScripts, runScript, type RedisClient } from './scripts';
 
-/** The slot counter on Redis: one Lua script per decision, one round trip per claim. */
-export class RedisSlotCounter implements SlotCounter {
+const BATCH = 1_000;
+
+/** The script codes shared by claim-slot.lua and reassign-slot.lua. */
+function decodeClaim(code: number | undefined, slot: number, limit: number): SlotClaim | null {
+  switch (code) {
+    case 1:
+      return { kind: 'won', slot, limit };
+    case 2:
+      return { kind: 'held', slot, limit };
+    case 3:
+      return { kind: 'full', limit };
+    case 4:
+      return { kind: 'paused', limit };
+    case 5:
+      return { kind: 'not_ready', reason: 'counter_missing' };
+    case 6:
+      return { kind: 'not_ready', reason: 'campaign_missing' };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The slot counter on Redis: one Lua script per decision, one round trip per claim. Also the repair side
+ * used by reconciliation (same keys, see keys.ts).
+ */
+export class RedisSlotCounter implements SlotCounter, CounterRepair {
   constructor(
     private readonly redis: RedisClient,
     private readonly keyPrefix: string,
@@ -12,31 +38,39 @@ export class RedisSlotCounter implements SlotCounter {
     defineScripts(redis);
   }
 
+  private keys(campaignId: string) {
+    return campaignKeys(this.keyPrefix, campaignId);
+  }
+
+  private run(name: Parameters<typeof runScript>[1], campaignId: string, args: readonly (string | number)[]) {
+    return runScript(this.redis, name, campaignKeyList(this.keys(campaignId)), args);
+  }
+
   async claim(campaignId: string, userId: string): Promise<SlotClaim> {
-    const keys = campaignKeyList(campaignKeys(this.keyPrefix, campaignId));
-    const [code, slot = 0, limit = 0] = await runScript(this.redis, 'promoClaimSlot', keys, [userId]);
-    switch (code) {
-      case 1:
-        return { kind: 'won', slot, limit };
-      case 2:
-        return { kind: 'held', slot, limit };
-      case 3:
-        return { kind: 'full', limit };
-      case 4:
-        return { kind: 'paused', limit };
-      case 5:
-        return { kind: 'not_ready', reason: 'counter_missing' };
-      case 6:
-        return { kind: 'not_ready', reason: 'campaign_missing' };
-      default:
-        throw new Error(`claim script answered unknown code ${String(code)}`);
+    const [code, slot = 0, limit = 0] = await this.run('promoClaimSlot', campaignId, [userId]);
+    const claim = decodeClaim(code, slot, limit);
+    if (claim === null) throw new Error(`claim script answered unknown code ${String(code)}`);
+    return claim;
+  }
+
+  async reassign(campaignId: string, userId: string, staleSlot: number): Promise<Reassignment> {
+    const [code, slot = 0, limit = 0] = await this.run('promoReassignSlot', campaignId, [userId, staleSlot]);
+    if (code === 7) return { kind: 'changed', slot: slot === 0 ? null : slot };
+    const claim = decodeClaim(code, slot, limit);
+    if (claim === null || claim.kind === 'held' || claim.kind === 'paused') {
+      throw new Error(`reassign script answered unexpected code ${String(code)}`);
     }
+    return claim;
+  }
+
+  async moveSlot(campaignId: string, userId: string, fromSlot: number, toSlot: number | null): Promise<boolean> {
+    const [changed] = await this.run('promoMoveSlot', campaignId, [userId, fromSlot, toSlot ?? 0]);
+    return changed === 1;
   }
 
   async publish(settings: CounterSettings, fresh: boolean): Promise<PublishResult> {
-    const keys = campaignKeyList(campaignKeys(this.keyPrefix, settings.campaignId));
     const args = [settings.limit, settings.paused ? '1' : '0', fresh ? '1' : '0'];
-    const [code, counter = 0] = await runScript(this.redis, 'promoPublishCampaign', keys, args);
+    const [code, counter = 0] = await this.run('promoPublishCampaign', settings.campaignId, args);
     switch (code) {
       case 1:
         return { kind: 'published', counter };
@@ -50,12 +84,84 @@ export class RedisSlotCounter implements SlotCounter {
   }
 
   async reset(campaignId: string): Promise<void> {
-    const keys = campaignKeys(this.keyPrefix, campaignId);
-    await this.redis.multi().del(keys.slots).set(keys.counter, 0).exec();
+    const keys = this.keys(campaignId);
+    await this.redis.multi().del(keys.slots, keys.free, keys.suspects).set(keys.counter, 0).exec();
   }
 
   async readCounter(campaignId: string): Promise<number | null> {
-    const value = await this.redis.get(campaignKeys(this.keyPrefix, campaignId).counter);
+    const value = await this.redis.get(this.keys(campaignId).counter);
     return value === null ? null : Number(value);
+  }
+
+  async snapshot(campaignId: string): Promise<CounterSnapshot> {
+    const keys = this.keys(campaignId);
+    const [meta, counter, free] = await Promise.all([
+      this.redis.hmget(keys.meta, 'limit', 'paused'),
+      this.redis.get(keys.counter),
+      this.redis.zrange(keys.free, '0', '-1'),
+    ]);
+    const holders = new Map<string, number>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(keys.slots, cursor, 'COUNT', BATCH);
+      for (let i = 0; i + 1 < flat.length; i += 2) holders.set(flat[i] as string, Number(flat[i + 1]));
+      cursor = next;
+    } while (cursor !== '0');
+    const [limit, paused] = meta;
+    return {
+      settings: limit === null || limit === undefined ? null : { limit: Number(limit), paused: paused === '1' },
+      counter: counter === null ? null : Number(counter),
+      holders,
+      free: free.map(Number),
+    };
+  }
+
+  async syncSettings(campaignId: string, settings: { limit: number; paused: boolean }): Promise<void> {
+    await this.redis.hset(this.keys(campaignId).meta, { limit: settings.limit, paused: settings.paused ? '1' : '0' });
+  }
+
+  async restoreHolders(campaignId: string, entries: readonly { userId: string; slot: number }[]): Promise<number> {
+    const key = this.keys(campaignId).slots;
+    let restored = 0;
+    for (let start = 0; start < entries.length; start += BATCH) {
+      const pipeline = this.redis.pipeline();
+      for (const { userId, slot } of entries.slice(start, start + BATCH)) pipeline.hsetnx(key, userId, String(slot));
+      for (const [error, added] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        restored += Number(added);
+      }
+    }
+    return restored;
+  }
+
+  async raiseCounter(campaignId: string, atLeast: number): Promise<{ before: number | null; after: number }> {
+    const [before = -1, after = 0] = await this.run('promoRaiseCounter', campaignId, [atLeast]);
+    return { before: before < 0 ? null : before, after };
+  }
+
+  async freeSlots(campaignId: string, slots: readonly number[]): Promise<number> {
+    let added = 0;
+    for (let start = 0; start < slots.length; start += BATCH) {
+      const [count = 0] = await this.run('promoFreeSlots', campaignId, slots.slice(start, start + BATCH));
+      added += count;
+    }
+    return added;
+  }
+
+  async unfreeSlots(campaignId: string, slots: readonly number[]): Promise<number> {
+    if (slots.length === 0) return 0;
+    return this.redis.zrem(this.keys(campaignId).free, ...slots.map(String));
+  }
+
+  async suspects(campaignId: string): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(this.keys(campaignId).suspects);
+    return new Map(Object.entries(all).map(([what, since]) => [what, Number(since)]));
+  }
+
+  async saveSuspects(campaignId: string, suspects: ReadonlyMap<string, number>): Promise<void> {
+    const key = this.keys(campaignId).suspects;
+    const transaction = this.redis.multi().del(key);
+    if (suspects.size > 0) transaction.hset(key, Object.fromEntries(suspects));
+    await transaction.exec();
   }
 }

@@ -8,13 +8,17 @@ export type RedisClient = Redis | Cluster;
 /** The campaign scripts, each in its own .lua file next to this module; all take the campaign's keys. */
 const SCRIPTS = {
   promoClaimSlot: 'claim-slot.lua',
+  promoReassignSlot: 'reassign-slot.lua',
+  promoMoveSlot: 'move-slot.lua',
   promoPublishCampaign: 'publish-campaign.lua',
+  promoRaiseCounter: 'raise-counter.lua',
+  promoFreeSlots: 'free-slots.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
 type ScriptCall = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
 
-const NUMBER_OF_KEYS = 3;
+const NUMBER_OF_KEYS = 4;
 const sources = new Map<ScriptName, string>();
 
 function source(name: ScriptName): string {

@@ -1,24 +1,39 @@
 import type { SlotClaim } from '../../../src/domain/slot';
-import type { CounterSettings, PublishResult, SlotCounter } from '../../../src/ports/slot-counter.port';
+import type { CounterRepair, CounterSnapshot } from '../../../src/ports/counter-repair.port';
+import type { CounterSettings, PublishResult, Reassignment, SlotCounter } from '../../../src/ports/slot-counter.port';
 
 interface CampaignState {
   limit?: number;
   paused?: boolean;
   counter?: number;
   slots: Map<string, number>;
+  free: Set<number>;
+  suspects: Map<string, number>;
 }
 
 /** The slot counter's rules in memory, for unit tests; passes the same contract as the Redis adapter. */
-export class InMemorySlotCounter implements SlotCounter {
+export class InMemorySlotCounter implements SlotCounter, CounterRepair {
   readonly campaigns = new Map<string, CampaignState>();
 
   private state(campaignId: string): CampaignState {
     let state = this.campaigns.get(campaignId);
     if (state === undefined) {
-      state = { slots: new Map() };
+      state = { slots: new Map(), free: new Set(), suspects: new Map() };
       this.campaigns.set(campaignId, state);
     }
     return state;
+  }
+
+  /** The lowest free slot, else the next one, else null (full). */
+  private nextSlot(state: CampaignState): number | null {
+    if (state.free.size > 0) {
+      const slot = Math.min(...state.free);
+      state.free.delete(slot);
+      return slot;
+    }
+    if ((state.counter as number) >= (state.limit as number)) return null;
+    state.counter = (state.counter as number) + 1;
+    return state.counter;
   }
 
   async claim(campaignId: string, userId: string): Promise<SlotClaim> {
@@ -28,10 +43,33 @@ export class InMemorySlotCounter implements SlotCounter {
     if (held !== undefined) return { kind: 'held', slot: held, limit: state.limit };
     if (state.paused) return { kind: 'paused', limit: state.limit };
     if (state.counter === undefined) return { kind: 'not_ready', reason: 'counter_missing' };
-    if (state.counter >= state.limit) return { kind: 'full', limit: state.limit };
-    state.counter += 1;
-    state.slots.set(userId, state.counter);
-    return { kind: 'won', slot: state.counter, limit: state.limit };
+    const slot = this.nextSlot(state);
+    if (slot === null) return { kind: 'full', limit: state.limit };
+    state.slots.set(userId, slot);
+    return { kind: 'won', slot, limit: state.limit };
+  }
+
+  async reassign(campaignId: string, userId: string, staleSlot: number): Promise<Reassignment> {
+    const state = this.state(campaignId);
+    if (state.limit === undefined) return { kind: 'not_ready', reason: 'campaign_missing' };
+    const held = state.slots.get(userId);
+    if (held !== staleSlot) return { kind: 'changed', slot: held ?? null };
+    if (state.counter === undefined) return { kind: 'not_ready', reason: 'counter_missing' };
+    const slot = this.nextSlot(state);
+    if (slot === null) {
+      state.slots.delete(userId);
+      return { kind: 'full', limit: state.limit };
+    }
+    state.slots.set(userId, slot);
+    return { kind: 'won', slot, limit: state.limit };
+  }
+
+  async moveSlot(campaignId: string, userId: string, fromSlot: number, toSlot: number | null): Promise<boolean> {
+    const state = this.state(campaignId);
+    if (state.slots.get(userId) !== fromSlot) return false;
+    if (toSlot === null) state.slots.delete(userId);
+    else state.slots.set(userId, toSlot);
+    return true;
   }
 
   async publish(settings: CounterSettings, fresh: boolean): Promise<PublishResult> {
@@ -51,10 +89,71 @@ export class InMemorySlotCounter implements SlotCounter {
     const state = this.state(campaignId);
     state.counter = 0;
     state.slots.clear();
+    state.free.clear();
+    state.suspects.clear();
   }
 
   async readCounter(campaignId: string): Promise<number | null> {
     return this.campaigns.get(campaignId)?.counter ?? null;
+  }
+
+  async snapshot(campaignId: string): Promise<CounterSnapshot> {
+    const state = this.state(campaignId);
+    return {
+      settings: state.limit === undefined ? null : { limit: state.limit, paused: state.paused === true },
+      counter: state.counter ?? null,
+      holders: new Map(state.slots),
+      free: [...state.free].sort((a, b) => a - b),
+    };
+  }
+
+  async syncSettings(campaignId: string, settings: { limit: number; paused: boolean }): Promise<void> {
+    const state = this.state(campaignId);
+    state.limit = settings.limit;
+    state.paused = settings.paused;
+  }
+
+  async restoreHolders(campaignId: string, entries: readonly { userId: string; slot: number }[]): Promise<number> {
+    const state = this.state(campaignId);
+    let restored = 0;
+    for (const { userId, slot } of entries) {
+      if (state.slots.has(userId)) continue;
+      state.slots.set(userId, slot);
+      restored += 1;
+    }
+    return restored;
+  }
+
+  async raiseCounter(campaignId: string, atLeast: number): Promise<{ before: number | null; after: number }> {
+    const state = this.state(campaignId);
+    const before = state.counter ?? null;
+    if (before === null || before < atLeast) state.counter = atLeast;
+    return { before, after: state.counter as number };
+  }
+
+  async freeSlots(campaignId: string, slots: readonly number[]): Promise<number> {
+    const state = this.state(campaignId);
+    if (state.counter === undefined) return 0;
+    let added = 0;
+    for (const slot of slots) {
+      if (slot < 1 || slot > state.counter || state.free.has(slot)) continue;
+      state.free.add(slot);
+      added += 1;
+    }
+    return added;
+  }
+
+  async unfreeSlots(campaignId: string, slots: readonly number[]): Promise<number> {
+    const state = this.state(campaignId);
+    return slots.filter((slot) => state.free.delete(slot)).length;
+  }
+
+  async suspects(campaignId: string): Promise<Map<string, number>> {
+    return new Map(this.state(campaignId).suspects);
+  }
+
+  async saveSuspects(campaignId: string, suspects: ReadonlyMap<string, number>): Promise<void> {
+    this.state(campaignId).suspects = new Map(suspects);
   }
 
   /** What a Redis that lost its data looks like. */

@@ -4,6 +4,8 @@ import type { Voucher } from '../../../src/domain/voucher';
 import type { CampaignStore } from '../../../src/ports/campaign-store.port';
 import type { ParticipationStore } from '../../../src/ports/participation-store.port';
 import type { UserCredentials, UserDirectory } from '../../../src/ports/user-directory.port';
+import type { ReconcileTrigger } from '../../../src/ports/reconcile-trigger.port';
+import type { RedeliveryResult, VoucherRedelivery } from '../../../src/ports/voucher-redelivery.port';
 import type { VoucherQueue } from '../../../src/ports/voucher-queue.port';
 import type { VoucherStore } from '../../../src/ports/voucher-store.port';
 import type { RecordWinnerResult, WinnerStore } from '../../../src/ports/winner-store.port';
@@ -63,6 +65,13 @@ export class InMemoryWinnerStore implements WinnerStore {
     return found === undefined ? null : { ...found };
   }
 
+  async listByCampaign(campaignId: string): Promise<Winner[]> {
+    return this.winners
+      .filter((w) => w.campaignId === campaignId)
+      .sort((a, b) => a.slot - b.slot)
+      .map((w) => ({ ...w }));
+  }
+
   async listByUser(userId: string): Promise<Winner[]> {
     return this.winners
       .filter((w) => w.userId === userId)
@@ -97,6 +106,10 @@ export class InMemoryVoucherStore implements VoucherStore {
       .filter((v) => v.userId === userId)
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
       .map((v) => ({ ...v }));
+  }
+
+  async userIdsByCampaign(campaignId: string): Promise<Set<string>> {
+    return new Set(this.vouchers.filter((v) => v.campaignId === campaignId).map((v) => v.userId));
   }
 
   async count(campaignId: string): Promise<number> {
@@ -153,13 +166,37 @@ export class InMemoryUserDirectory implements UserDirectory {
   }
 }
 
-/** Records voucher requests; a request for the same (campaign, user) is kept once, as the job id does. */
-export class RecordingVoucherQueue implements VoucherQueue {
+/**
+ * Records voucher requests; a request for the same (campaign, user) is kept once, as the job id does.
+ * `processed` plays the worker: requests it has taken no longer count as in the queue.
+ */
+export class RecordingVoucherQueue implements VoucherQueue, VoucherRedelivery {
   readonly requests = new Set<string>();
   failWith: Error | null = null;
 
   async requestIssue(campaignId: string, userId: string): Promise<void> {
     if (this.failWith !== null) throw this.failWith;
     this.requests.add(key(campaignId, userId));
+  }
+
+  async redeliver(campaignId: string, userId: string): Promise<RedeliveryResult> {
+    if (this.requests.has(key(campaignId, userId))) return 'in_queue';
+    await this.requestIssue(campaignId, userId);
+    return 'added';
+  }
+
+  /** Empties the queue, as a worker that took every job would. */
+  drain(): string[] {
+    const taken = [...this.requests];
+    this.requests.clear();
+    return taken;
+  }
+}
+
+export class RecordingReconcileTrigger implements ReconcileTrigger {
+  readonly requested: string[] = [];
+
+  async requestReconcile(campaignId: string): Promise<void> {
+    this.requested.push(campaignId);
   }
 }

@@ -2,6 +2,7 @@ import { AuthenticateUser } from '../../../src/application/authenticate-user.use
 import { ClaimCampaignSlot } from '../../../src/application/claim-campaign-slot';
 import { LateParticipants } from '../../../src/application/late-participants';
 import { LoginToCampaign } from '../../../src/application/login-to-campaign.use-case';
+import { ReconcileCampaign } from '../../../src/application/reconcile-campaign.use-case';
 import { SaveCampaign } from '../../../src/application/save-campaign.use-case';
 import { ScryptPasswordHasher } from '../../../src/adapters/crypto/scrypt-password-hasher';
 import { SCRYPT_PROFILES } from '../../../src/config';
@@ -14,6 +15,7 @@ import {
   InMemoryUserDirectory,
   InMemoryVoucherStore,
   InMemoryWinnerStore,
+  RecordingReconcileTrigger,
   RecordingVoucherQueue,
 } from './in-memory-stores';
 
@@ -28,6 +30,7 @@ export function unitWorld() {
   const campaigns = new InMemoryCampaignStore();
   const users = new InMemoryUserDirectory();
   const voucherQueue = new RecordingVoucherQueue();
+  const reconcileTrigger = new RecordingReconcileTrigger();
   const hasher = new ScryptPasswordHasher(SCRYPT_PROFILES.test);
   const lateParticipants = new LateParticipants(participations, silentLogger, {
     batchSize: 100,
@@ -39,10 +42,22 @@ export function unitWorld() {
     participations,
     winners,
     voucherQueue,
+    reconcileTrigger,
     lateParticipants,
     clock,
     logger: silentLogger,
     enqueueTimeoutMs: 50,
+  });
+  const reconcile = new ReconcileCampaign({
+    campaigns,
+    winners,
+    vouchers,
+    slots,
+    repair: slots,
+    redelivery: voucherQueue,
+    clock,
+    logger: silentLogger,
+    graceMs: 30_000,
   });
   const authenticate = new AuthenticateUser(users, hasher);
   return {
@@ -57,6 +72,8 @@ export function unitWorld() {
     campaigns,
     users,
     voucherQueue,
+    reconcileTrigger,
+    reconcile,
     hasher,
     lateParticipants,
     claimer,

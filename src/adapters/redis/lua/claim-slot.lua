@@ -4,12 +4,13 @@
   KEYS[1]  meta hash (fields: limit, paused)
   KEYS[2]  counter (integer: slots handed out so far)
   KEYS[3]  slots hash (userId -> slot)
+  KEYS[4]  free zset (slots at or below the counter that nobody holds)
   ARGV[1]  userId
 
   Returns {code, slot, limit}; integers only, so RESP2 and RESP3 clients read it alike:
-    1  WON        a fresh slot was handed to the user
+    1  WON        a slot was handed to the user (a freed one first, else the next one)
     2  HELD       the user already holds `slot`
-    3  FULL       the counter has reached the limit
+    3  FULL       the counter has reached the limit and no slot is free
     4  PAUSED     the campaign is paused
     5  NO_COUNTER the counter is missing (Redis lost it): claims stay closed until it is rebuilt
     6  NO_META    the campaign's settings are missing
@@ -33,6 +34,14 @@ local counter = tonumber(redis.call('GET', KEYS[2]))
 if not counter then
   return {5, 0, limit}
 end
+
+local freed = redis.call('ZPOPMIN', KEYS[4])
+if freed[1] then
+  local slot = tonumber(freed[1])
+  redis.call('HSET', KEYS[3], ARGV[1], slot)
+  return {1, slot, limit}
+end
+
 if counter >= limit then
   return {3, 0, limit}
 end

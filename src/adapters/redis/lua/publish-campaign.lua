@@ -3,7 +3,7 @@
 
   KEYS[1]  meta hash (fields: limit, paused)
   KEYS[2]  counter
-  KEYS[3]  slots hash (unused; listed so every campaign script takes the same keys)
+  KEYS[3]  slots hash, KEYS[4] free zset (unused; listed so every campaign script takes the same keys)
   ARGV[1]  limit (integer >= 1)
   ARGV[2]  paused ('1' or '0')
   ARGV[3]  '1' to create a missing counter at 0 (only for a campaign with no winner anywhere), else '0'

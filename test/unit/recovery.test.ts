@@ -1,0 +1,182 @@
+import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
+
+/**
+ * What happens when the counter and the database disagree, and how reconciliation repairs it. The
+ * scenarios are the seed's weak spots: Redis losing or rolling back data, claims stopped halfway.
+ */
+let w: UnitWorld;
+const users: Record<string, string> = {};
+
+beforeEach(async () => {
+  w = unitWorld();
+  for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) users[name] = await w.addUser(name);
+});
+
+const login = (account: string) => w.login.execute({ account, password: 'pw', campaignId: 'c' });
+const outcome = async (account: string) => (await login(account)).campaigns[0];
+const winnerSlots = () => w.winners.winners.map((x) => x.slot).sort((x, y) => x - y);
+const GRACE = 30_000;
+
+async function campaign(limit: number): Promise<void> {
+  await w.saveCampaign.execute('c', { limit, startsAt: w.clock.now() });
+}
+
+/** Redis restarted from an older append-only file: the counter and slot map as they were `slots` claims ago. */
+function rollBack(to: number): void {
+  const state = w.slots.campaigns.get('c');
+  if (!state) throw new Error('no state');
+  state.counter = to;
+  for (const [user, slot] of state.slots) if (slot > to) state.slots.delete(user);
+}
+
+describe('claims against a counter that went backwards', () => {
+  test('taken slots are skipped: the campaign still ends with exactly `limit` winners', async () => {
+    await campaign(5);
+    for (const name of ['a', 'b', 'c']) await login(name); // slots 1..3
+    rollBack(1); // the counter forgot slots 2 and 3 and who holds them
+    expect(await outcome('d')).toMatchObject({ outcome: 'won', slot: 4 }); // 2 and 3 are taken: moved forward
+    expect(await outcome('e')).toMatchObject({ outcome: 'won', slot: 5 });
+    expect(await outcome('f')).toMatchObject({ outcome: 'full' });
+    expect(winnerSlots()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  test('a winner the counter forgot keeps the recorded slot; the fresh slot it was handed is freed later', async () => {
+    await campaign(3);
+    await login('a');
+    await login('b'); // slots 1 and 2
+    w.slots.campaigns.get('c')?.slots.delete(users.b as string); // Redis lost b's entry, not the counter
+    expect(await outcome('b')).toMatchObject({ outcome: 'already_won', slot: 2 }); // handed 3; the record says 2
+    expect(w.slots.campaigns.get('c')?.slots.get(users.b as string)).toBe(2);
+    expect(await outcome('c')).toMatchObject({ outcome: 'full' }); // slot 3 is burned for now
+
+    await w.reconcile.execute('c');
+    w.advance(GRACE);
+    expect(await w.reconcile.execute('c')).toMatchObject({ slotsFreed: 1 });
+    expect(await outcome('c')).toMatchObject({ outcome: 'won', slot: 3 });
+    expect(winnerSlots()).toEqual([1, 2, 3]);
+  });
+
+  test('a counter far behind the winners gives up after bounded tries and asks for reconciliation', async () => {
+    await campaign(8);
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) await login(name);
+    rollBack(0);
+    expect(await outcome('g')).toMatchObject({ outcome: 'unavailable' });
+    expect(w.reconcileTrigger.requested).toContain('c');
+    await w.reconcile.execute('c');
+    expect(await outcome('g')).toMatchObject({ outcome: 'won', slot: 7 });
+  });
+
+  test('when no slot is left after a taken one, the answer is full', async () => {
+    await campaign(2);
+    await login('a');
+    await login('b');
+    rollBack(1);
+    expect(await outcome('c')).toMatchObject({ outcome: 'full' });
+    expect(winnerSlots()).toEqual([1, 2]);
+  });
+});
+
+describe('reconciliation', () => {
+  test('after Redis lost everything, claims stay closed until it runs; then they continue from the right slot', async () => {
+    await campaign(5);
+    await login('a');
+    await login('b');
+    w.slots.forget('c');
+    expect(await outcome('c')).toMatchObject({ outcome: 'unavailable' });
+    expect(w.reconcileTrigger.requested).toEqual(['c']);
+
+    const report = await w.reconcile.execute('c');
+    expect(report).toMatchObject({ settingsRestored: true, counterBefore: null, counterAfter: 2, holdersRestored: 2 });
+    expect(await outcome('a')).toMatchObject({ outcome: 'already_won', slot: 1 });
+    expect(await outcome('c')).toMatchObject({ outcome: 'won', slot: 3 });
+  });
+
+  test('--dry-run reports the drift and changes nothing; the real run fixes it; a second run finds none', async () => {
+    await campaign(5);
+    await login('a');
+    w.slots.forget('c');
+    const dry = await w.reconcile.execute('c', { dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, settingsRestored: true, counterAfter: 1, holdersRestored: 1 });
+    expect(await w.slots.readCounter('c')).toBeNull();
+
+    await w.reconcile.execute('c');
+    expect(await w.slots.readCounter('c')).toBe(1);
+    const again = await w.reconcile.execute('c');
+    expect(again).toMatchObject({
+      settingsRestored: false,
+      counterBefore: 1,
+      counterAfter: 1,
+      holdersRestored: 0,
+      slotsFreed: 0,
+    });
+  });
+
+  test('never lowers the counter', async () => {
+    await campaign(5);
+    await login('a');
+    await w.slots.raiseCounter('c', 4); // slots 2..4 handed out, none recorded
+    const report = await w.reconcile.execute('c');
+    expect(report).toMatchObject({ counterBefore: 4, counterAfter: 4 });
+  });
+
+  test('a claim that stopped between Redis and MongoDB is completed once it persists past the grace period', async () => {
+    await campaign(5);
+    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
+    expect(await outcome('a')).toMatchObject({ outcome: 'unavailable' }); // Redis gave slot 1; MongoDB never heard
+    w.voucherQueue.drain();
+
+    expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 0, waiting: 1 }); // could be in flight
+    w.advance(GRACE);
+    expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 1, vouchersRequeued: 1, waiting: 0 });
+    expect(w.winners.winners).toEqual([expect.objectContaining({ userId: users.a, slot: 1 })]);
+    expect(await outcome('a')).toMatchObject({ outcome: 'already_won', slot: 1 });
+  });
+
+  test('a slot nobody holds and nobody won is freed after the grace period, and handed out first', async () => {
+    await campaign(3);
+    await login('a');
+    await login('b');
+    await login('c'); // full: 1..3
+    // Redis loses b's claim record and MongoDB never got it: slot 2 is a hole.
+    w.winners.winners.splice(1, 1);
+    w.slots.campaigns.get('c')?.slots.delete(users.b as string);
+    expect(await outcome('d')).toMatchObject({ outcome: 'full' });
+
+    expect(await w.reconcile.execute('c')).toMatchObject({ slotsFreed: 0, waiting: 1 });
+    w.advance(GRACE);
+    expect(await w.reconcile.execute('c')).toMatchObject({ slotsFreed: 1 });
+    expect(await outcome('d')).toMatchObject({ outcome: 'won', slot: 2 }); // a loser logging in again
+    expect(winnerSlots()).toEqual([1, 2, 3]);
+    expect(await w.reconcile.execute('c')).toMatchObject({ slotsFreed: 0, waiting: 0 });
+  });
+
+  test('re-delivers a voucher request for every winner without a voucher, and leaves queued ones alone', async () => {
+    await campaign(5);
+    w.voucherQueue.failWith = new Error('queue down');
+    await login('a');
+    w.voucherQueue.failWith = null;
+    await login('b');
+    const report = await w.reconcile.execute('c');
+    expect(report).toMatchObject({ vouchersRequeued: 1, vouchersInQueue: 1 });
+    expect(w.voucherQueue.requests.size).toBe(2);
+  });
+
+  test('puts the database’s settings back, even a limit below the counter', async () => {
+    await campaign(5);
+    await login('a');
+    await w.slots.syncSettings('c', { limit: 9, paused: true }); // an older Redis image
+    expect(await w.reconcile.execute('c')).toMatchObject({ settingsRestored: true });
+    expect((await w.slots.snapshot('c')).settings).toEqual({ limit: 5, paused: false });
+  });
+
+  test('reconciles every started campaign that ended less than a week ago', async () => {
+    await w.saveCampaign.execute('running', { startsAt: w.clock.now() });
+    await w.saveCampaign.execute('future', { startsAt: new Date(w.clock.now().getTime() + 60_000) });
+    await w.saveCampaign.execute('old', {
+      startsAt: new Date('2026-01-01T00:00:00Z'),
+      endsAt: new Date('2026-02-01T00:00:00Z'),
+    });
+    const results = await w.reconcile.executeAll();
+    expect(results.map((r) => r.campaignId)).toEqual(['running']);
+  });
+});

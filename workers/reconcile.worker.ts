@@ -1,0 +1,57 @@
+import { Worker, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+import { RECONCILE_SCHEDULER_ID, QUEUE_NAMES, type ReconcileJobData } from '../src/adapters/queue/queue-names';
+import { hasDrift, type ReconcileCampaign, type ReconcileReport } from '../src/application/reconcile-campaign.use-case';
+import type { Logger } from '../src/ports/logger.port';
+
+export interface ReconcileWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  intervalMs: number;
+}
+
+/**
+ * (Re)installs the periodic reconciliation. Called at worker start and after every on-demand run: a
+ * FLUSHALL wipes the scheduler with everything else, and an on-demand request is how we hear of one.
+ */
+export async function installReconcileScheduler(queue: Queue<ReconcileJobData>, intervalMs: number): Promise<void> {
+  await queue.upsertJobScheduler(
+    RECONCILE_SCHEDULER_ID,
+    { every: intervalMs },
+    { name: 'reconcile-all', data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+  );
+}
+
+function summary(report: ReconcileReport): string {
+  return `${report.campaignId}: counter ${String(report.counterBefore)}->${String(report.counterAfter)}, ${report.claimsCompleted} completed, ${report.slotsFreed} freed, ${report.vouchersRequeued} vouchers requeued`;
+}
+
+/** Runs reconcile jobs: one campaign (on demand) or every campaign (the scheduler). One at a time. */
+export function startReconcileWorker(
+  reconcile: ReconcileCampaign,
+  queue: Queue<ReconcileJobData>,
+  logger: Logger,
+  options: ReconcileWorkerOptions,
+): Worker<ReconcileJobData> {
+  const worker = new Worker<ReconcileJobData>(
+    QUEUE_NAMES.reconcile,
+    async (job: Job<ReconcileJobData>) => {
+      const { campaignId } = job.data;
+      if (campaignId === undefined) {
+        const results = await reconcile.executeAll();
+        const failed = results.filter((r): r is { campaignId: string; error: Error } => 'error' in r);
+        if (failed.length > 0)
+          throw new Error(`reconciliation failed for ${failed.map((f) => f.campaignId).join(', ')}`);
+        return results.filter((r): r is ReconcileReport => !('error' in r) && hasDrift(r)).map(summary);
+      }
+      const report = await reconcile.execute(campaignId);
+      logger.info({ jobId: job.id, campaignId, drift: hasDrift(report) }, 'on-demand reconciliation done');
+      await installReconcileScheduler(queue, options.intervalMs);
+      return [summary(report)];
+    },
+    { connection: options.connection, prefix: options.prefix, concurrency: 1 },
+  );
+  worker.on('error', (error) => logger.error({ err: error }, 'reconcile worker error'));
+  return worker;
+}

@@ -1,0 +1,75 @@
+import { createQueueRedis } from '../src/adapters/redis/connection';
+import { connectDatabase, createQueues, createStores, issueVoucherUseCase, reconcileUseCase } from '../src/compose';
+import type { Config } from '../src/config';
+import type { IssueVoucher } from '../src/application/issue-voucher.use-case';
+import type { Logger } from '../src/ports/logger.port';
+import { installReconcileScheduler, startReconcileWorker } from './reconcile.worker';
+import { startVoucherIssueWorker } from './voucher-issue.worker';
+
+export interface RunningWorkers {
+  /** Stops taking jobs, lets running ones finish, closes connections. */
+  close(): Promise<void>;
+}
+
+export interface StartWorkersOptions {
+  /** Replaces the voucher use case (tests inject faults through it). */
+  issueVoucher?: IssueVoucher;
+}
+
+/**
+ * The voucher-issue worker, the reconcile worker and the reconcile scheduler, wired over their own
+ * connections: blocking BullMQ connections (maxRetriesPerRequest null) and a database connection with a
+ * batch-sized timeout for reconciliation.
+ */
+export async function startWorkers(
+  config: Config,
+  logger: Logger,
+  options: StartWorkersOptions = {},
+): Promise<RunningWorkers> {
+  const mongo = await connectDatabase(config, 'promotion-worker', Math.max(config.mongo.operationTimeoutMs, 10_000));
+  const stores = createStores(mongo);
+  const commands = createQueueRedis(config.redis.url, 'promotion-worker-commands');
+  const voucherConnection = createQueueRedis(config.redis.url, 'promotion-worker-vouchers');
+  const reconcileConnection = createQueueRedis(config.redis.url, 'promotion-worker-reconcile');
+  for (const connection of [commands, voucherConnection, reconcileConnection]) {
+    connection.on('error', (error: Error) => logger.warn({ err: error }, 'worker redis connection error'));
+  }
+  const queues = createQueues(commands, config);
+
+  const voucherWorker = startVoucherIssueWorker(options.issueVoucher ?? issueVoucherUseCase(stores), logger, {
+    connection: voucherConnection,
+    prefix: config.queue.prefix,
+    concurrency: config.queue.workerConcurrency,
+    lockDurationMs: config.queue.lockDurationMs,
+    stalledIntervalMs: config.queue.stalledIntervalMs,
+  });
+  const reconcileWorker = startReconcileWorker(
+    reconcileUseCase(stores, commands, queues, config, logger),
+    queues.reconcile,
+    logger,
+    {
+      connection: reconcileConnection,
+      prefix: config.queue.prefix,
+      intervalMs: config.reconcile.intervalMs,
+    },
+  );
+  await installReconcileScheduler(queues.reconcile, config.reconcile.intervalMs);
+  logger.info(
+    {
+      concurrency: config.queue.workerConcurrency,
+      prefix: config.queue.prefix,
+      reconcileEveryMs: config.reconcile.intervalMs,
+    },
+    'workers started',
+  );
+
+  return {
+    close: async () => {
+      // close() waits for the jobs in progress; unfinished ones stay in the queue for another worker.
+      await Promise.all([voucherWorker.close(), reconcileWorker.close()]);
+      await queues.close();
+      for (const connection of [commands, voucherConnection, reconcileConnection]) connection.disconnect();
+      await mongo.client.close();
+    },
+  };
+}

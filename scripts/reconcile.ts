@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+import { createApiRedis, waitForRedis } from '../src/adapters/redis/connection';
+import { hasDrift, type ReconcileReport } from '../src/application/reconcile-campaign.use-case';
+import { connectDatabase, createQueues, createStores, reconcileUseCase } from '../src/compose';
+import { loadConfig } from '../src/config';
+import { CAMPAIGN_ID_PATTERN } from '../src/domain/campaign';
+import { createLogger } from '../src/logger';
+import { parseCli, progress, runCli } from './lib/cli';
+
+const HELP = `usage: npm run reconcile -- [--campaign <id>] [--dry-run]
+
+Rebuilds campaign counters in Redis from MongoDB (the authority) and re-delivers missing vouchers:
+settings, the per-user slot map, claims stopped between Redis and MongoDB, the counter (raised, never
+lowered), free slots, voucher jobs. Safe next to live traffic and next to the workers' own scheduled
+reconciliation. Without --campaign: every campaign that has started and ended less than a week ago.
+
+  --campaign   one campaign id
+  --dry-run    print what would be fixed, change nothing
+
+Exits 0 when every campaign was reconciled (or, with --dry-run, inspected), 1 when one failed.
+For cron, e.g. every minute:  * * * * *  cd /srv/promotion && npm run reconcile >>/var/log/reconcile.log 2>&1
+Configuration comes from the environment (MONGO_URL, REDIS_URL, RECONCILE_GRACE_MS, ...).`;
+
+const argsSchema = z.object({
+  campaign: z.string().regex(CAMPAIGN_ID_PATTERN, 'letters, digits, ".", "_" or "-", at most 64').optional(),
+  'dry-run': z.boolean().default(false),
+});
+
+function describe(report: ReconcileReport): string {
+  const would = report.dryRun ? 'would ' : '';
+  const lines = [
+    `campaign ${report.campaignId}: ${report.winners} winners; counter ${String(report.counterBefore ?? 'missing')} -> ${String(report.counterAfter)}`,
+  ];
+  if (report.settingsRestored) lines.push(`  ${would}restore settings (limit, paused) from the database`);
+  if (report.holdersRestored) lines.push(`  ${would}restore ${report.holdersRestored} forgotten winner slots`);
+  if (report.holdersCorrected) lines.push(`  ${would}correct ${report.holdersCorrected} slot-map entries`);
+  if (report.claimsCompleted)
+    lines.push(`  ${would}complete ${report.claimsCompleted} claims stopped between Redis and MongoDB`);
+  if (report.slotsFreed) lines.push(`  ${would}free ${report.slotsFreed} slots nobody holds`);
+  if (report.freeListCleaned)
+    lines.push(`  ${would}drop ${report.freeListCleaned} free-list entries that have a winner`);
+  if (report.vouchersRequeued) lines.push(`  ${would}re-deliver ${report.vouchersRequeued} voucher jobs`);
+  if (report.vouchersInQueue) lines.push(`  ${report.vouchersInQueue} vouchers waiting in the queue`);
+  if (report.waiting)
+    lines.push(`  ${report.waiting} suspects seen, left alone until they persist past the grace period`);
+  lines.push(hasDrift(report) ? `  drift: ${report.dryRun ? 'found' : 'fixed'}` : '  no drift');
+  return lines.join('\n');
+}
+
+runCli(async () => {
+  const args = parseCli(
+    process.argv.slice(2),
+    { campaign: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    argsSchema,
+    HELP,
+  );
+  if (args === null) return;
+  const config = loadConfig();
+  const dryRun = args['dry-run'];
+  const mongo = await connectDatabase(config, 'promotion-reconcile', 60_000);
+  const redis = createApiRedis(config.redis.url, { connectionName: 'promotion-reconcile', commandTimeoutMs: 10_000 });
+  const queues = createQueues(redis, config);
+  try {
+    await waitForRedis(redis);
+    const reconcile = reconcileUseCase(createStores(mongo), redis, queues, config, createLogger('silent', 'reconcile'));
+    const bars = new Map<string, (done: number, total: number) => void>();
+    const onProgress = (step: string, done: number, total: number): void => {
+      if (total < 1_000) return; // only large campaigns need a progress line
+      if (!bars.has(step)) bars.set(step, progress(`  ${step}`));
+      bars.get(step)?.(done, total);
+    };
+    const results =
+      args.campaign === undefined
+        ? await reconcile.executeAll({ dryRun, onProgress })
+        : [await reconcile.execute(args.campaign, { dryRun, onProgress })];
+    if (results.length === 0) console.log('no campaign to reconcile');
+    let failed = 0;
+    for (const result of results) {
+      if ('error' in result) {
+        failed += 1;
+        console.log(`campaign ${result.campaignId}: FAILED: ${result.error.message}`);
+      } else {
+        console.log(describe(result));
+      }
+    }
+    if (failed > 0) throw new Error(`${failed} of ${results.length} campaigns could not be reconciled`);
+  } finally {
+    await queues.close();
+    redis.disconnect();
+    await mongo.client.close();
+  }
+});

@@ -42,7 +42,7 @@ const schema = z.object({
   /** Raises the scrypt cost above the profile's (log2 N). */
   SCRYPT_LOG_N: integer(4, 20).optional(),
   REDIS_COMMAND_TIMEOUT_MS: integer(50, 60_000).default(500),
-  MONGO_OPERATION_TIMEOUT_MS: integer(50, 60_000).default(800),
+  MONGO_OPERATION_TIMEOUT_MS: integer(50, 60_000).default(500),
   MONGO_MAX_POOL_SIZE: integer(1, 1_000).default(50),
   ENQUEUE_TIMEOUT_MS: integer(10, 10_000).default(300),
   /** Answered in Retry-After with 503s. */

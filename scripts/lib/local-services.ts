@@ -49,6 +49,7 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill(signal);
+  child.kill('SIGCONT'); // a frozen process only acts on the signal once it runs again
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
@@ -67,6 +68,8 @@ function collectOutput(child: ChildProcess): () => string {
 export interface LocalService {
   url: string;
   port: number;
+  /** Its data directory. */
+  dir: string;
   process: ChildProcess;
   /** Stops the process (SIGTERM, then SIGKILL after 5 s). Data directories are kept until `remove`. */
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -74,6 +77,10 @@ export interface LocalService {
   restart(): Promise<void>;
   /** Stops and deletes its data directory. */
   remove(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, nothing answers. */
+  freeze(): void;
+  /** Lets a frozen process go on (SIGCONT). */
+  thaw(): void;
 }
 
 function managed(
@@ -96,6 +103,7 @@ function managed(
   const service: LocalService = {
     url,
     port,
+    dir,
     get process() {
       return child;
     },
@@ -107,6 +115,12 @@ function managed(
     remove: async () => {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
+    },
+    freeze: () => {
+      child.kill('SIGSTOP');
+    },
+    thaw: () => {
+      child.kill('SIGCONT');
     },
   };
   return start().then(() => service);

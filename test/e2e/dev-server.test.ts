@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 
 import { PROJECT_ROOT, freePort } from '../../scripts/lib/local-services';
-import { cleanEnv, runScript } from '../support/run-script';
+import { cleanEnv, runScript, tsNodeArgs } from '../support/run-script';
 
 /**
  * The README's first command, end to end: `npm run dev` starts its own Redis and FerretDB, seeds a demo
@@ -20,16 +19,7 @@ test('npm run dev serves a demo campaign whose winners all get a voucher, and st
   const env = cleanEnv({ FERRETDB_HANDLER: process.env.FERRETDB_HANDLER ?? '' });
   dev = spawn(
     process.execPath,
-    [
-      join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-      'scripts/dev.ts',
-      '--port',
-      String(port),
-      '--users',
-      '60',
-      '--limit',
-      '10',
-    ],
+    tsNodeArgs('scripts/dev.ts', ['--port', String(port), '--users', '60', '--limit', '10']),
     {
       cwd: PROJECT_ROOT,
       env: env as NodeJS.ProcessEnv,

@@ -9,6 +9,14 @@ export interface ScriptResult {
   stderr: string;
 }
 
+/**
+ * Node's arguments for running one of our TypeScript files in a single process (tsx as a loader, not its
+ * CLI, which would put a second process in between and keep a SIGKILL from reaching the script).
+ */
+export function tsNodeArgs(script: string, args: readonly string[] = []): string[] {
+  return ['--import', 'tsx', join(PROJECT_ROOT, script), ...args];
+}
+
 /** Runs one of the project's TypeScript scripts as its own process, as `npm run <script>` would. */
 export function runScript(
   script: string,
@@ -17,15 +25,11 @@ export function runScript(
   timeoutMs = 120_000,
 ): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(PROJECT_ROOT, script), ...args],
-      {
-        cwd: PROJECT_ROOT,
-        env: env as NodeJS.ProcessEnv,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, tsNodeArgs(script, args), {
+      cwd: PROJECT_ROOT,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

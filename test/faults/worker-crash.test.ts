@@ -1,0 +1,60 @@
+import { Queue } from 'bullmq';
+
+import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { startFaultRig, type FaultRig } from '../support/fault-rig';
+
+/**
+ * A worker is SIGKILLed while it holds jobs; a second worker takes them over once their locks lapse
+ * (BullMQ's stalled-job recovery), and every winner ends with exactly one voucher.
+ */
+let rig: FaultRig;
+let queue: Queue;
+
+beforeAll(async () => {
+  rig = await startFaultRig();
+  queue = new Queue('voucher-issue', { connection: rig.api.redis, prefix: rig.config.queue.prefix });
+});
+afterAll(async () => {
+  await queue.close();
+  await rig.close();
+});
+
+test('a worker killed mid-jobs loses none: another takes them over, vouchers exactly once', async () => {
+  const accounts = await rig.registerUsers(60);
+  await rig.saveCampaign('c', { limit: 60 });
+  const answers = await Promise.all(accounts.map((account) => rig.login(account, 'c')));
+  expect(answers.every((a) => a.body.campaigns?.[0]?.outcome === 'won')).toBe(true);
+
+  // Hold the queue until the first worker is up, freeze the database so that worker's jobs hang in the
+  // middle, let it take them, then kill it.
+  await queue.pause();
+  const first = rig.spawnWorker();
+  const deadline = Date.now() + 30_000;
+  while ((await queue.getWorkers()).length === 0) {
+    if (Date.now() > deadline) throw new Error('the first worker did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  rig.ferret.freeze();
+  await queue.resume();
+  while ((await queue.getJobCounts('active')).active === 0) {
+    if (Date.now() > deadline) throw new Error('the first worker never took a job');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const heldByTheDead = (await queue.getJobs(['active'])).map((job) => job.id as string);
+  first.kill('SIGKILL');
+  await new Promise<void>((resolve) => first.once('exit', () => resolve()));
+  rig.ferret.thaw();
+
+  await rig.startWorkers();
+  await rig.drain();
+
+  expect(heldByTheDead.length).toBeGreaterThan(0);
+  for (const id of heldByTheDead) {
+    const job = await queue.getJob(id);
+    expect(await job?.getState()).toBe('completed');
+    expect(job?.stalledCounter).toBeGreaterThanOrEqual(1); // recovered from the dead worker's lock
+  }
+  const vouchers = await rig.api.mongo.db.collection(COLLECTIONS.vouchers).find({ campaignId: 'c' }).toArray();
+  expect(vouchers).toHaveLength(60);
+  expect(new Set(vouchers.map((v) => v.userId)).size).toBe(60);
+});

@@ -1,0 +1,214 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { Queue } from 'bullmq';
+
+import { PROJECT_ROOT, startFerretDb, startRedisServer, type LocalService } from '../../scripts/lib/local-services';
+import { createApiRedis, waitForRedis } from '../../src/adapters/redis/connection';
+import { RegisterUsers } from '../../src/application/register-users.use-case';
+import type { ReconcileReport } from '../../src/application/reconcile-campaign.use-case';
+import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
+import {
+  composeApi,
+  connectDatabase,
+  createQueues,
+  createStores,
+  passwordHasher,
+  reconcileUseCase,
+  saveCampaignUseCase,
+  type Api,
+} from '../../src/compose';
+import { loadConfig, type Config } from '../../src/config';
+import type { MongoConnection } from '../../src/adapters/mongo/connection';
+import { createLogger } from '../../src/logger';
+import { silentLogger } from '../../src/ports/logger.port';
+import { startWorkers, type RunningWorkers } from '../../workers/start-workers';
+import { TEST_PASSWORD, type LoginBody } from './harness';
+import { tsNodeArgs } from './run-script';
+import { sendJson } from './http-client';
+import { uniqueTag } from './test-env';
+
+/**
+ * A whole deployment of our own for fault injection: a redis-server and a FerretDB that this test may
+ * kill, freeze and restart, the API listening on a port, workers in-process or as child processes, and
+ * clients that behave like the app (retrying a 503 after a pause until the claim is decided).
+ */
+
+export interface Answer {
+  account: string;
+  status: number;
+  body: LoginBody;
+  ms: number;
+}
+
+export interface FaultRig {
+  redis: LocalService;
+  ferret: LocalService;
+  config: Config;
+  api: Api;
+  baseUrl: string;
+  env: Record<string, string>;
+  registerUsers(count: number, prefix?: string): Promise<string[]>;
+  saveCampaign(id: string, changes?: CampaignChanges): Promise<void>;
+  /** One login attempt. */
+  login(account: string, campaignId: string): Promise<Answer>;
+  /** Logs in until the claim is decided (anything but 503 / a connection error) or the deadline passes. */
+  loginUntilDecided(account: string, campaignId: string, deadlineMs?: number): Promise<Answer[]>;
+  startWorkers(): Promise<RunningWorkers>;
+  /** `npm run worker` as a child process (to be killed for real). */
+  spawnWorker(): ChildProcess;
+  reconcile(campaignId: string): Promise<ReconcileReport>;
+  /** Waits until the voucher queue has nothing waiting, delayed or active. */
+  drain(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Settings for fault tests: short grace and interval, quick stall detection, few and fast retries. */
+export const FAULT_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  PASSWORD_HASH_PROFILE: 'test',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+  REDIS_COMMAND_TIMEOUT_MS: '500',
+  MONGO_OPERATION_TIMEOUT_MS: '3000',
+  RECONCILE_GRACE_MS: '1000',
+  RECONCILE_INTERVAL_MS: '1000',
+  WORKER_LOCK_DURATION_MS: '2000',
+  WORKER_STALLED_INTERVAL_MS: '1000',
+  VOUCHER_JOB_ATTEMPTS: '4',
+  VOUCHER_JOB_BACKOFF_MS: '50',
+};
+
+export async function startFaultRig(options: { aof?: boolean; env?: Record<string, string> } = {}): Promise<FaultRig> {
+  const redis = await startRedisServer({ appendOnly: options.aof === true });
+  const ferret = await startFerretDb({ database: `faults_${uniqueTag()}` });
+  const env: Record<string, string> = {
+    ...FAULT_ENV,
+    MONGO_URL: ferret.url,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: 'promo',
+    QUEUE_PREFIX: '{promo-queue}',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel, 'fault-rig'); // silent unless TEST_LOG_LEVEL says otherwise
+  const api = await composeApi(config, logger);
+  const server: Server = createServer(api.app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  // Set-up and inspection go through connections of their own, with long timeouts.
+  let setupMongo: MongoConnection | null = null;
+  const setup = async () => {
+    setupMongo ??= await connectDatabase(config, 'fault-setup', 30_000);
+    return createStores(setupMongo);
+  };
+  const setupRedis = createApiRedis(config.redis.url, { connectionName: 'fault-setup', commandTimeoutMs: 5_000 });
+  setupRedis.on('error', () => {});
+  await waitForRedis(setupRedis);
+  const workers: RunningWorkers[] = [];
+  const children: ChildProcess[] = [];
+
+  const login = async (account: string, campaignId: string): Promise<Answer> => {
+    const started = Date.now();
+    try {
+      const { status, body } = await sendJson<LoginBody>('POST', `${baseUrl}/api/login-campaign`, {
+        account,
+        password: TEST_PASSWORD,
+        campaignId,
+      });
+      return { account, status, body, ms: Date.now() - started };
+    } catch (error) {
+      return {
+        account,
+        status: 0,
+        body: { status: false, errorCode: String(error), errorMessage: null },
+        ms: Date.now() - started,
+      };
+    }
+  };
+
+  return {
+    redis,
+    ferret,
+    config,
+    api,
+    baseUrl,
+    env,
+    registerUsers: async (count, prefix = 'user') => {
+      const accounts = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+      await new RegisterUsers((await setup()).users, passwordHasher(config)).execute(
+        accounts.map((account) => ({ account, password: TEST_PASSWORD })),
+      );
+      return accounts;
+    },
+    saveCampaign: async (id, changes = {}) => {
+      await saveCampaignUseCase(await setup(), setupRedis, config, silentLogger).execute(id, {
+        startsAt: new Date(Date.now() - 1_000),
+        ...changes,
+      });
+    },
+    login,
+    loginUntilDecided: async (account, campaignId, deadlineMs = 60_000) => {
+      const answers: Answer[] = [];
+      const deadline = Date.now() + deadlineMs;
+      for (;;) {
+        const answer = await login(account, campaignId);
+        answers.push(answer);
+        if ((answer.status !== 503 && answer.status !== 0) || Date.now() > deadline) return answers;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    },
+    startWorkers: async () => {
+      const running = await startWorkers(config, logger);
+      workers.push(running);
+      return running;
+    },
+    spawnWorker: () => {
+      const child = spawn(process.execPath, tsNodeArgs('workers/main.ts'), {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, ...env } as NodeJS.ProcessEnv,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(child);
+      return child;
+    },
+    reconcile: async (campaignId) => {
+      const queues = createQueues(setupRedis, config);
+      try {
+        return await reconcileUseCase(await setup(), setupRedis, queues, config, silentLogger).execute(campaignId);
+      } finally {
+        await queues.close();
+      }
+    },
+    drain: async (timeoutMs = 60_000) => {
+      const queue = new Queue('voucher-issue', { connection: setupRedis, prefix: config.queue.prefix });
+      const deadline = Date.now() + timeoutMs;
+      try {
+        for (;;) {
+          const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+          if (Object.values(counts).every((n) => n === 0)) return;
+          if (Date.now() > deadline) throw new Error(`queue not drained: ${JSON.stringify(counts)}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        await queue.close();
+      }
+    },
+    close: async () => {
+      redis.thaw();
+      ferret.thaw();
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      for (const running of workers) await running.close().catch(() => {});
+      await api.close().catch(() => {});
+      setupRedis.disconnect();
+      await (setupMongo as MongoConnection | null)?.client.close();
+      await redis.remove();
+      await ferret.remove();
+    },
+  };
+}

@@ -42,7 +42,11 @@ const schema = z.object({
   /** Raises the scrypt cost above the profile's (log2 N). */
   SCRYPT_LOG_N: integer(4, 20).optional(),
   REDIS_COMMAND_TIMEOUT_MS: integer(50, 60_000).default(500),
-  MONGO_OPERATION_TIMEOUT_MS: integer(50, 60_000).default(500),
+  /**
+   * Bound on each database wait on the request path. The driver retries a failed read or write once, so a
+   * dead database costs a request about twice this: 400 keeps the 503 under a second.
+   */
+  MONGO_OPERATION_TIMEOUT_MS: integer(50, 60_000).default(400),
   MONGO_MAX_POOL_SIZE: integer(1, 1_000).default(50),
   ENQUEUE_TIMEOUT_MS: integer(10, 10_000).default(300),
   /** Answered in Retry-After with 503s. */

@@ -18,16 +18,22 @@ export interface StartWorkersOptions {
 
 /**
  * The voucher-issue worker, the reconcile worker and the reconcile scheduler, wired over their own
- * connections: blocking BullMQ connections (maxRetriesPerRequest null) and a database connection with a
- * batch-sized timeout for reconciliation.
+ * connections: blocking BullMQ connections (maxRetriesPerRequest null); for the database, the configured
+ * short timeout for voucher jobs (a dead database fails a try quickly and the queue retries) and a
+ * batch-sized one for reconciliation.
  */
 export async function startWorkers(
   config: Config,
   logger: Logger,
   options: StartWorkersOptions = {},
 ): Promise<RunningWorkers> {
-  const mongo = await connectDatabase(config, 'promotion-worker', Math.max(config.mongo.operationTimeoutMs, 10_000));
-  const stores = createStores(mongo);
+  const jobsMongo = await connectDatabase(config, 'promotion-worker');
+  const batchMongo = await connectDatabase(
+    config,
+    'promotion-reconcile',
+    Math.max(config.mongo.operationTimeoutMs, 30_000),
+  );
+  const stores = createStores(jobsMongo);
   const commands = createQueueRedis(config.redis.url, 'promotion-worker-commands');
   const voucherConnection = createQueueRedis(config.redis.url, 'promotion-worker-vouchers');
   const reconcileConnection = createQueueRedis(config.redis.url, 'promotion-worker-reconcile');
@@ -43,16 +49,12 @@ export async function startWorkers(
     lockDurationMs: config.queue.lockDurationMs,
     stalledIntervalMs: config.queue.stalledIntervalMs,
   });
-  const reconcileWorker = startReconcileWorker(
-    reconcileUseCase(stores, commands, queues, config, logger),
-    queues.reconcile,
-    logger,
-    {
-      connection: reconcileConnection,
-      prefix: config.queue.prefix,
-      intervalMs: config.reconcile.intervalMs,
-    },
-  );
+  const reconcile = reconcileUseCase(createStores(batchMongo), commands, queues, config, logger);
+  const reconcileWorker = startReconcileWorker(reconcile, queues.reconcile, logger, {
+    connection: reconcileConnection,
+    prefix: config.queue.prefix,
+    intervalMs: config.reconcile.intervalMs,
+  });
   await installReconcileScheduler(queues.reconcile, config.reconcile.intervalMs);
   logger.info(
     {
@@ -69,7 +71,7 @@ export async function startWorkers(
       await Promise.all([voucherWorker.close(), reconcileWorker.close()]);
       await queues.close();
       for (const connection of [commands, voucherConnection, reconcileConnection]) connection.disconnect();
-      await mongo.client.close();
+      await Promise.all([jobsMongo.client.close(), batchMongo.client.close()]);
     },
   };
 }

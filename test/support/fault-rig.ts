@@ -40,6 +40,7 @@ export interface Answer {
   status: number;
   body: LoginBody;
   ms: number;
+  retryAfter?: string;
 }
 
 export interface FaultRig {
@@ -79,8 +80,20 @@ export const FAULT_ENV: Record<string, string> = {
   VOUCHER_JOB_BACKOFF_MS: '50',
 };
 
-export async function startFaultRig(options: { aof?: boolean; env?: Record<string, string> } = {}): Promise<FaultRig> {
+export interface FaultRigOptions {
+  /** Redis with an append-only file (fsync every second), as production runs it. */
+  aof?: boolean;
+  /** Settings for everything (API, workers, scripts). */
+  env?: Record<string, string>;
+  /** Settings for the API alone, on top of `env`. */
+  apiEnv?: (env: Record<string, string>) => Record<string, string>;
+  /** Runs against the fresh redis-server (as its default user) before anything connects. */
+  prepareRedis?: (redisUrl: string) => Promise<void>;
+}
+
+export async function startFaultRig(options: FaultRigOptions = {}): Promise<FaultRig> {
   const redis = await startRedisServer({ appendOnly: options.aof === true });
+  await options.prepareRedis?.(redis.url);
   const ferret = await startFerretDb({ database: `faults_${uniqueTag()}` });
   const env: Record<string, string> = {
     ...FAULT_ENV,
@@ -92,7 +105,7 @@ export async function startFaultRig(options: { aof?: boolean; env?: Record<strin
   };
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel, 'fault-rig'); // silent unless TEST_LOG_LEVEL says otherwise
-  const api = await composeApi(config, logger);
+  const api = await composeApi(loadConfig({ ...env, ...options.apiEnv?.(env) }), logger);
   const server: Server = createServer(api.app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -112,12 +125,19 @@ export async function startFaultRig(options: { aof?: boolean; env?: Record<strin
   const login = async (account: string, campaignId: string): Promise<Answer> => {
     const started = Date.now();
     try {
-      const { status, body } = await sendJson<LoginBody>('POST', `${baseUrl}/api/login-campaign`, {
+      const { status, body, headers } = await sendJson<LoginBody>('POST', `${baseUrl}/api/login-campaign`, {
         account,
         password: TEST_PASSWORD,
         campaignId,
       });
-      return { account, status, body, ms: Date.now() - started };
+      const retryAfter = headers['retry-after'];
+      return {
+        account,
+        status,
+        body,
+        ms: Date.now() - started,
+        ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+      };
     } catch (error) {
       return {
         account,

@@ -2,9 +2,10 @@ import { MongoClient, type Db } from 'mongodb';
 
 export interface MongoConnectionOptions {
   /**
-   * Client-side bound on each wait: finding a server, getting a pooled connection, and each socket read.
-   * Unlike maxTimeMS, which the server enforces, it also bounds a server that stopped answering. (This
-   * driver's timeoutMS is deprecated and has no effect.)
+   * Client-side bound on each wait: finding a server, opening or getting a pooled connection, and each
+   * socket read. Unlike maxTimeMS, which the server enforces, it also bounds a server that stopped
+   * answering. (This driver's timeoutMS is deprecated and has no effect.) Retryable reads and writes stay
+   * on, so a failed operation may take two of these.
    */
   operationTimeoutMs: number;
   appName: string;
@@ -24,7 +25,7 @@ export async function connectMongo(url: string, options: MongoConnectionOptions)
     serverSelectionTimeoutMS: options.operationTimeoutMs,
     waitQueueTimeoutMS: options.operationTimeoutMs,
     socketTimeoutMS: options.operationTimeoutMs,
-    connectTimeoutMS: Math.max(options.operationTimeoutMs, 2_000),
+    connectTimeoutMS: options.operationTimeoutMs,
     maxPoolSize: options.maxPoolSize ?? 50,
     monitorCommands: options.monitorCommands ?? false,
   });

@@ -1,0 +1,53 @@
+import { Queue } from 'bullmq';
+
+import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { startFaultRig, type FaultRig } from '../support/fault-rig';
+
+/**
+ * The database goes away long enough that voucher jobs spend all their attempts and fail for good. When it
+ * comes back, reconciliation retries them: every winner has a voucher within 60 s, none has two.
+ */
+let rig: FaultRig;
+let queue: Queue;
+
+beforeAll(async () => {
+  rig = await startFaultRig({ env: { VOUCHER_JOB_ATTEMPTS: '3', MONGO_OPERATION_TIMEOUT_MS: '1000' } });
+  queue = new Queue('voucher-issue', { connection: rig.api.redis, prefix: rig.config.queue.prefix });
+});
+afterAll(async () => {
+  await queue.close();
+  await rig.close();
+});
+
+test('voucher jobs that exhausted their attempts during an outage are all delivered once it ends', async () => {
+  const accounts = await rig.registerUsers(30);
+  await rig.saveCampaign('c', { limit: 30 });
+  const answers = await Promise.all(accounts.map((account) => rig.login(account, 'c')));
+  expect(answers.every((a) => a.body.campaigns?.[0]?.outcome === 'won')).toBe(true);
+
+  await queue.pause(); // hold the jobs until the database is gone
+  await rig.startWorkers();
+  await rig.ferret.stop();
+  await queue.resume();
+
+  const deadline = Date.now() + 60_000;
+  while (((await queue.getJobCounts('failed')).failed ?? 0) < 30) {
+    if (Date.now() > deadline) throw new Error(`jobs did not fail: ${JSON.stringify(await queue.getJobCounts())}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const failed = await queue.getJobs(['failed']);
+  expect(failed.every((job) => job.attemptsMade === 3)).toBe(true);
+
+  await rig.ferret.restart();
+  const back = Date.now();
+  const vouchers = rig.api.mongo.db.collection(COLLECTIONS.vouchers);
+  while ((await vouchers.countDocuments({ campaignId: 'c' }).catch(() => 0)) < 30) {
+    if (Date.now() - back > 60_000) throw new Error('vouchers not delivered within 60 s of the database returning');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const deliveredWithinMs = Date.now() - back;
+  expect(deliveredWithinMs).toBeLessThan(60_000);
+  const issued = await vouchers.find({ campaignId: 'c' }).toArray();
+  expect(new Set(issued.map((v) => v.userId)).size).toBe(30);
+  expect(issued).toHaveLength(30);
+});

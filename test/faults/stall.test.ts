@@ -1,0 +1,89 @@
+import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { loadConfig } from '../../src/config';
+import { startFaultRig, type Answer, type FaultRig } from '../support/fault-rig';
+
+/**
+ * A frozen Redis (SIGSTOP), a frozen database and a stopped one: with the default time budgets (500 ms
+ * per Redis command, 400 ms per database wait) every login is answered 503 + Retry-After within 1 s, never
+ * "won", and claims resume as soon as the service is back.
+ */
+let rig: FaultRig;
+let accounts: string[];
+let next = 0;
+
+beforeAll(async () => {
+  // The defaults, not the fault suite's longer database timeout.
+  const defaults = loadConfig({});
+  rig = await startFaultRig({
+    env: {
+      REDIS_COMMAND_TIMEOUT_MS: String(defaults.redis.commandTimeoutMs),
+      MONGO_OPERATION_TIMEOUT_MS: String(defaults.mongo.operationTimeoutMs),
+      RETRY_AFTER_SECONDS: String(defaults.http.retryAfterSeconds),
+    },
+  });
+  accounts = await rig.registerUsers(40);
+  await rig.saveCampaign('c', { limit: 100 });
+  await rig.startWorkers();
+  for (const account of accounts.slice(0, 3)) await rig.login(account, 'c'); // warm connections
+  next = 3;
+});
+afterAll(async () => {
+  await rig.close();
+});
+
+/** Ten logins of fresh users at once. */
+async function tenLogins(): Promise<Answer[]> {
+  const batch = accounts.slice(next, next + 10);
+  next += 10;
+  return Promise.all(batch.map((account) => rig.login(account, 'c')));
+}
+
+function expectFastUnavailable(answers: Answer[]): void {
+  for (const answer of answers) {
+    expect(answer.status).toBe(503);
+    expect(answer.body.errorCode).toBe('SERVICE_UNAVAILABLE');
+    expect(answer.retryAfter).toBe('1');
+    expect(answer.ms).toBeLessThan(1_000);
+  }
+}
+
+test('Redis frozen: 503 within 1 s; claims resume when it thaws', async () => {
+  rig.redis.freeze();
+  let answers: Answer[];
+  try {
+    answers = await tenLogins();
+  } finally {
+    rig.redis.thaw();
+  }
+  expectFastUnavailable(answers);
+  const retried = await Promise.all(answers.map((a) => rig.loginUntilDecided(a.account, 'c', 10_000)));
+  expect(retried.map((r) => r.at(-1)?.body.campaigns?.[0]?.outcome)).toEqual(answers.map(() => 'won'));
+});
+
+test('database frozen: 503 within 1 s; claims resume when it thaws', async () => {
+  rig.ferret.freeze();
+  let answers: Answer[];
+  try {
+    answers = await tenLogins();
+  } finally {
+    rig.ferret.thaw();
+  }
+  expectFastUnavailable(answers);
+  const retried = await Promise.all(answers.map((a) => rig.loginUntilDecided(a.account, 'c', 20_000)));
+  expect(retried.map((r) => r.at(-1)?.body.campaigns?.[0]?.outcome)).toEqual(answers.map(() => 'won'));
+});
+
+test('database stopped: 503 within 1 s; claims resume when it is back', async () => {
+  await rig.ferret.stop();
+  let answers: Answer[];
+  try {
+    answers = await tenLogins();
+  } finally {
+    await rig.ferret.restart();
+  }
+  expectFastUnavailable(answers);
+  const retried = await Promise.all(answers.map((a) => rig.loginUntilDecided(a.account, 'c', 30_000)));
+  expect(retried.map((r) => r.at(-1)?.body.campaigns?.[0]?.outcome)).toEqual(answers.map(() => 'won'));
+  const winners = await rig.api.mongo.db.collection(COLLECTIONS.winners).countDocuments({ campaignId: 'c' });
+  expect(winners).toBe(next);
+});

@@ -6,6 +6,7 @@ import { connectDatabase, createQueues, createStores, reconcileUseCase } from '.
 import { loadConfig } from '../src/config';
 import { CAMPAIGN_ID_PATTERN } from '../src/domain/campaign';
 import { createLogger } from '../src/logger';
+import { silentLogger } from '../src/ports/logger.port';
 import { parseCli, progress, runCli } from './lib/cli';
 
 const HELP = `usage: npm run reconcile -- [--campaign <id>] [--dry-run]
@@ -60,7 +61,7 @@ runCli(async () => {
   const dryRun = args['dry-run'];
   const mongo = await connectDatabase(config, 'promotion-reconcile', 60_000);
   const redis = createApiRedis(config.redis.url, { connectionName: 'promotion-reconcile', commandTimeoutMs: 10_000 });
-  const queues = createQueues(redis, config);
+  const queues = createQueues(redis, config, silentLogger);
   try {
     await waitForRedis(redis);
     const reconcile = reconcileUseCase(createStores(mongo), redis, queues, config, createLogger('silent', 'reconcile'));

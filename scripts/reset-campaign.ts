@@ -34,7 +34,7 @@ runCli(async () => {
   try {
     await waitForRedis(redis);
     const reset = resetCampaignUseCase(createStores(mongo), redis, config, createLogger('silent', 'reset'));
-    const result = await reset.execute(args.campaign);
+    const result = await reset.execute(args.campaign, 'reset-script');
     console.log(
       `campaign ${args.campaign} reset: ${result.winners} winners, ${result.vouchers} vouchers, ` +
         `${result.participations} participations deleted; counter 0`,

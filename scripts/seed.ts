@@ -53,11 +53,15 @@ export async function seed(
     const now = new Date();
     const existing = await stores.campaigns.findById(options.campaign);
     const reopen = existing === null || !isRunningAt(existing, now);
-    const saved = await saveCampaignUseCase(stores, redis, config, silentLogger).execute(options.campaign, {
-      limit: options.limit,
-      discount: options.discount,
-      ...(reopen ? { startsAt: now, endsAt: null } : {}),
-    });
+    const saved = await saveCampaignUseCase(stores, redis, config, silentLogger).execute(
+      options.campaign,
+      {
+        limit: options.limit,
+        discount: options.discount,
+        ...(reopen ? { startsAt: now, endsAt: null } : {}),
+      },
+      { actor: 'seed-script', mode: 'upsert' },
+    );
     const accounts = Array.from({ length: options.users }, (_, i) => ({
       account: `${options.prefix}${i + 1}`,
       password: options.password,

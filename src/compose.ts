@@ -15,6 +15,7 @@ import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher';
 import { createHttpApp } from './adapters/http/app';
 import { ensureIndexes } from './adapters/mongo/collections';
 import { connectMongo, type MongoConnection } from './adapters/mongo/connection';
+import { MongoAuditLog } from './adapters/mongo/mongo-audit-log';
 import { MongoCampaignStore } from './adapters/mongo/mongo-campaign-store';
 import { MongoParticipationStore } from './adapters/mongo/mongo-participation-store';
 import { MongoUserDirectory } from './adapters/mongo/mongo-user-directory';
@@ -37,6 +38,7 @@ export function createStores(mongo: MongoConnection) {
     winners: new MongoWinnerStore(mongo.db),
     vouchers: new MongoVoucherStore(mongo.db),
     users: new MongoUserDirectory(mongo.db),
+    audit: new MongoAuditLog(mongo.db),
   };
 }
 export type Stores = ReturnType<typeof createStores>;
@@ -72,11 +74,17 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-/** The BullMQ queues over a connection (which they share and do not close). */
-export function createQueues(redis: Redis, config: Config): Queues {
+/**
+ * The BullMQ queues over a connection (which they share and do not close). Their connection errors go to
+ * the log: without a listener BullMQ prints each one to stderr.
+ */
+export function createQueues(redis: Redis, config: Config, logger: Logger): Queues {
   const options = { connection: redis, prefix: config.queue.prefix };
   const voucherIssue = new Queue<VoucherIssueJobData>(QUEUE_NAMES.voucherIssue, options);
   const reconcile = new Queue<ReconcileJobData>(QUEUE_NAMES.reconcile, options);
+  for (const queue of [voucherIssue, reconcile]) {
+    queue.on('error', (error: Error) => logger.warn({ err: error, queue: queue.name }, 'queue connection error'));
+  }
   return {
     voucherIssue,
     reconcile,
@@ -100,13 +108,8 @@ export function saveCampaignUseCase(
   logger: Logger,
   clock: Clock = systemClock,
 ) {
-  return new SaveCampaign(
-    stores.campaigns,
-    stores.winners,
-    new RedisSlotCounter(redis, config.redis.keyPrefix),
-    clock,
-    logger,
-  );
+  const slots = new RedisSlotCounter(redis, config.redis.keyPrefix);
+  return new SaveCampaign(stores.campaigns, stores.winners, slots, stores.audit, clock, logger);
 }
 
 export function resetCampaignUseCase(
@@ -123,6 +126,7 @@ export function resetCampaignUseCase(
     stores.vouchers,
     stores.participations,
     slots,
+    stores.audit,
     clock,
     logger,
   );
@@ -179,10 +183,16 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     commandTimeoutMs: config.redis.commandTimeoutMs,
   });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
-  await waitForRedis(redis);
+  try {
+    await waitForRedis(redis);
+  } catch (error) {
+    redis.disconnect();
+    await mongo.client.close();
+    throw error;
+  }
 
   const stores = createStores(mongo);
-  const queues = createQueues(redis, config);
+  const queues = createQueues(redis, config, logger);
   const lateParticipants = new LateParticipants(stores.participations, logger);
   const authenticate = new AuthenticateUser(stores.users, passwordHasher(config));
   const claimer = new ClaimCampaignSlot({

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   INVALID_CREDENTIALS: 'Account or password is incorrect.',
   CAMPAIGN_NOT_FOUND: 'No campaign has this id.',
+  CAMPAIGN_EXISTS: 'A campaign with this id exists already.',
+  ADMIN_UNAUTHORIZED: 'Operator credentials are missing or wrong.',
   NOT_FOUND: 'No such route.',
   METHOD_NOT_ALLOWED: 'This method is not allowed on this route.',
   SERVICE_UNAVAILABLE: 'The claim could not be decided right now; retry after the indicated delay.',

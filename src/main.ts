@@ -3,12 +3,13 @@ import { createServer } from 'node:http';
 import { composeApi } from './compose';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
+import { retryUntilReady } from './startup';
 
 /** `npm start`: the public API, configured from the environment. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
-  const api = await composeApi(config, logger);
+  const api = await retryUntilReady('api', () => composeApi(config, logger), logger);
   const server = createServer(api.app.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));

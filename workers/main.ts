@@ -1,12 +1,13 @@
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { retryUntilReady } from '../src/startup';
 import { startWorkers } from './start-workers';
 
 /** `npm run worker`: voucher-issue and reconcile workers, configured from the environment. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'worker');
-  const workers = await startWorkers(config, logger);
+  const workers = await retryUntilReady('workers', () => startWorkers(config, logger), logger);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

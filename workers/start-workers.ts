@@ -32,7 +32,10 @@ export async function startWorkers(
     config,
     'promotion-reconcile',
     Math.max(config.mongo.operationTimeoutMs, 30_000),
-  );
+  ).catch(async (error: unknown) => {
+    await jobsMongo.client.close();
+    throw error;
+  });
   const stores = createStores(jobsMongo);
   const commands = createQueueRedis(config.redis.url, 'promotion-worker-commands');
   const voucherConnection = createQueueRedis(config.redis.url, 'promotion-worker-vouchers');
@@ -40,7 +43,7 @@ export async function startWorkers(
   for (const connection of [commands, voucherConnection, reconcileConnection]) {
     connection.on('error', (error: Error) => logger.warn({ err: error }, 'worker redis connection error'));
   }
-  const queues = createQueues(commands, config);
+  const queues = createQueues(commands, config, logger);
 
   const voucherWorker = startVoucherIssueWorker(options.issueVoucher ?? issueVoucherUseCase(stores), logger, {
     connection: voucherConnection,

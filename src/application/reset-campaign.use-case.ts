@@ -1,5 +1,6 @@
 import { isRunningAt } from '../domain/campaign';
 import { AppError } from '../errors';
+import type { AuditLog } from '../ports/audit-log.port';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
@@ -27,11 +28,12 @@ export class ResetCampaign {
     private readonly vouchers: VoucherStore,
     private readonly participations: ParticipationStore,
     private readonly slots: SlotCounter,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
 
-  async execute(campaignId: string): Promise<ResetCampaignResult> {
+  async execute(campaignId: string, actor: string): Promise<ResetCampaignResult> {
     const campaign = await this.campaigns.findById(campaignId);
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
     if (isRunningAt(campaign, this.clock.now())) throw new AppError('CAMPAIGN_RUNNING', undefined, { campaignId });
@@ -41,7 +43,15 @@ export class ResetCampaign {
       participations: await this.participations.deleteCampaign(campaignId),
     };
     await this.slots.reset(campaignId);
-    this.logger.warn({ campaignId, ...result }, 'campaign reset: results deleted, counter at 0');
+    await this.audit.record({
+      actor,
+      action: 'reset',
+      campaignId,
+      before: result,
+      after: { counter: 0 },
+      at: this.clock.now(),
+    });
+    this.logger.warn({ campaignId, actor, ...result }, 'campaign reset: results deleted, counter at 0');
     return result;
   }
 }

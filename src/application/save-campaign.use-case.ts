@@ -1,5 +1,6 @@
 import { CAMPAIGN_DEFAULTS, campaignProblems, type Campaign } from '../domain/campaign';
 import { AppError } from '../errors';
+import type { AuditLog } from '../ports/audit-log.port';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
@@ -18,6 +19,15 @@ export interface CampaignChanges {
   endsAt?: Date | null | undefined;
   voucherValidityDays?: number | undefined;
   paused?: boolean | undefined;
+}
+
+export interface SaveOptions {
+  /** Who makes the change, for the audit log. */
+  actor: string;
+  /** `create` refuses an existing id, `update` a missing one; `upsert` takes either. */
+  mode: 'create' | 'update' | 'upsert';
+  /** Audit action name when more telling than create/update (pause, resume). */
+  action?: string;
 }
 
 export interface SaveCampaignResult {
@@ -39,13 +49,18 @@ export class SaveCampaign {
     private readonly campaigns: CampaignStore,
     private readonly winners: WinnerStore,
     private readonly slots: SlotCounter,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
 
-  async execute(id: string, changes: CampaignChanges): Promise<SaveCampaignResult> {
+  async execute(id: string, changes: CampaignChanges, options: SaveOptions): Promise<SaveCampaignResult> {
     const now = this.clock.now();
     const previous = await orUnavailable(this.campaigns.findById(id), 'campaign lookup');
+    if (options.mode === 'create' && previous !== null)
+      throw new AppError('CAMPAIGN_EXISTS', undefined, { campaignId: id });
+    if (options.mode === 'update' && previous === null)
+      throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId: id });
     const campaign = merge(id, previous, changes, now);
     const problems = campaignProblems(campaign);
     if (problems.length > 0)
@@ -69,10 +84,24 @@ export class SaveCampaign {
       if (previous !== null) await this.restoreCounterSettings(previous);
       throw new AppError('SERVICE_UNAVAILABLE', 'campaign could not be stored', undefined, { cause: error });
     }
-    this.logger.info({ campaignId: id, limit: campaign.limit, paused: campaign.paused }, 'campaign saved');
+    await this.recordAudit(options, previous, campaign, now);
+    this.logger.info(
+      { campaignId: id, limit: campaign.limit, paused: campaign.paused, actor: options.actor },
+      'campaign saved',
+    );
     const counter = published.kind === 'published' ? published.counter : null;
     if (counter === null) this.logger.warn({ campaignId: id }, 'counter missing: claims closed until reconciliation');
     return { campaign, previous, created: previous === null, counter };
+  }
+
+  private async recordAudit(options: SaveOptions, before: Campaign | null, after: Campaign, at: Date): Promise<void> {
+    const action = options.action ?? (before === null ? 'create' : 'update');
+    try {
+      await this.audit.record({ actor: options.actor, action, campaignId: after.id, before, after, at });
+    } catch (error) {
+      // The change is made; a lost audit line must be visible, not silently dropped.
+      this.logger.error({ err: error, campaignId: after.id, actor: options.actor, action }, 'audit entry not written');
+    }
   }
 
   private async restoreCounterSettings(previous: Campaign): Promise<void> {

@@ -9,6 +9,9 @@ export interface ParticipationStore {
   /** Record many logins in one round trip, ignoring those already recorded. Returns how many were new. */
   recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number>;
 
+  /** How many users took part in the campaign. */
+  count(campaignId: string): Promise<number>;
+
   /** Deletes every participation in the campaign (only for an explicit reset); returns how many. */
   deleteCampaign(campaignId: string): Promise<number>;
 }

@@ -13,6 +13,18 @@ export type Reassignment =
   /** The user no longer holds the stale slot: another request moved it. `slot` is what they hold now. */
   | { kind: 'changed'; slot: number | null };
 
+export interface CounterInspection {
+  /** Null when missing: claims are closed. */
+  counter: number | null;
+  /** Null when the settings are missing. */
+  limit: number | null;
+  paused: boolean;
+  /** Users holding a slot. */
+  holders: number;
+  /** Slots on the free list. */
+  free: number;
+}
+
 export type PublishResult =
   | { kind: 'published'; counter: number }
   /** Settings written, but the counter is missing: claims stay closed until reconciliation rebuilds it. */
@@ -52,6 +64,9 @@ export interface SlotCounter {
    * reset use case allows it only for a campaign that is not running and whose winners are deleted.
    */
   reset(campaignId: string): Promise<void>;
+
+  /** What the counter holds for a campaign, cheaply (no per-user data). */
+  inspect(campaignId: string): Promise<CounterInspection>;
 
   /** The current counter, or null when it does not exist. */
   readCounter(campaignId: string): Promise<number | null>;

@@ -21,6 +21,9 @@ export interface WinnerStore {
   /** Every winner of the campaign (for reconciliation; at most `limit` records). */
   listByCampaign(campaignId: string): Promise<Winner[]>;
 
+  /** The campaign's winners by slot, in batches, for exports of any size. */
+  streamByCampaign(campaignId: string, batchSize: number): AsyncIterable<Winner[]>;
+
   /** Every campaign the user won, newest first. */
   listByUser(userId: string): Promise<Winner[]>;
 

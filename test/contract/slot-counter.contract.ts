@@ -67,6 +67,12 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(await counter.claim(id, 'd')).toEqual({ kind: 'full', limit: 3 });
     });
 
+    test('inspect tells counter, settings, holders and free slots', async () => {
+      expect(await counter.inspect(id)).toEqual({ counter: null, limit: null, paused: false, holders: 0, free: 0 });
+      await counter.publish({ campaignId: id, limit: 4, paused: true }, true);
+      expect(await counter.inspect(id)).toEqual({ counter: 0, limit: 4, paused: true, holders: 0, free: 0 });
+    });
+
     test('only the explicit reset lowers the counter; it forgets every slot', async () => {
       await counter.publish({ campaignId: id, limit: 3, paused: false }, true);
       await counter.claim(id, 'a');

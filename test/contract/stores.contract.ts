@@ -66,6 +66,7 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.participations.recordMany(batch)).toBe(2);
       expect(await s.participations.record(id, 'u3', new Date())).toBe('repeat');
       expect(await s.participations.recordMany([])).toBe(0);
+      expect(await s.participations.count(id)).toBe(3);
     });
 
     test('WinnerStore: one winner per user and per slot, and it says which rule refused', async () => {
@@ -79,9 +80,14 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.winners.find(id, 'a')).toEqual(winner(id, 'a', 1));
       expect(await s.winners.find(id, 'b')).toBeNull();
       expect(await s.winners.count(id)).toBe(1);
-      expect(await s.winners.maxSlot(id)).toBe(1);
       expect(await s.winners.maxSlot(`${id}-none`)).toBe(0);
       expect(await s.winners.listByCampaign(id)).toEqual([winner(id, 'a', 1)]);
+      await s.winners.record(winner(id, 'c', 2));
+      await s.winners.record(winner(id, 'd', 3));
+      const batches: number[][] = [];
+      for await (const batch of s.winners.streamByCampaign(id, 2)) batches.push(batch.map((w) => w.slot));
+      expect(batches).toEqual([[1, 2], [3]]);
+      expect(await s.winners.maxSlot(id)).toBe(3);
     });
 
     test('WinnerStore: concurrent inserts for one slot let exactly one through', async () => {
@@ -150,6 +156,13 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       const second = await s.users.findByAccount(`${id}@x`);
       expect(second).toEqual({ userId: first?.userId, account: `${id}@x`, passwordHash: 'h2' });
       expect(await s.users.findByAccount(`${id}@nobody`)).toBeNull();
+      const y = await s.users.findByAccount(`${id}@y`);
+      expect(await s.users.accountsOf([first?.userId as string, y?.userId as string, 'nobody'])).toEqual(
+        new Map([
+          [first?.userId, `${id}@x`],
+          [y?.userId, `${id}@y`],
+        ]),
+      );
     });
   });
 }

@@ -46,6 +46,7 @@ test('voucher jobs that exhausted their attempts during an outage are all delive
     await new Promise((r) => setTimeout(r, 200));
   }
   const deliveredWithinMs = Date.now() - back;
+  console.log(`FIGURE all 30 vouchers delivered ${deliveredWithinMs} ms after the database returned`);
   expect(deliveredWithinMs).toBeLessThan(60_000);
   const issued = await vouchers.find({ campaignId: 'c' }).toArray();
   expect(new Set(issued.map((v) => v.userId)).size).toBe(30);

@@ -96,49 +96,54 @@ afterAll(async () => {
   await rig.close();
 });
 
-test(`soak: ${RUNS} runs of bursts with random faults keep every promise`, async () => {
-  const random = generator(SEED);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const faultCounts: Record<string, number> = Object.fromEntries(Object.keys(FAULTS).map((k) => [k, 0]));
-  const totals = { maxOverLimit: 0, lostWinners: 0, lostSlots: 0, duplicateVouchers: 0, winnersWithoutVoucher: 0 };
-  const failures: string[] = [];
+// A run takes about 5 s; allow a minute each.
+test(
+  `soak: ${RUNS} runs of bursts with random faults keep every promise`,
+  async () => {
+    const random = generator(SEED);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const faultCounts: Record<string, number> = Object.fromEntries(Object.keys(FAULTS).map((k) => [k, 0]));
+    const totals = { maxOverLimit: 0, lostWinners: 0, lostSlots: 0, duplicateVouchers: 0, winnersWithoutVoucher: 0 };
+    const failures: string[] = [];
 
-  for (let run = 1; run <= RUNS; run += 1) {
-    const campaignId = `soak-${run}`;
-    const limit = 10 + Math.floor(random() * 31); // 10..40
-    const demand = Math.min(120, Math.ceil(limit * (1.5 + random() * 1.5)));
-    const accounts = Array.from({ length: demand }, (_, i) => `user${i + 1}`);
-    const faults = Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(Object.keys(FAULTS)));
-    const moments = faults.map(() => Math.floor(random() * 2_500));
-    await rig.saveCampaign(campaignId, { limit });
+    for (let run = 1; run <= RUNS; run += 1) {
+      const campaignId = `soak-${run}`;
+      const limit = 10 + Math.floor(random() * 31); // 10..40
+      const demand = Math.min(120, Math.ceil(limit * (1.5 + random() * 1.5)));
+      const accounts = Array.from({ length: demand }, (_, i) => `user${i + 1}`);
+      const faults = Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(Object.keys(FAULTS)));
+      const moments = faults.map(() => Math.floor(random() * 2_500));
+      await rig.saveCampaign(campaignId, { limit });
 
-    const answers: Answer[] = await burstWithFault(rig, campaignId, accounts, async () => {
-      await Promise.all(
-        faults.map(async (fault, i) => {
-          await sleep(moments[i] as number);
-          faultCounts[fault] = (faultCounts[fault] ?? 0) + 1;
-          await (FAULTS[fault] as () => Promise<void>)();
-        }),
-      );
-    });
-    await settle(rig, campaignId, limit, accounts, answers, 10);
-    const outcome: Outcomes = await checkPromises(rig, campaignId, limit, demand, answers);
-    totals.maxOverLimit = Math.max(totals.maxOverLimit, outcome.winners - limit);
-    totals.lostWinners += outcome.lostWinners;
-    totals.lostSlots += outcome.lostSlots;
-    totals.duplicateVouchers += outcome.duplicateVouchers;
-    totals.winnersWithoutVoucher += outcome.winnersWithoutVoucher;
-    if (outcome.violations.length > 0) {
-      failures.push(
-        `run ${run} (limit ${limit}, demand ${demand}, faults ${faults.join('+')} at ${moments.join('/')} ms): ${outcome.violations.join('; ')}`,
-      );
+      const answers: Answer[] = await burstWithFault(rig, campaignId, accounts, async () => {
+        await Promise.all(
+          faults.map(async (fault, i) => {
+            await sleep(moments[i] as number);
+            faultCounts[fault] = (faultCounts[fault] ?? 0) + 1;
+            await (FAULTS[fault] as () => Promise<void>)();
+          }),
+        );
+      });
+      await settle(rig, campaignId, limit, accounts, answers, 10);
+      const outcome: Outcomes = await checkPromises(rig, campaignId, limit, demand, answers);
+      totals.maxOverLimit = Math.max(totals.maxOverLimit, outcome.winners - limit);
+      totals.lostWinners += outcome.lostWinners;
+      totals.lostSlots += outcome.lostSlots;
+      totals.duplicateVouchers += outcome.duplicateVouchers;
+      totals.winnersWithoutVoucher += outcome.winnersWithoutVoucher;
+      if (outcome.violations.length > 0) {
+        failures.push(
+          `run ${run} (limit ${limit}, demand ${demand}, faults ${faults.join('+')} at ${moments.join('/')} ms): ${outcome.violations.join('; ')}`,
+        );
+      }
     }
-  }
 
-  console.log(
-    `SOAK seed=${SEED} runs=${RUNS} faults=${JSON.stringify(faultCounts)} maxWinnersOverLimit=${totals.maxOverLimit} ` +
-      `lostWinners=${totals.lostWinners} lostSlots=${totals.lostSlots} duplicateVouchers=${totals.duplicateVouchers} ` +
-      `winnersWithoutVoucher=${totals.winnersWithoutVoucher}`,
-  );
-  expect(failures).toEqual([]);
-});
+    console.log(
+      `SOAK seed=${SEED} runs=${RUNS} faults=${JSON.stringify(faultCounts)} maxWinnersOverLimit=${totals.maxOverLimit} ` +
+        `lostWinners=${totals.lostWinners} lostSlots=${totals.lostSlots} duplicateVouchers=${totals.duplicateVouchers} ` +
+        `winnersWithoutVoucher=${totals.winnersWithoutVoucher}`,
+    );
+    expect(failures).toEqual([]);
+  },
+  RUNS * 60_000,
+);

@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 
 import { PROJECT_ROOT, startFerretDb, startRedisServer, type LocalService } from '../../scripts/lib/local-services';
-import { createApiRedis, waitForRedis } from '../../src/adapters/redis/connection';
+import { Redis } from 'ioredis';
+
+import { waitForRedis } from '../../src/adapters/redis/connection';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
 import type { ReconcileReport } from '../../src/application/reconcile-campaign.use-case';
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
@@ -116,7 +118,13 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
     setupMongo ??= await connectDatabase(config, 'fault-setup', 30_000);
     return createStores(setupMongo);
   };
-  const setupRedis = createApiRedis(config.redis.url, { connectionName: 'fault-setup', commandTimeoutMs: 5_000 });
+  // Unlike the API's, this connection waits through a Redis restart instead of failing fast.
+  const setupRedis = new Redis(config.redis.url, {
+    connectionName: 'fault-setup',
+    maxRetriesPerRequest: 100,
+    commandTimeout: 15_000,
+    retryStrategy: () => 100,
+  });
   setupRedis.on('error', () => {});
   await waitForRedis(setupRedis);
   const workers: RunningWorkers[] = [];
@@ -163,10 +171,14 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
       return accounts;
     },
     saveCampaign: async (id, changes = {}) => {
-      await saveCampaignUseCase(await setup(), setupRedis, config, silentLogger).execute(id, {
-        startsAt: new Date(Date.now() - 1_000),
-        ...changes,
-      });
+      await saveCampaignUseCase(await setup(), setupRedis, config, silentLogger).execute(
+        id,
+        {
+          startsAt: new Date(Date.now() - 1_000),
+          ...changes,
+        },
+        { actor: 'test', mode: 'upsert' },
+      );
     },
     login,
     loginUntilDecided: async (account, campaignId, deadlineMs = 60_000) => {
@@ -190,11 +202,20 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
         env: { ...process.env, ...env } as NodeJS.ProcessEnv,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
+      // Drained, so a chatty worker never blocks on a full pipe; the tail is kept for a post-mortem.
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-4_000);
+      });
+      child.once('exit', (code, signal) => {
+        if (code !== 0 && signal !== 'SIGKILL' && stderr !== '')
+          console.warn(`worker exited (${code ?? signal}): ${stderr}`);
+      });
       children.push(child);
       return child;
     },
     reconcile: async (campaignId) => {
-      const queues = createQueues(setupRedis, config);
+      const queues = createQueues(setupRedis, config, silentLogger);
       try {
         return await reconcileUseCase(await setup(), setupRedis, queues, config, silentLogger).execute(campaignId);
       } finally {

@@ -83,7 +83,11 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       return { status, body };
     },
     saveCampaign: async (id, changes = {}) => {
-      await saver.execute(id, { startsAt: new Date(Date.now() - 1_000), ...changes });
+      await saver.execute(
+        id,
+        { startsAt: new Date(Date.now() - 1_000), ...changes },
+        { actor: 'test', mode: 'upsert' },
+      );
     },
     registerUsers: async (count, prefix = 'user') => {
       const accounts = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);

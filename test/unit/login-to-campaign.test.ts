@@ -187,15 +187,17 @@ describe('campaign settings', () => {
       w.vouchers,
       w.participations,
       w.slots,
+      w.audit,
       w.clock,
       silentLogger,
     );
-    await expect(reset.execute('c')).rejects.toMatchObject({ code: 'CAMPAIGN_RUNNING' });
+    await expect(reset.execute('c', 'ops')).rejects.toMatchObject({ code: 'CAMPAIGN_RUNNING' });
     expect(w.winners.winners).toHaveLength(1);
 
     await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
     w.advance(1_000);
-    expect(await reset.execute('c')).toEqual({ winners: 1, vouchers: 0, participations: 1 });
+    expect(await reset.execute('c', 'ops')).toEqual({ winners: 1, vouchers: 0, participations: 1 });
+    expect(w.audit.entries.map((e) => `${e.actor}:${e.action}`)).toEqual(['test:create', 'test:update', 'ops:reset']);
     await w.saveCampaign.execute('c', { endsAt: null });
     expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
   });

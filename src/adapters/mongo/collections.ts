@@ -7,6 +7,7 @@ export const COLLECTIONS = {
   campaignLogins: 'campaign_logins',
   winners: 'winners',
   vouchers: 'vouchers',
+  audit: 'audit_log',
 } as const;
 
 export const INDEXES: Record<keyof typeof COLLECTIONS, IndexDescription[]> = {
@@ -26,6 +27,7 @@ export const INDEXES: Record<keyof typeof COLLECTIONS, IndexDescription[]> = {
     { key: { campaignId: 1, userId: 1 }, name: 'campaign_user_unique', unique: true },
     { key: { userId: 1 }, name: 'voucher_idx' },
   ],
+  audit: [{ key: { campaignId: 1, at: -1 }, name: 'campaign_at' }],
 };
 
 /**

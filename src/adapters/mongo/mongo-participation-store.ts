@@ -39,6 +39,10 @@ export class MongoParticipationStore implements ParticipationStore {
     }
   }
 
+  async count(campaignId: string): Promise<number> {
+    return this.collection.countDocuments({ campaignId });
+  }
+
   async deleteCampaign(campaignId: string): Promise<number> {
     return (await this.collection.deleteMany({ campaignId })).deletedCount;
   }

@@ -25,6 +25,14 @@ export class MongoUserDirectory implements UserDirectory {
     return user === null ? null : { userId: user._id, account: user.account, passwordHash: user.passwordHash };
   }
 
+  async accountsOf(userIds: readonly string[]): Promise<Map<string, string>> {
+    if (userIds.length === 0) return new Map();
+    const users = await this.collection
+      .find({ _id: { $in: [...userIds] } }, { projection: { _id: 1, account: 1 } })
+      .toArray();
+    return new Map(users.map((user) => [user._id, user.account]));
+  }
+
   async upsertMany(users: readonly { account: string; passwordHash: string }[]): Promise<number> {
     if (users.length === 0) return 0;
     const now = new Date();

@@ -36,6 +36,19 @@ export class MongoWinnerStore implements WinnerStore {
     return this.collection.find({ campaignId }, { projection: PROJECTION }).sort({ slot: 1 }).toArray();
   }
 
+  async *streamByCampaign(campaignId: string, batchSize: number): AsyncIterable<Winner[]> {
+    const cursor = this.collection.find({ campaignId }, { projection: PROJECTION, batchSize }).sort({ slot: 1 });
+    let batch: Winner[] = [];
+    for await (const winner of cursor) {
+      batch.push(winner);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
   async listByUser(userId: string): Promise<Winner[]> {
     return this.collection.find({ userId }, { projection: PROJECTION }).sort({ createdAt: -1 }).toArray();
   }

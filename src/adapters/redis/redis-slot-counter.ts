@@ -1,6 +1,12 @@
 import type { SlotClaim } from '../../domain/slot';
 import type { CounterRepair, CounterSnapshot } from '../../ports/counter-repair.port';
-import type { CounterSettings, PublishResult, Reassignment, SlotCounter } from '../../ports/slot-counter.port';
+import type {
+  CounterInspection,
+  CounterSettings,
+  PublishResult,
+  Reassignment,
+  SlotCounter,
+} from '../../ports/slot-counter.port';
 import { campaignKeyList, campaignKeys } from './keys';
 import { defineScripts, runScript, type RedisClient } from './scripts';
 
@@ -86,6 +92,23 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
   async reset(campaignId: string): Promise<void> {
     const keys = this.keys(campaignId);
     await this.redis.multi().del(keys.slots, keys.free, keys.suspects).set(keys.counter, 0).exec();
+  }
+
+  async inspect(campaignId: string): Promise<CounterInspection> {
+    const keys = this.keys(campaignId);
+    const [[limit, paused], counter, holders, free] = await Promise.all([
+      this.redis.hmget(keys.meta, 'limit', 'paused'),
+      this.redis.get(keys.counter),
+      this.redis.hlen(keys.slots),
+      this.redis.zcard(keys.free),
+    ]);
+    return {
+      counter: counter === null ? null : Number(counter),
+      limit: limit === null || limit === undefined ? null : Number(limit),
+      paused: paused === '1',
+      holders,
+      free,
+    };
   }
 
   async readCounter(campaignId: string): Promise<number | null> {

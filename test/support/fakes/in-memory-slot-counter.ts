@@ -1,6 +1,12 @@
 import type { SlotClaim } from '../../../src/domain/slot';
 import type { CounterRepair, CounterSnapshot } from '../../../src/ports/counter-repair.port';
-import type { CounterSettings, PublishResult, Reassignment, SlotCounter } from '../../../src/ports/slot-counter.port';
+import type {
+  CounterInspection,
+  CounterSettings,
+  PublishResult,
+  Reassignment,
+  SlotCounter,
+} from '../../../src/ports/slot-counter.port';
 
 interface CampaignState {
   limit?: number;
@@ -91,6 +97,17 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     state.slots.clear();
     state.free.clear();
     state.suspects.clear();
+  }
+
+  async inspect(campaignId: string): Promise<CounterInspection> {
+    const state = this.state(campaignId);
+    return {
+      counter: state.counter ?? null,
+      limit: state.limit ?? null,
+      paused: state.paused === true,
+      holders: state.slots.size,
+      free: state.free.size,
+    };
   }
 
   async readCounter(campaignId: string): Promise<number | null> {

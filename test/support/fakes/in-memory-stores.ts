@@ -1,4 +1,5 @@
 import type { Campaign } from '../../../src/domain/campaign';
+import type { AuditEntry, AuditLog } from '../../../src/ports/audit-log.port';
 import type { Winner } from '../../../src/domain/slot';
 import type { Voucher } from '../../../src/domain/voucher';
 import type { CampaignStore } from '../../../src/ports/campaign-store.port';
@@ -41,6 +42,10 @@ export class InMemoryParticipationStore implements ParticipationStore {
     return created;
   }
 
+  async count(campaignId: string): Promise<number> {
+    return [...this.entries.keys()].filter((k) => k.startsWith(`${campaignId}\u0000`)).length;
+  }
+
   async deleteCampaign(campaignId: string): Promise<number> {
     const keys = [...this.entries.keys()].filter((k) => k.startsWith(`${campaignId}\u0000`));
     for (const k of keys) this.entries.delete(k);
@@ -70,6 +75,11 @@ export class InMemoryWinnerStore implements WinnerStore {
       .filter((w) => w.campaignId === campaignId)
       .sort((a, b) => a.slot - b.slot)
       .map((w) => ({ ...w }));
+  }
+
+  async *streamByCampaign(campaignId: string, batchSize: number): AsyncIterable<Winner[]> {
+    const all = await this.listByCampaign(campaignId);
+    for (let start = 0; start < all.length; start += batchSize) yield all.slice(start, start + batchSize);
   }
 
   async listByUser(userId: string): Promise<Winner[]> {
@@ -155,6 +165,11 @@ export class InMemoryUserDirectory implements UserDirectory {
     return user === undefined ? null : { ...user };
   }
 
+  async accountsOf(userIds: readonly string[]): Promise<Map<string, string>> {
+    const wanted = new Set(userIds);
+    return new Map([...this.users.values()].filter((u) => wanted.has(u.userId)).map((u) => [u.userId, u.account]));
+  }
+
   async upsertMany(users: readonly { account: string; passwordHash: string }[]): Promise<number> {
     let created = 0;
     for (const { account, passwordHash } of users) {
@@ -198,5 +213,20 @@ export class RecordingReconcileTrigger implements ReconcileTrigger {
 
   async requestReconcile(campaignId: string): Promise<void> {
     this.requested.push(campaignId);
+  }
+}
+
+export class InMemoryAuditLog implements AuditLog {
+  readonly entries: AuditEntry[] = [];
+
+  async record(entry: AuditEntry): Promise<void> {
+    this.entries.push(structuredClone(entry));
+  }
+
+  async listByCampaign(campaignId: string, limit: number): Promise<AuditEntry[]> {
+    return this.entries
+      .filter((e) => e.campaignId === campaignId)
+      .sort((a, b) => b.at.getTime() - a.at.getTime())
+      .slice(0, limit);
   }
 }

@@ -3,13 +3,14 @@ import { ClaimCampaignSlot } from '../../../src/application/claim-campaign-slot'
 import { LateParticipants } from '../../../src/application/late-participants';
 import { LoginToCampaign } from '../../../src/application/login-to-campaign.use-case';
 import { ReconcileCampaign } from '../../../src/application/reconcile-campaign.use-case';
-import { SaveCampaign } from '../../../src/application/save-campaign.use-case';
+import { SaveCampaign, type CampaignChanges, type SaveOptions } from '../../../src/application/save-campaign.use-case';
 import { ScryptPasswordHasher } from '../../../src/adapters/crypto/scrypt-password-hasher';
 import { SCRYPT_PROFILES } from '../../../src/config';
 import type { Clock } from '../../../src/ports/clock.port';
 import { silentLogger } from '../../../src/ports/logger.port';
 import { InMemorySlotCounter } from './in-memory-slot-counter';
 import {
+  InMemoryAuditLog,
   InMemoryCampaignStore,
   InMemoryParticipationStore,
   InMemoryUserDirectory,
@@ -60,6 +61,8 @@ export function unitWorld() {
     graceMs: 30_000,
   });
   const authenticate = new AuthenticateUser(users, hasher);
+  const audit = new InMemoryAuditLog();
+  const saveCampaign = new SaveCampaign(campaigns, winners, slots, audit, clock, silentLogger);
   return {
     clock,
     advance: (ms: number) => {
@@ -79,7 +82,12 @@ export function unitWorld() {
     claimer,
     authenticate,
     login: new LoginToCampaign(authenticate, campaigns, claimer, clock),
-    saveCampaign: new SaveCampaign(campaigns, winners, slots, clock, silentLogger),
+    audit,
+    /** The real use case; options default to an upsert by "test". */
+    saveCampaign: {
+      execute: (id: string, changes: CampaignChanges, options: SaveOptions = { actor: 'test', mode: 'upsert' }) =>
+        saveCampaign.execute(id, changes, options),
+    },
     addUser: async (account: string, password = 'pw') => {
       await users.upsertMany([{ account, passwordHash: await hasher.hash(password) }]);
       return (await users.findByAccount(account))?.userId as string;

@@ -11,6 +11,9 @@ export const SCRYPT_PROFILES = {
   test: { logN: 10, r: 8, p: 1 },
 } as const;
 
+/** The documented development default for ADMIN_PASSWORD, refused in production. */
+export const DEV_ADMIN_PASSWORD = 'admin-dev-password';
+
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const mongoUrl = z
@@ -62,6 +65,13 @@ const schema = z.object({
   RECONCILE_INTERVAL_MS: integer(1_000, 86_400_000).default(15_000),
   /** How long a hole or a stopped claim must persist before reconciliation acts on it. */
   RECONCILE_GRACE_MS: integer(0, 86_400_000).default(30_000),
+  /** Operator credentials for /admin (HTTP basic). The default is for development only. */
+  ADMIN_USERNAME: z.string().min(1).max(64).default('admin'),
+  ADMIN_PASSWORD: z.string().min(1).max(256).default(DEV_ADMIN_PASSWORD),
+  /** Optional bearer token for /admin (automation); at least 32 characters. */
+  ADMIN_TOKEN: z.string().min(32).max(512).optional(),
+  /** Bull Board without retry/clean/promote buttons. */
+  BULL_BOARD_READ_ONLY: z.enum(['true', 'false']).default('false'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -81,6 +91,7 @@ export interface Config {
     stalledIntervalMs: number;
   };
   reconcile: { intervalMs: number; graceMs: number };
+  admin: { username: string; password: string; token: string | null; boardReadOnly: boolean };
   passwordHash: { profile: keyof typeof SCRYPT_PROFILES; logN: number; r: number; p: number };
   logLevel: string;
 }
@@ -125,6 +136,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS },
+    admin: {
+      username: e.ADMIN_USERNAME,
+      password: e.ADMIN_PASSWORD,
+      token: e.ADMIN_TOKEN ?? null,
+      boardReadOnly: e.BULL_BOARD_READ_ONLY === 'true',
+    },
     passwordHash: { profile: e.PASSWORD_HASH_PROFILE, logN, r: profile.r, p: profile.p },
     logLevel: e.LOG_LEVEL,
   };

@@ -8,6 +8,9 @@ export interface VoucherStore {
   /** Every voucher of the user. */
   listByUser(userId: string): Promise<Voucher[]>;
 
+  /** The vouchers these users hold in the campaign. */
+  findForUsers(campaignId: string, userIds: readonly string[]): Promise<Voucher[]>;
+
   /** The users of the campaign who have their voucher (for reconciliation). */
   userIdsByCampaign(campaignId: string): Promise<Set<string>>;
 

@@ -109,6 +109,7 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.vouchers.count(id)).toBe(2);
       expect(await s.vouchers.listByUser('a')).toEqual([voucher(id, 'a')]);
       expect(await s.vouchers.userIdsByCampaign(id)).toEqual(new Set(['a', 'b']));
+      expect(await s.vouchers.findForUsers(id, ['b', 'z'])).toEqual([voucher(id, 'b')]);
     });
 
     test('deleteCampaign removes one campaign’s records and no other’s', async () => {

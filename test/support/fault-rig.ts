@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { Queue } from 'bullmq';
+import type { Db } from 'mongodb';
 
 import { PROJECT_ROOT, startFerretDb, startRedisServer, type LocalService } from '../../scripts/lib/local-services';
 import { Redis } from 'ioredis';
@@ -22,7 +23,6 @@ import {
   type Api,
 } from '../../src/compose';
 import { loadConfig, type Config } from '../../src/config';
-import type { MongoConnection } from '../../src/adapters/mongo/connection';
 import { createLogger } from '../../src/logger';
 import { silentLogger } from '../../src/ports/logger.port';
 import { startWorkers, type RunningWorkers } from '../../workers/start-workers';
@@ -58,6 +58,11 @@ export interface FaultRig {
   login(account: string, campaignId: string): Promise<Answer>;
   /** Logs in until the claim is decided (anything but 503 / a connection error) or the deadline passes. */
   loginUntilDecided(account: string, campaignId: string, deadlineMs?: number): Promise<Answer[]>;
+  /**
+   * Reads from the database for assertions, through the set-up connection (long timeouts), retried a few
+   * times: the first use of a connection pooled before a database restart fails.
+   */
+  read<T>(query: (db: Db) => Promise<T>): Promise<T>;
   startWorkers(): Promise<RunningWorkers>;
   /** `npm run worker` as a child process (to be killed for real). */
   spawnWorker(): ChildProcess;
@@ -113,11 +118,8 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   // Set-up and inspection go through connections of their own, with long timeouts.
-  let setupMongo: MongoConnection | null = null;
-  const setup = async () => {
-    setupMongo ??= await connectDatabase(config, 'fault-setup', 30_000);
-    return createStores(setupMongo);
-  };
+  const setupMongo = await connectDatabase(config, 'fault-setup', 30_000);
+  const setupStores = createStores(setupMongo);
   // Unlike the API's, this connection waits through a Redis restart instead of failing fast.
   const setupRedis = new Redis(config.redis.url, {
     connectionName: 'fault-setup',
@@ -165,7 +167,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
     env,
     registerUsers: async (count, prefix = 'user') => {
       const accounts = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
-      await new RegisterUsers((await setup()).users, passwordHasher(config)).execute(
+      await new RegisterUsers(setupStores.users, passwordHasher(config)).execute(
         accounts.map((account) => ({ account, password: TEST_PASSWORD })),
       );
       return accounts;
@@ -189,6 +191,16 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
         answers.push(answer);
         if ((answer.status !== 503 && answer.status !== 0) || Date.now() > deadline) return answers;
         await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    },
+    read: async (query) => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await query(setupMongo.db);
+        } catch (error) {
+          if (attempt >= 5) throw error;
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
       }
     },
     startWorkers: async () => {
@@ -247,7 +259,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
       for (const running of workers) await running.close().catch(() => {});
       await api.close().catch(() => {});
       setupRedis.disconnect();
-      await (setupMongo as MongoConnection | null)?.client.close();
+      await setupMongo.client.close();
       await redis.remove();
       await ferret.remove();
     },

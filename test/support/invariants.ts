@@ -26,9 +26,8 @@ export async function checkPromises(
   demand: number,
   answers: readonly Answer[],
 ): Promise<Outcomes> {
-  const db = rig.api.mongo.db;
-  const winners = await db.collection(COLLECTIONS.winners).find({ campaignId }).toArray();
-  const vouchers = await db.collection(COLLECTIONS.vouchers).find({ campaignId }).toArray();
+  const winners = await rig.read((db) => db.collection(COLLECTIONS.winners).find({ campaignId }).toArray());
+  const vouchers = await rig.read((db) => db.collection(COLLECTIONS.vouchers).find({ campaignId }).toArray());
   const winnerByUser = new Map(winners.map((w) => [w.userId as string, w.slot as number]));
   const vouchersByUser = new Map<string, number>();
   for (const v of vouchers) vouchersByUser.set(v.userId as string, (vouchersByUser.get(v.userId as string) ?? 0) + 1);
@@ -79,14 +78,15 @@ export async function settle(
   for (let round = 0; round < rounds; round += 1) {
     await rig.reconcile(campaignId);
     await rig.drain();
-    const db = rig.api.mongo.db;
-    const winners = await db.collection(COLLECTIONS.winners).countDocuments({ campaignId });
-    const vouchers = await db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId });
+    const winners = await rig.read((db) => db.collection(COLLECTIONS.winners).countDocuments({ campaignId }));
+    const vouchers = await rig.read((db) => db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId }));
     const filled = winners >= Math.min(limit, accounts.length);
     if (filled && vouchers === winners) return;
     if (!filled) {
       const holders = new Set(
-        (await db.collection(COLLECTIONS.winners).find({ campaignId }).toArray()).map((w) => w.userId as string),
+        (await rig.read((db) => db.collection(COLLECTIONS.winners).find({ campaignId }).toArray())).map(
+          (w) => w.userId as string,
+        ),
       );
       const userIds = new Map(answers.filter((a) => a.body.userId).map((a) => [a.account, a.body.userId as string]));
       const comeback = accounts.filter((account) => !holders.has(userIds.get(account) ?? ''));

@@ -38,6 +38,11 @@ export class MongoVoucherStore implements VoucherStore {
     return this.collection.find({ userId }, { projection: PROJECTION }).sort({ createdAt: -1 }).toArray();
   }
 
+  async findForUsers(campaignId: string, userIds: readonly string[]): Promise<Voucher[]> {
+    if (userIds.length === 0) return [];
+    return this.collection.find({ campaignId, userId: { $in: [...userIds] } }, { projection: PROJECTION }).toArray();
+  }
+
   async userIdsByCampaign(campaignId: string): Promise<Set<string>> {
     const issued = await this.collection.find({ campaignId }, { projection: { _id: 0, userId: 1 } }).toArray();
     return new Set(issued.map((voucher) => voucher.userId));

@@ -118,6 +118,11 @@ export class InMemoryVoucherStore implements VoucherStore {
       .map((v) => ({ ...v }));
   }
 
+  async findForUsers(campaignId: string, userIds: readonly string[]): Promise<Voucher[]> {
+    const wanted = new Set(userIds);
+    return this.vouchers.filter((v) => v.campaignId === campaignId && wanted.has(v.userId)).map((v) => ({ ...v }));
+  }
+
   async userIdsByCampaign(campaignId: string): Promise<Set<string>> {
     return new Set(this.vouchers.filter((v) => v.campaignId === campaignId).map((v) => v.userId));
   }

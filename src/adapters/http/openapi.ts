@@ -1,0 +1,180 @@
+import { z } from 'zod';
+
+import { createCampaignSchema, updateCampaignSchema } from './admin-schemas';
+import * as responses from './response-schemas';
+import { loginRequestSchema } from './schemas';
+
+/** A JSON Schema (draft 2020-12, as OpenAPI 3.1 uses) for a zod schema; `input` for request bodies. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+const json = (schema: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema: jsonSchema(schema) } },
+});
+const error = (description: string) => json(responses.errorResponse, description);
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: jsonSchema(schema, 'input') } } });
+const admin = [{ adminBasic: [] }, { adminToken: [] }];
+const campaignId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } };
+const adminErrors = {
+  '400': error('Invalid input (INVALID_REQUEST)'),
+  '401': error('Missing or wrong operator credentials (ADMIN_UNAUTHORIZED)'),
+  '404': error('No such campaign (CAMPAIGN_NOT_FOUND)'),
+  '503': error('A dependency did not answer in time (SERVICE_UNAVAILABLE)'),
+};
+
+/** The OpenAPI 3.1 document of the public and admin APIs, served at /openapi.json. */
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Promotion service',
+      version: '1.0.0',
+      description: 'First N users of a campaign win a voucher. Error codes are stable; see the README.',
+    },
+    components: {
+      securitySchemes: {
+        userBasic: { type: 'http', scheme: 'basic', description: 'The user account and password.' },
+        adminBasic: { type: 'http', scheme: 'basic', description: 'ADMIN_USERNAME / ADMIN_PASSWORD.' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN.' },
+      },
+    },
+    paths: {
+      '/api/login-campaign': {
+        post: {
+          summary: 'Log in, and claim a slot in one campaign or in every campaign running now',
+          requestBody: body(loginRequestSchema),
+          responses: {
+            '200': json(responses.loginResponse, 'Every decided outcome; status says whether the user holds a voucher'),
+            '400': error('Invalid input (INVALID_REQUEST)'),
+            '401': error('Unknown account or wrong password (INVALID_CREDENTIALS)'),
+            '404': error('No such campaign (CAMPAIGN_NOT_FOUND)'),
+            '413': error('Body too large (PAYLOAD_TOO_LARGE)'),
+            '415': error('Body not JSON (UNSUPPORTED_MEDIA_TYPE)'),
+            '503': {
+              description: 'The claim could not be decided (SERVICE_UNAVAILABLE); retry after Retry-After',
+              headers: { 'Retry-After': { schema: { type: 'integer' } } },
+              content: {
+                'application/json': { schema: { oneOf: [jsonSchema(responses.loginResponse), jsonSchema(responses.errorResponse)] } },
+              },
+            },
+          },
+        },
+      },
+      '/api/vouchers': {
+        get: {
+          summary: "The caller's vouchers",
+          security: [{ userBasic: [] }],
+          responses: {
+            '200': json(responses.vouchersResponse, 'Vouchers, pending, issued or expired'),
+            '401': error('Missing or wrong credentials (INVALID_CREDENTIALS)'),
+            '503': error('A dependency did not answer in time (SERVICE_UNAVAILABLE)'),
+          },
+        },
+      },
+      '/health': { get: { summary: 'The process is alive', responses: { '200': json(responses.healthResponse, 'Alive') } } },
+      '/ready': {
+        get: {
+          summary: 'Redis and MongoDB answer',
+          responses: {
+            '200': json(responses.readyResponse, 'Ready'),
+            '503': json(responses.readyResponse, 'A dependency does not answer'),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/admin/campaigns': {
+        get: {
+          summary: 'List campaigns',
+          security: admin,
+          responses: { '200': json(responses.campaignListResponse, 'Campaigns, newest first'), '401': adminErrors['401'] },
+        },
+        post: {
+          summary: 'Create a campaign (its counter starts at 0)',
+          security: admin,
+          requestBody: body(createCampaignSchema),
+          responses: {
+            '201': json(responses.campaignSavedResponse, 'Created'),
+            '400': adminErrors['400'],
+            '401': adminErrors['401'],
+            '409': error('The id is taken (CAMPAIGN_EXISTS)'),
+            '503': adminErrors['503'],
+          },
+        },
+      },
+      '/admin/campaigns/{id}': {
+        parameters: [campaignId],
+        get: {
+          summary: 'A campaign with live statistics and drift between Redis and MongoDB',
+          security: admin,
+          responses: { '200': json(responses.campaignStatsResponse, 'The campaign and its figures'), ...adminErrors },
+        },
+        patch: {
+          summary: 'Change a campaign; a limit below the slots handed out is refused',
+          security: admin,
+          requestBody: body(updateCampaignSchema),
+          responses: {
+            '200': json(responses.campaignSavedResponse, 'Changed'),
+            ...adminErrors,
+            '409': error('The limit is below the slots handed out (CAMPAIGN_LIMIT_BELOW_COUNTER)'),
+          },
+        },
+      },
+      '/admin/campaigns/{id}/pause': {
+        parameters: [campaignId],
+        post: { summary: 'Pause', security: admin, responses: { '200': json(responses.campaignSavedResponse, 'Paused'), ...adminErrors } },
+      },
+      '/admin/campaigns/{id}/resume': {
+        parameters: [campaignId],
+        post: { summary: 'Resume', security: admin, responses: { '200': json(responses.campaignSavedResponse, 'Resumed'), ...adminErrors } },
+      },
+      '/admin/campaigns/{id}/reset': {
+        parameters: [campaignId],
+        post: {
+          summary: "Delete the campaign's results and set its counter to 0 (refused while it runs)",
+          security: admin,
+          responses: {
+            '200': json(responses.campaignResetResponse, 'Reset'),
+            ...adminErrors,
+            '409': error('The campaign is running (CAMPAIGN_RUNNING)'),
+          },
+        },
+      },
+      '/admin/campaigns/{id}/reconcile': {
+        parameters: [campaignId],
+        post: {
+          summary: 'Ask the workers to reconcile the campaign now',
+          security: admin,
+          responses: { '202': json(responses.reconcileQueuedResponse, 'Queued'), ...adminErrors },
+        },
+      },
+      '/admin/campaigns/{id}/audit': {
+        parameters: [campaignId],
+        get: {
+          summary: "The campaign's audit log, newest first",
+          security: admin,
+          responses: { '200': json(responses.auditResponse, 'Entries'), ...adminErrors },
+        },
+      },
+      '/admin/campaigns/{id}/winners.csv': {
+        parameters: [campaignId],
+        get: {
+          summary: 'Winners by slot as CSV (streamed)',
+          security: admin,
+          responses: {
+            '200': { description: 'slot,userId,account,voucherCode,wonAt,voucherStatus', content: { 'text/csv': { schema: { type: 'string' } } } },
+            ...adminErrors,
+          },
+        },
+      },
+      '/admin/queues': { get: { summary: 'Bull Board (HTML)', security: admin, responses: { '200': { description: 'The dashboard' } } } },
+    },
+  };
+}

@@ -173,7 +173,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
       return accounts;
     },
     saveCampaign: async (id, changes = {}) => {
-      await saveCampaignUseCase(await setup(), setupRedis, config, silentLogger).execute(
+      await saveCampaignUseCase(setupStores, setupRedis, config, silentLogger).execute(
         id,
         {
           startsAt: new Date(Date.now() - 1_000),
@@ -229,7 +229,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
     reconcile: async (campaignId) => {
       const queues = createQueues(setupRedis, config, silentLogger);
       try {
-        return await reconcileUseCase(await setup(), setupRedis, queues, config, silentLogger).execute(campaignId);
+        return await reconcileUseCase(setupStores, setupRedis, queues, config, silentLogger).execute(campaignId);
       } finally {
         await queues.close();
       }

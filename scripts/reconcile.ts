@@ -59,7 +59,7 @@ runCli(async () => {
   if (args === null) return;
   const config = loadConfig();
   const dryRun = args['dry-run'];
-  const mongo = await connectDatabase(config, 'promotion-reconcile', 60_000);
+  const mongo = await connectDatabase(config, 'promotion-reconcile', { operationTimeoutMs: 60_000 });
   const redis = createApiRedis(config.redis.url, { connectionName: 'promotion-reconcile', commandTimeoutMs: 10_000 });
   const queues = createQueues(redis, config, silentLogger);
   try {

@@ -29,7 +29,7 @@ runCli(async () => {
   if (!args.yes)
     throw new UsageError(`refusing to delete campaign ${args.campaign}'s results without --yes\n\n${HELP}`);
   const config = loadConfig();
-  const mongo = await connectDatabase(config, 'promotion-reset', 60_000);
+  const mongo = await connectDatabase(config, 'promotion-reset', { operationTimeoutMs: 60_000 });
   const redis = createApiRedis(config.redis.url, { connectionName: 'promotion-reset', commandTimeoutMs: 10_000 });
   try {
     await waitForRedis(redis);

@@ -45,7 +45,7 @@ export async function seed(
   config: Config,
   onProgress?: (done: number, total: number) => void,
 ): Promise<string> {
-  const mongo = await connectDatabase(config, 'promotion-seed', 60_000);
+  const mongo = await connectDatabase(config, 'promotion-seed', { operationTimeoutMs: 60_000 });
   const redis = createApiRedis(config.redis.url, { connectionName: 'promotion-seed', commandTimeoutMs: 10_000 });
   try {
     await waitForRedis(redis);

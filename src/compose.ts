@@ -3,6 +3,9 @@ import type { Redis } from 'ioredis';
 import type Koa from 'koa';
 
 import { AuthenticateUser } from './application/authenticate-user.use-case';
+import { GetCampaignStats } from './application/campaign-stats.use-case';
+import { ExportWinners } from './application/export-winners.use-case';
+import { RequestReconcile } from './application/request-reconcile.use-case';
 import { ClaimCampaignSlot } from './application/claim-campaign-slot';
 import { IssueVoucher } from './application/issue-voucher.use-case';
 import { LateParticipants } from './application/late-participants';
@@ -43,21 +46,25 @@ export function createStores(mongo: MongoConnection) {
 }
 export type Stores = ReturnType<typeof createStores>;
 
-/**
- * Connects to the database and makes sure the indexes exist. Request paths keep the configured short
- * timeout; batch work (scripts, reconciliation, seeding) passes a longer one.
- */
+export interface DatabaseOptions {
+  /** Defaults to MONGO_OPERATION_TIMEOUT_MS, the request-path budget; batch work passes a longer one. */
+  operationTimeoutMs?: number;
+  /** Defaults to MONGO_MAX_POOL_SIZE. */
+  maxPoolSize?: number;
+  monitorCommands?: boolean;
+}
+
+/** Connects to the database (its name comes from MONGO_URL's path) and makes sure the indexes exist. */
 export async function connectDatabase(
   config: Config,
   appName: string,
-  operationTimeoutMs?: number,
-  monitorCommands = false,
+  options: DatabaseOptions = {},
 ): Promise<MongoConnection> {
   const mongo = await connectMongo(config.mongo.url, {
     appName,
-    monitorCommands,
-    operationTimeoutMs: operationTimeoutMs ?? config.mongo.operationTimeoutMs,
-    maxPoolSize: config.mongo.maxPoolSize,
+    monitorCommands: options.monitorCommands ?? false,
+    operationTimeoutMs: options.operationTimeoutMs ?? config.mongo.operationTimeoutMs,
+    maxPoolSize: options.maxPoolSize ?? config.mongo.maxPoolSize,
   });
   await ensureIndexes(mongo.db);
   return mongo;
@@ -174,25 +181,43 @@ export interface ComposeOptions {
   monitorMongoCommands?: boolean;
 }
 
+/**
+ * The API's connections: the request path's database pool and Redis connection (short time budgets), and
+ * a small, patient database pool for operators (statistics over whole campaigns, exports). On failure,
+ * whatever was opened is closed again, so a start-up retry leaks nothing.
+ */
+async function connectApiDependencies(config: Config, logger: Logger, options: ComposeOptions) {
+  const opened: (() => Promise<unknown>)[] = [];
+  try {
+    const mongo = await connectDatabase(config, 'promotion-api', { monitorCommands: options.monitorMongoCommands });
+    opened.push(() => mongo.client.close());
+    const adminMongo = await connectDatabase(config, 'promotion-admin', {
+      operationTimeoutMs: Math.max(config.mongo.operationTimeoutMs, 30_000),
+      maxPoolSize: 5,
+    });
+    opened.push(() => adminMongo.client.close());
+    const redis = createApiRedis(config.redis.url, {
+      connectionName: 'promotion-api',
+      commandTimeoutMs: config.redis.commandTimeoutMs,
+    });
+    opened.push(async () => redis.disconnect());
+    redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+    await waitForRedis(redis);
+    return { mongo, adminMongo, redis };
+  } catch (error) {
+    await Promise.allSettled(opened.map((close) => close()));
+    throw error;
+  }
+}
+
 /** Wires the public API: adapters in, use cases over them, the Koa app on top. */
 export async function composeApi(config: Config, logger: Logger, options: ComposeOptions = {}): Promise<Api> {
   const clock = options.clock ?? systemClock;
-  const mongo = await connectDatabase(config, 'promotion-api', undefined, options.monitorMongoCommands);
-  const redis = createApiRedis(config.redis.url, {
-    connectionName: 'promotion-api',
-    commandTimeoutMs: config.redis.commandTimeoutMs,
-  });
-  redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
-  try {
-    await waitForRedis(redis);
-  } catch (error) {
-    redis.disconnect();
-    await mongo.client.close();
-    throw error;
-  }
-
+  const { mongo, adminMongo, redis } = await connectApiDependencies(config, logger, options);
   const stores = createStores(mongo);
+  const adminStores = createStores(adminMongo);
   const queues = createQueues(redis, config, logger);
+  const reconcileTrigger = new BullmqReconcileTrigger(queues.reconcile);
   const lateParticipants = new LateParticipants(stores.participations, logger);
   const authenticate = new AuthenticateUser(stores.users, passwordHasher(config));
   const claimer = new ClaimCampaignSlot({
@@ -200,7 +225,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     participations: stores.participations,
     winners: stores.winners,
     voucherQueue: voucherQueue(queues, config),
-    reconcileTrigger: new BullmqReconcileTrigger(queues.reconcile),
+    reconcileTrigger,
     lateParticipants,
     clock,
     logger,
@@ -210,9 +235,38 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     login: new LoginToCampaign(authenticate, stores.campaigns, claimer, clock),
     authenticate,
     listVouchers: new ListVouchers(stores.winners, stores.vouchers, stores.campaigns, clock),
+    admin: {
+      credentials: config.admin,
+      queues: [queues.voucherIssue, queues.reconcile],
+      boardReadOnly: config.admin.boardReadOnly,
+      campaigns: adminStores.campaigns,
+      saveCampaign: saveCampaignUseCase(adminStores, redis, config, logger, clock),
+      resetCampaign: resetCampaignUseCase(adminStores, redis, config, logger, clock),
+      stats: new GetCampaignStats(
+        adminStores.campaigns,
+        adminStores.participations,
+        adminStores.winners,
+        adminStores.vouchers,
+        new RedisSlotCounter(redis, config.redis.keyPrefix),
+      ),
+      exportWinners: new ExportWinners(
+        adminStores.campaigns,
+        adminStores.winners,
+        adminStores.vouchers,
+        adminStores.users,
+        clock,
+      ),
+      audit: adminStores.audit,
+      requestReconcile: new RequestReconcile(adminStores.campaigns, reconcileTrigger, adminStores.audit, clock),
+    },
+    checks: [
+      { name: 'redis', ping: () => redis.ping() },
+      { name: 'mongo', ping: () => mongo.db.command({ ping: 1 }) },
+    ],
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
     retryAfterSeconds: config.http.retryAfterSeconds,
+    readyTimeoutMs: 500,
   });
 
   return {
@@ -225,7 +279,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
       await lateParticipants.flush();
       await queues.close();
       redis.disconnect();
-      await mongo.client.close();
+      await Promise.all([mongo.client.close(), adminMongo.client.close()]);
     },
   };
 }

@@ -28,11 +28,10 @@ export async function startWorkers(
   options: StartWorkersOptions = {},
 ): Promise<RunningWorkers> {
   const jobsMongo = await connectDatabase(config, 'promotion-worker');
-  const batchMongo = await connectDatabase(
-    config,
-    'promotion-reconcile',
-    Math.max(config.mongo.operationTimeoutMs, 30_000),
-  ).catch(async (error: unknown) => {
+  const batchMongo = await connectDatabase(config, 'promotion-reconcile', {
+    operationTimeoutMs: Math.max(config.mongo.operationTimeoutMs, 30_000),
+    maxPoolSize: 5,
+  }).catch(async (error: unknown) => {
     await jobsMongo.client.close();
     throw error;
   });

@@ -19,6 +19,13 @@ export class RequestReconcile {
       throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
     }
     await orUnavailable(this.trigger.requestReconcile(campaignId), 'reconcile request');
-    await this.audit.record({ actor, action: 'reconcile', campaignId, before: null, after: null, at: this.clock.now() });
+    await this.audit.record({
+      actor,
+      action: 'reconcile',
+      campaignId,
+      before: null,
+      after: null,
+      at: this.clock.now(),
+    });
   }
 }

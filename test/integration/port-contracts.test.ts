@@ -16,7 +16,7 @@ let mongo: MongoConnection;
 beforeAll(async () => {
   redis = createApiRedis(config.redis.url, { connectionName: 'contract', commandTimeoutMs: 2_000 });
   await waitForRedis(redis);
-  mongo = await connectDatabase(config, 'contract', 10_000);
+  mongo = await connectDatabase(config, 'contract', { operationTimeoutMs: 10_000 });
 });
 afterAll(async () => {
   await mongo.db.dropDatabase();

@@ -118,7 +118,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   // Set-up and inspection go through connections of their own, with long timeouts.
-  const setupMongo = await connectDatabase(config, 'fault-setup', 30_000);
+  const setupMongo = await connectDatabase(config, 'fault-setup', { operationTimeoutMs: 30_000 });
   const setupStores = createStores(setupMongo);
   // Unlike the API's, this connection waits through a Redis restart instead of failing fast.
   const setupRedis = new Redis(config.redis.url, {

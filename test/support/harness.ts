@@ -67,7 +67,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
   const http = supertest(server);
   const workers: RunningWorkers[] = [];
   // Set-up work goes through its own connection with a batch-sized timeout, as the scripts do.
-  const setupMongo = await connectDatabase(config, 'test-setup', 30_000);
+  const setupMongo = await connectDatabase(config, 'test-setup', { operationTimeoutMs: 30_000 });
   const setupStores = createStores(setupMongo);
   const saver = saveCampaignUseCase(setupStores, api.redis, config, silentLogger);
   const registrar = new RegisterUsers(setupStores.users, passwordHasher(config));

@@ -1,12 +1,18 @@
 import Router from '@koa/router';
+import type { Queue } from 'bullmq';
 import Koa from 'koa';
 
 import type { AuthenticateUser } from '../../application/authenticate-user.use-case';
 import type { ListVouchers } from '../../application/list-vouchers.use-case';
 import type { LoginToCampaign } from '../../application/login-to-campaign.use-case';
 import type { Logger } from '../../ports/logger.port';
+import { requireAdmin, type AdminCredentials } from './admin-auth';
+import { bullBoard } from './bull-board';
 import { errorHandler } from './error-body';
 import { jsonBody } from './json-body';
+import { openApiDocument } from './openapi';
+import { adminCampaignRoutes, type AdminCampaignDeps } from './routes/admin-campaigns.route';
+import { healthRoutes, type DependencyCheck } from './routes/health.route';
 import { loginRoute } from './routes/login.route';
 import { vouchersRoute } from './routes/vouchers.route';
 
@@ -14,22 +20,41 @@ export interface HttpDeps {
   login: LoginToCampaign;
   authenticate: AuthenticateUser;
   listVouchers: ListVouchers;
+  admin: AdminCampaignDeps & { credentials: AdminCredentials; queues: readonly Queue[]; boardReadOnly: boolean };
+  checks: readonly DependencyCheck[];
   logger: Logger;
   bodyLimitBytes: number;
   retryAfterSeconds: number;
+  readyTimeoutMs: number;
 }
 
 /** Builds the Koa app without listening: the server entry calls listen, tests use app.callback(). */
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged by errorHandler, once, structured
-  const router = new Router();
-  loginRoute(router, deps.login, deps.retryAfterSeconds);
-  vouchersRoute(router, deps.authenticate, deps.listVouchers);
+
+  const publicRoutes = new Router();
+  loginRoute(publicRoutes, deps.login, deps.retryAfterSeconds);
+  vouchersRoute(publicRoutes, deps.authenticate, deps.listVouchers);
+  healthRoutes(publicRoutes, deps.checks, deps.readyTimeoutMs, deps.retryAfterSeconds);
+  const document = openApiDocument();
+  publicRoutes.get('/openapi.json', (ctx) => {
+    ctx.body = document;
+  });
+
+  const adminRoutes = new Router();
+  adminCampaignRoutes(adminRoutes, deps.admin);
+  const guard = requireAdmin(deps.admin.credentials);
+  const board = bullBoard(deps.admin.queues, deps.admin.boardReadOnly);
 
   app.use(errorHandler(deps.logger, deps.retryAfterSeconds));
+  // Everything under /admin needs the operator, before any body is read.
+  app.use(async (ctx, next) => (ctx.path === '/admin' || ctx.path.startsWith('/admin/') ? guard(ctx, next) : next()));
+  app.use(board); // mounted at /admin/queues; passes anything else on
   app.use(jsonBody(deps.bodyLimitBytes));
-  app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(publicRoutes.routes());
+  app.use(publicRoutes.allowedMethods({ throw: true }));
+  app.use(adminRoutes.routes());
+  app.use(adminRoutes.allowedMethods({ throw: true }));
   return app;
 }

@@ -6,8 +6,9 @@ import { loginRequestSchema } from './schemas';
 
 /** A JSON Schema (draft 2020-12, as OpenAPI 3.1 uses) for a zod schema; `input` for request bodies. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+  const generated = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  delete generated.$schema; // the document's dialect applies
+  return generated;
 }
 
 const json = (schema: z.ZodType, description: string) => ({
@@ -15,9 +16,17 @@ const json = (schema: z.ZodType, description: string) => ({
   content: { 'application/json': { schema: jsonSchema(schema) } },
 });
 const error = (description: string) => json(responses.errorResponse, description);
-const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: jsonSchema(schema, 'input') } } });
+const body = (schema: z.ZodType) => ({
+  required: true,
+  content: { 'application/json': { schema: jsonSchema(schema, 'input') } },
+});
 const admin = [{ adminBasic: [] }, { adminToken: [] }];
-const campaignId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } };
+const campaignId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+};
 const adminErrors = {
   '400': error('Invalid input (INVALID_REQUEST)'),
   '401': error('Missing or wrong operator credentials (ADMIN_UNAUTHORIZED)'),
@@ -57,7 +66,9 @@ export function openApiDocument(): Record<string, unknown> {
               description: 'The claim could not be decided (SERVICE_UNAVAILABLE); retry after Retry-After',
               headers: { 'Retry-After': { schema: { type: 'integer' } } },
               content: {
-                'application/json': { schema: { oneOf: [jsonSchema(responses.loginResponse), jsonSchema(responses.errorResponse)] } },
+                'application/json': {
+                  schema: { oneOf: [jsonSchema(responses.loginResponse), jsonSchema(responses.errorResponse)] },
+                },
               },
             },
           },
@@ -74,7 +85,9 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/health': { get: { summary: 'The process is alive', responses: { '200': json(responses.healthResponse, 'Alive') } } },
+      '/health': {
+        get: { summary: 'The process is alive', responses: { '200': json(responses.healthResponse, 'Alive') } },
+      },
       '/ready': {
         get: {
           summary: 'Redis and MongoDB answer',
@@ -87,14 +100,19 @@ export function openApiDocument(): Record<string, unknown> {
       '/metrics': {
         get: {
           summary: 'Prometheus metrics',
-          responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+          responses: {
+            '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          },
         },
       },
       '/admin/campaigns': {
         get: {
           summary: 'List campaigns',
           security: admin,
-          responses: { '200': json(responses.campaignListResponse, 'Campaigns, newest first'), '401': adminErrors['401'] },
+          responses: {
+            '200': json(responses.campaignListResponse, 'Campaigns, newest first'),
+            '401': adminErrors['401'],
+          },
         },
         post: {
           summary: 'Create a campaign (its counter starts at 0)',
@@ -129,11 +147,19 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/admin/campaigns/{id}/pause': {
         parameters: [campaignId],
-        post: { summary: 'Pause', security: admin, responses: { '200': json(responses.campaignSavedResponse, 'Paused'), ...adminErrors } },
+        post: {
+          summary: 'Pause',
+          security: admin,
+          responses: { '200': json(responses.campaignSavedResponse, 'Paused'), ...adminErrors },
+        },
       },
       '/admin/campaigns/{id}/resume': {
         parameters: [campaignId],
-        post: { summary: 'Resume', security: admin, responses: { '200': json(responses.campaignSavedResponse, 'Resumed'), ...adminErrors } },
+        post: {
+          summary: 'Resume',
+          security: admin,
+          responses: { '200': json(responses.campaignSavedResponse, 'Resumed'), ...adminErrors },
+        },
       },
       '/admin/campaigns/{id}/reset': {
         parameters: [campaignId],
@@ -169,12 +195,17 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Winners by slot as CSV (streamed)',
           security: admin,
           responses: {
-            '200': { description: 'slot,userId,account,voucherCode,wonAt,voucherStatus', content: { 'text/csv': { schema: { type: 'string' } } } },
+            '200': {
+              description: 'slot,userId,account,voucherCode,wonAt,voucherStatus',
+              content: { 'text/csv': { schema: { type: 'string' } } },
+            },
             ...adminErrors,
           },
         },
       },
-      '/admin/queues': { get: { summary: 'Bull Board (HTML)', security: admin, responses: { '200': { description: 'The dashboard' } } } },
+      '/admin/queues': {
+        get: { summary: 'Bull Board (HTML)', security: admin, responses: { '200': { description: 'The dashboard' } } },
+      },
     },
   };
 }

@@ -38,7 +38,9 @@ async function* csvLines(batches: AsyncIterable<WinnerRow[]>): AsyncIterable<str
   for await (const rows of batches) {
     yield rows
       .map((r) =>
-        [String(r.slot), r.userId, r.account, r.voucherCode, r.wonAt.toISOString(), r.voucherStatus].map(csvField).join(','),
+        [String(r.slot), r.userId, r.account, r.voucherCode, r.wonAt.toISOString(), r.voucherStatus]
+          .map(csvField)
+          .join(','),
       )
       .join('\n')
       .concat('\n');

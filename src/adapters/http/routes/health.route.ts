@@ -12,7 +12,12 @@ export interface DependencyCheck {
  * GET /health: the process is alive (for restarts). GET /ready: Redis and MongoDB both answer within
  * `timeoutMs` (for load balancers), else 503 naming the ones that did not.
  */
-export function healthRoutes(router: Router, checks: readonly DependencyCheck[], timeoutMs: number, retryAfterSeconds: number): void {
+export function healthRoutes(
+  router: Router,
+  checks: readonly DependencyCheck[],
+  timeoutMs: number,
+  retryAfterSeconds: number,
+): void {
   router.get('/health', (ctx) => {
     ctx.body = { status: true };
   });
@@ -34,6 +39,11 @@ export function healthRoutes(router: Router, checks: readonly DependencyCheck[],
     if (!ready) ctx.set('Retry-After', String(retryAfterSeconds));
     ctx.body = ready
       ? { status: true, dependencies }
-      : { status: false, errorCode: 'SERVICE_UNAVAILABLE', errorMessage: 'A dependency does not answer.', dependencies };
+      : {
+          status: false,
+          errorCode: 'SERVICE_UNAVAILABLE',
+          errorMessage: 'A dependency does not answer.',
+          dependencies,
+        };
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { AppError } from './errors';
+import { redactUrl } from './logger';
 
 /**
  * Password hashing profiles. `test` is cheap so test suites and local demos log in quickly; the service
@@ -144,5 +145,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     passwordHash: { profile: e.PASSWORD_HASH_PROFILE, logN, r: profile.r, p: profile.p },
     logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** What the process runs with, fit for a log line: URLs without their passwords, no secrets. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    env: config.env,
+    port: config.http.port,
+    mongo: redactUrl(config.mongo.url),
+    redis: redactUrl(config.redis.url),
+    keyPrefix: config.redis.keyPrefix,
+    queuePrefix: config.queue.prefix,
+    passwordHash: config.passwordHash,
+    adminUser: config.admin.username,
+    adminToken: config.admin.token === null ? 'unset' : 'set',
   };
 }

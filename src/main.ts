@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 
 import { composeApi } from './compose';
-import { loadConfig } from './config';
+import { describeConfig, loadConfig } from './config';
 import { createLogger } from './logger';
 import { retryUntilReady } from './startup';
 
@@ -9,6 +9,7 @@ import { retryUntilReady } from './startup';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
+  logger.info(describeConfig(config), 'api starting');
   const api = await retryUntilReady('api', () => composeApi(config, logger), logger);
   const server = createServer(api.app.callback());
   server.keepAliveTimeout = 65_000;

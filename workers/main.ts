@@ -1,4 +1,4 @@
-import { loadConfig } from '../src/config';
+import { describeConfig, loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { retryUntilReady } from '../src/startup';
 import { startWorkers } from './start-workers';
@@ -7,6 +7,7 @@ import { startWorkers } from './start-workers';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'worker');
+  logger.info(describeConfig(config), 'workers starting');
   const workers = await retryUntilReady('workers', () => startWorkers(config, logger), logger);
 
   let stopping = false;

@@ -11,6 +11,7 @@ import { bullBoard } from './bull-board';
 import { errorHandler } from './error-body';
 import { jsonBody } from './json-body';
 import { openApiDocument } from './openapi';
+import { requestLog } from './request-log';
 import { adminCampaignRoutes, type AdminCampaignDeps } from './routes/admin-campaigns.route';
 import { healthRoutes, type DependencyCheck } from './routes/health.route';
 import { loginRoute } from './routes/login.route';
@@ -47,6 +48,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const guard = requireAdmin(deps.admin.credentials);
   const board = bullBoard(deps.admin.queues, deps.admin.boardReadOnly);
 
+  app.use(requestLog(deps.logger));
   app.use(errorHandler(deps.logger, deps.retryAfterSeconds));
   // Everything under /admin needs the operator, before any body is read.
   app.use(async (ctx, next) => (ctx.path === '/admin' || ctx.path.startsWith('/admin/') ? guard(ctx, next) : next()));

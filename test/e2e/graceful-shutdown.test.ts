@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
+
+import { Queue } from 'bullmq';
+
+import { PROJECT_ROOT, freePort } from '../../scripts/lib/local-services';
+import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { RegisterUsers } from '../../src/application/register-users.use-case';
+import { passwordHasher } from '../../src/compose';
+import { loadConfig } from '../../src/config';
+import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
+import { cleanEnv, tsNodeArgs } from '../support/run-script';
+
+/**
+ * SIGTERM, as an orchestrator sends it: the API stops accepting connections, answers every request it
+ * has, then exits 0; a worker finishes the jobs it holds and leaves the rest queued, losing none.
+ */
+let h: Harness;
+let env: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  h = await startHarness();
+  env = cleanEnv({
+    MONGO_URL: h.config.mongo.url,
+    REDIS_URL: h.config.redis.url,
+    REDIS_KEY_PREFIX: h.config.redis.keyPrefix,
+    QUEUE_PREFIX: h.config.queue.prefix,
+    PASSWORD_HASH_PROFILE: 'standard', // real hashing cost keeps requests in flight long enough
+    MONGO_OPERATION_TIMEOUT_MS: '10000', // FerretDB under a burst is slow; this test is about shutdown
+    WORKER_CONCURRENCY: '4',
+    LOG_LEVEL: 'info',
+  });
+});
+afterAll(async () => {
+  await h.close();
+});
+
+function start(script: string, extra: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, tsNodeArgs(script), {
+    cwd: PROJECT_ROOT,
+    env: { ...env, ...extra } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+/** One login on a connection of its own; resolves with the status, or the connection error's code. */
+function login(port: number, account: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const body = JSON.stringify({ account, password: TEST_PASSWORD, campaignId: 'drain' });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/login-campaign',
+        method: 'POST',
+        agent: new Agent({ keepAlive: false }),
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    req.end(body);
+  });
+}
+
+test('the API answers every request in flight at SIGTERM, then refuses new ones and exits 0', async () => {
+  const accounts = Array.from({ length: 40 }, (_, i) => `drainer${i + 1}`);
+  const standard = loadConfig({ PASSWORD_HASH_PROFILE: 'standard' });
+  await new RegisterUsers(h.api.stores.users, passwordHasher(standard)).execute(
+    accounts.map((account) => ({ account, password: TEST_PASSWORD })),
+  );
+  await h.saveCampaign('drain', { limit: 100 });
+
+  const port = await freePort();
+  const api = start('src/main.ts', { PORT: String(port), HOST: '127.0.0.1' });
+  const deadline = Date.now() + 30_000;
+  while (!api.output().includes('api listening') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+
+  const inFlight = accounts.map((account) => login(port, account));
+  await new Promise((r) => setTimeout(r, 100)); // all connected; scrypt keeps them busy
+  const exited = exitOf(api.child);
+  api.child.kill('SIGTERM');
+  expect(await Promise.all(inFlight)).toEqual(accounts.map(() => 200));
+  expect(await exited).toBe(0);
+  expect(await login(port, 'drainer1')).toBe('ECONNREFUSED');
+  expect(api.output()).toContain('api stopped');
+}, 60_000);
+
+test('a worker stopped mid-burst finishes its jobs and loses none', async () => {
+  await h.registerUsers(80, 'winner');
+  await h.saveCampaign('jobs', { limit: 80 });
+  await Promise.all(Array.from({ length: 80 }, (_, i) => h.login(`winner${i + 1}`, TEST_PASSWORD, 'jobs')));
+  const queue = new Queue('voucher-issue', { connection: h.api.redis, prefix: h.config.queue.prefix });
+  const vouchers = h.api.mongo.db.collection(COLLECTIONS.vouchers);
+  try {
+    const worker = start('workers/main.ts');
+    while ((await vouchers.countDocuments({ campaignId: 'jobs' })) < 10) await new Promise((r) => setTimeout(r, 20));
+    const exited = exitOf(worker.child);
+    worker.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(worker.output()).toContain('workers stopped');
+    const counts = await queue.getJobCounts('active', 'failed', 'completed', 'waiting');
+    expect(counts.active).toBe(0); // nothing left half-done
+    expect(counts.failed).toBe(0);
+    expect(counts.completed).toBeGreaterThanOrEqual(10);
+    // Every finished job wrote its voucher (the API test's winners are in the same queue: count them all).
+    expect(await vouchers.countDocuments({})).toBe(counts.completed);
+
+    await h.startWorker();
+    await h.drainQueue();
+    expect(await vouchers.countDocuments({ campaignId: 'jobs' })).toBe(80);
+    const jobs = await queue.getJobs(['completed'], 0, 200);
+    expect(jobs.filter((job) => job.data.campaignId === 'jobs')).toHaveLength(80);
+    expect(jobs.every((job) => job.stalledCounter === 0)).toBe(true); // handed over cleanly, not recovered
+  } finally {
+    await queue.close();
+  }
+}, 60_000);

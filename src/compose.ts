@@ -16,6 +16,7 @@ import { ResetCampaign } from './application/reset-campaign.use-case';
 import { SaveCampaign } from './application/save-campaign.use-case';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher';
 import { createHttpApp } from './adapters/http/app';
+import { createMetrics } from './adapters/http/metrics';
 import { ensureIndexes } from './adapters/mongo/collections';
 import { connectMongo, type MongoConnection } from './adapters/mongo/connection';
 import { MongoAuditLog } from './adapters/mongo/mongo-audit-log';
@@ -28,6 +29,7 @@ import { BullmqVoucherQueue } from './adapters/queue/bullmq-voucher-queue';
 import { BullmqReconcileTrigger } from './adapters/queue/bullmq-reconcile-trigger';
 import { QUEUE_NAMES, type ReconcileJobData, type VoucherIssueJobData } from './adapters/queue/queue-names';
 import { createApiRedis, waitForRedis } from './adapters/redis/connection';
+import { RedisReconcileTally } from './adapters/redis/redis-reconcile-tally';
 import { RedisSlotCounter } from './adapters/redis/redis-slot-counter';
 import type { Config } from './config';
 import { systemClock, type Clock } from './ports/clock.port';
@@ -259,6 +261,10 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
       audit: adminStores.audit,
       requestReconcile: new RequestReconcile(adminStores.campaigns, reconcileTrigger, adminStores.audit, clock),
     },
+    metrics: createMetrics({
+      queues: [queues.voucherIssue, queues.reconcile],
+      reconcileTotals: () => new RedisReconcileTally(redis, config.redis.keyPrefix).totals(),
+    }),
     checks: [
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongo', ping: () => mongo.db.command({ ping: 1 }) },

@@ -3,12 +3,15 @@ import type { Redis } from 'ioredis';
 
 import { RECONCILE_SCHEDULER_ID, QUEUE_NAMES, type ReconcileJobData } from '../src/adapters/queue/queue-names';
 import { hasDrift, type ReconcileCampaign, type ReconcileReport } from '../src/application/reconcile-campaign.use-case';
+import type { RedisReconcileTally } from '../src/adapters/redis/redis-reconcile-tally';
 import type { Logger } from '../src/ports/logger.port';
 
 export interface ReconcileWorkerOptions {
   connection: Redis;
   prefix: string;
   intervalMs: number;
+  /** Adds each run's fixes to the totals /metrics reports. */
+  tally: RedisReconcileTally;
 }
 
 /**
@@ -40,12 +43,14 @@ export function startReconcileWorker(
       const { campaignId } = job.data;
       if (campaignId === undefined) {
         const results = await reconcile.executeAll();
+        for (const result of results) if (!('error' in result)) await options.tally.add(result);
         const failed = results.filter((r): r is { campaignId: string; error: Error } => 'error' in r);
         if (failed.length > 0)
           throw new Error(`reconciliation failed for ${failed.map((f) => f.campaignId).join(', ')}`);
         return results.filter((r): r is ReconcileReport => !('error' in r) && hasDrift(r)).map(summary);
       }
       const report = await reconcile.execute(campaignId);
+      await options.tally.add(report);
       logger.info({ jobId: job.id, campaignId, drift: hasDrift(report) }, 'on-demand reconciliation done');
       await installReconcileScheduler(queue, options.intervalMs);
       return [summary(report)];

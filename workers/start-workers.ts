@@ -1,4 +1,5 @@
 import { createQueueRedis } from '../src/adapters/redis/connection';
+import { RedisReconcileTally } from '../src/adapters/redis/redis-reconcile-tally';
 import { connectDatabase, createQueues, createStores, issueVoucherUseCase, reconcileUseCase } from '../src/compose';
 import type { Config } from '../src/config';
 import type { IssueVoucher } from '../src/application/issue-voucher.use-case';
@@ -56,6 +57,7 @@ export async function startWorkers(
     connection: reconcileConnection,
     prefix: config.queue.prefix,
     intervalMs: config.reconcile.intervalMs,
+    tally: new RedisReconcileTally(commands, config.redis.keyPrefix),
   });
   await installReconcileScheduler(queues.reconcile, config.reconcile.intervalMs);
   logger.info(

@@ -11,7 +11,8 @@ import { bullBoard } from './bull-board';
 import { errorHandler } from './error-body';
 import { jsonBody } from './json-body';
 import { openApiDocument } from './openapi';
-import { requestLog } from './request-log';
+import type { Metrics } from './metrics';
+import { observeRequests } from './request-log';
 import { adminCampaignRoutes, type AdminCampaignDeps } from './routes/admin-campaigns.route';
 import { healthRoutes, type DependencyCheck } from './routes/health.route';
 import { loginRoute } from './routes/login.route';
@@ -23,6 +24,7 @@ export interface HttpDeps {
   listVouchers: ListVouchers;
   admin: AdminCampaignDeps & { credentials: AdminCredentials; queues: readonly Queue[]; boardReadOnly: boolean };
   checks: readonly DependencyCheck[];
+  metrics: Metrics;
   logger: Logger;
   bodyLimitBytes: number;
   retryAfterSeconds: number;
@@ -35,12 +37,16 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.silent = true; // errors are logged by errorHandler, once, structured
 
   const publicRoutes = new Router();
-  loginRoute(publicRoutes, deps.login, deps.retryAfterSeconds);
+  loginRoute(publicRoutes, deps.login, deps.retryAfterSeconds, (results) => deps.metrics.observeClaims(results));
   vouchersRoute(publicRoutes, deps.authenticate, deps.listVouchers);
   healthRoutes(publicRoutes, deps.checks, deps.readyTimeoutMs, deps.retryAfterSeconds);
   const document = openApiDocument();
   publicRoutes.get('/openapi.json', (ctx) => {
     ctx.body = document;
+  });
+  publicRoutes.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
   });
 
   const adminRoutes = new Router();
@@ -48,7 +54,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const guard = requireAdmin(deps.admin.credentials);
   const board = bullBoard(deps.admin.queues, deps.admin.boardReadOnly);
 
-  app.use(requestLog(deps.logger));
+  app.use(observeRequests(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger, deps.retryAfterSeconds));
   // Everything under /admin needs the operator, before any body is read.
   app.use(async (ctx, next) => (ctx.path === '/admin' || ctx.path.startsWith('/admin/') ? guard(ctx, next) : next()));

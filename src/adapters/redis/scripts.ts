@@ -21,10 +21,14 @@ type ScriptCall = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
 const NUMBER_OF_KEYS = 4;
 const sources = new Map<ScriptName, string>();
 
+/** A script's text, with each `-- #include <file>` line replaced by that file from lua/lib. */
 function source(name: ScriptName): string {
   let lua = sources.get(name);
   if (lua === undefined) {
-    lua = readFileSync(join(__dirname, 'lua', SCRIPTS[name]), 'utf8');
+    lua = readFileSync(join(__dirname, 'lua', SCRIPTS[name]), 'utf8').replace(
+      /^-- #include ([\w.-]+\.lua)$/gm,
+      (_, file: string) => readFileSync(join(__dirname, 'lua', 'lib', file), 'utf8'),
+    );
     sources.set(name, lua);
   }
   return lua;

@@ -16,6 +16,8 @@
     6  NO_META    the campaign's settings are missing
   A missing counter is never created here: that would re-open slots that were already won.
 ]]
+-- #include hand-out-slot.lua
+
 local limit = tonumber(redis.call('HGET', KEYS[1], 'limit'))
 if not limit then
   return {6, 0, 0}
@@ -35,17 +37,8 @@ if not counter then
   return {5, 0, limit}
 end
 
-local freed = redis.call('ZPOPMIN', KEYS[4])
-if freed[1] then
-  local slot = tonumber(freed[1])
-  redis.call('HSET', KEYS[3], ARGV[1], slot)
-  return {1, slot, limit}
-end
-
-if counter >= limit then
+local slot = handOutSlot(counter, limit, ARGV[1])
+if not slot then
   return {3, 0, limit}
 end
-
-local slot = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[3], ARGV[1], slot)
 return {1, slot, limit}

@@ -14,6 +14,8 @@
     7  CHANGED    the user no longer holds the stale slot (another request moved it); `slot` is what the
                   user holds now, 0 for nothing. Nothing was changed.
 ]]
+-- #include hand-out-slot.lua
+
 local limit = tonumber(redis.call('HGET', KEYS[1], 'limit'))
 if not limit then
   return {6, 0, 0}
@@ -29,18 +31,9 @@ if not counter then
   return {5, 0, limit}
 end
 
-local freed = redis.call('ZPOPMIN', KEYS[4])
-if freed[1] then
-  local slot = tonumber(freed[1])
-  redis.call('HSET', KEYS[3], ARGV[1], slot)
-  return {1, slot, limit}
-end
-
-if counter >= limit then
+local slot = handOutSlot(counter, limit, ARGV[1])
+if not slot then
   redis.call('HDEL', KEYS[3], ARGV[1])
   return {3, 0, limit}
 end
-
-local slot = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[3], ARGV[1], slot)
 return {1, slot, limit}

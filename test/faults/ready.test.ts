@@ -1,0 +1,48 @@
+import { sendJson } from '../support/http-client';
+import { startFaultRig, type FaultRig } from '../support/fault-rig';
+
+/** /ready reports 503, naming the dependency, as soon as Redis or the database stops answering. */
+let rig: FaultRig;
+
+beforeAll(async () => {
+  rig = await startFaultRig();
+});
+afterAll(async () => {
+  await rig.close();
+});
+
+const ready = () => sendJson<{ status: boolean; dependencies: Record<string, string> }>('GET', `${rig.baseUrl}/ready`);
+
+test('ready while both answer; 503 naming Redis when it is frozen; ready again when it thaws', async () => {
+  expect((await ready()).body).toEqual({ status: true, dependencies: { redis: 'up', mongo: 'up' } });
+  rig.redis.freeze();
+  try {
+    const started = Date.now();
+    const answer = await ready();
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe('1');
+    expect(answer.body).toMatchObject({
+      status: false,
+      errorCode: 'SERVICE_UNAVAILABLE',
+      dependencies: { redis: 'down', mongo: 'up' },
+    });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  } finally {
+    rig.redis.thaw();
+  }
+  expect((await ready()).status).toBe(200);
+});
+
+test('503 naming the database when it is stopped; ready again when it is back', async () => {
+  await rig.ferret.stop();
+  try {
+    const answer = await ready();
+    expect(answer.status).toBe(503);
+    expect(answer.body.dependencies).toEqual({ redis: 'up', mongo: 'down' });
+  } finally {
+    await rig.ferret.restart();
+  }
+  const deadline = Date.now() + 15_000;
+  while ((await ready()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  expect((await ready()).status).toBe(200);
+});

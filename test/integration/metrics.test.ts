@@ -1,0 +1,61 @@
+import { DEV_ADMIN_PASSWORD } from '../../src/config';
+import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
+
+let h: Harness;
+const admin = `Basic ${Buffer.from(`admin:${DEV_ADMIN_PASSWORD}`).toString('base64')}`;
+
+beforeAll(async () => {
+  h = await startHarness({ RECONCILE_GRACE_MS: '0' });
+  await h.registerUsers(3);
+  await h.saveCampaign('m', { limit: 1 });
+});
+afterAll(async () => {
+  await h.close();
+});
+
+/** The value of one sample, e.g. sample(text, 'promotion_claims_total{outcome="won"}'). */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test('requests by route and outcome, latency, claims by outcome, queue depth, reconcile fixes', async () => {
+  await h.login('user1', TEST_PASSWORD, 'm');
+  await h.login('user2', TEST_PASSWORD, 'm');
+  await h.login('user3', 'wrong', 'm');
+
+  // Drift for reconciliation to fix: the counter disappears; an operator asks for a run.
+  await h.api.redis.del(`${h.config.redis.keyPrefix}:{m}:counter`);
+  await h.startWorker();
+  expect((await h.http.post('/admin/campaigns/m/reconcile').set('authorization', admin)).status).toBe(202);
+  const deadline = Date.now() + 15_000;
+  while ((await h.api.redis.get(`${h.config.redis.keyPrefix}:{m}:counter`)) === null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await h.drainQueue();
+
+  const response = await h.http.get('/metrics');
+  expect(response.status).toBe(200);
+  expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+  const text = response.text;
+  const login = 'method="POST",route="/api/login-campaign"';
+  expect(sample(text, `promotion_http_requests_total{${login},status="200",outcome="ok"}`)).toBe(1);
+  expect(sample(text, `promotion_http_requests_total{${login},status="200",outcome="CAMPAIGN_FULL"}`)).toBe(1);
+  expect(sample(text, `promotion_http_requests_total{${login},status="401",outcome="INVALID_CREDENTIALS"}`)).toBe(1);
+  expect(sample(text, `promotion_http_request_duration_seconds_count{${login}}`)).toBe(3);
+  expect(sample(text, 'promotion_claims_total{outcome="won"}')).toBe(1);
+  expect(sample(text, 'promotion_claims_total{outcome="full"}')).toBe(1);
+  expect(sample(text, 'promotion_queue_jobs{queue="voucher-issue",state="completed"}')).toBe(1);
+  expect(sample(text, 'promotion_queue_jobs{queue="voucher-issue",state="waiting"}')).toBe(0);
+  expect(sample(text, 'promotion_reconcile_fixed_total{kind="counterRaised"}')).toBeGreaterThanOrEqual(1);
+  expect(sample(text, 'promotion_process_resident_memory_bytes')).toBeGreaterThan(0);
+
+  // Valid exposition text: one HELP and one TYPE per metric, however many queues there are.
+  const helps = text.split('\n').filter((l) => l.startsWith('# HELP '));
+  expect(new Set(helps).size).toBe(helps.length);
+  const types = text
+    .split('\n')
+    .filter((l) => l.startsWith('# TYPE '))
+    .map((l) => l.split(' ')[2]);
+  expect(new Set(types).size).toBe(types.length);
+});

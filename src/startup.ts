@@ -23,3 +23,36 @@ export async function retryUntilReady<T>(
     }
   }
 }
+
+/**
+ * Runs `stop` once on the first SIGTERM or SIGINT, logging before and after, then exits 0 (1 if stopping
+ * failed). A second signal while stopping is ignored: the first one's work is what must finish.
+ */
+export function stopOnSignals(what: string, logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${what} stopping`);
+    stop().then(
+      () => {
+        logger.info({ signal }, `${what} stopped`);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error, signal }, `${what} did not stop cleanly`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/** The last words of an entry point that could not start. */
+export function exitOnStartFailure(what: string): (error: unknown) => never {
+  return (error) => {
+    console.error(`${what} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  };
+}

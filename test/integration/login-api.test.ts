@@ -1,6 +1,5 @@
-import type { CommandStartedEvent } from 'mongodb';
-
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { watchDatabaseCalls } from '../support/database-calls';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -215,39 +214,27 @@ describe('bad input is refused at the edge, before any database or Redis call', 
   ];
 
   test.each(cases)('$label → $status $errorCode', async ({ contentType, payload, status, errorCode }) => {
-    const mongoCommands: string[] = [];
-    const onCommand = (event: CommandStartedEvent): void => {
-      mongoCommands.push(event.commandName);
-    };
-    h.api.mongo.client.on('commandStarted', onCommand);
-    const redisCommands = jest.spyOn(h.api.redis, 'sendCommand');
+    const calls = watchDatabaseCalls(h.api);
     try {
       const response = await h.http.post('/api/login-campaign').set('content-type', contentType).send(payload);
       expect(response.status).toBe(status);
       expect(response.body).toMatchObject({ status: false, errorCode });
       expect(JSON.stringify(response.body)).not.toMatch(/\bat \w+ \(|node_modules/); // no stack trace
-      expect(mongoCommands).toEqual([]);
-      expect(redisCommands).not.toHaveBeenCalled();
+      expect(calls.mongoCommands).toEqual([]);
+      expect(calls.redisCommands()).toBe(0);
     } finally {
-      h.api.mongo.client.off('commandStarted', onCommand);
-      redisCommands.mockRestore();
+      calls.stop();
     }
   });
 
   test('the monitoring above does see the queries of a valid login', async () => {
-    const mongoCommands: string[] = [];
-    const onCommand = (event: CommandStartedEvent): void => {
-      mongoCommands.push(event.commandName);
-    };
-    h.api.mongo.client.on('commandStarted', onCommand);
-    const redisCommands = jest.spyOn(h.api.redis, 'sendCommand');
+    const calls = watchDatabaseCalls(h.api);
     try {
       await h.login('user10');
-      expect(mongoCommands).toContain('find');
-      expect(redisCommands).toHaveBeenCalled();
+      expect(calls.mongoCommands).toContain('find');
+      expect(calls.redisCommands()).toBeGreaterThan(0);
     } finally {
-      h.api.mongo.client.off('commandStarted', onCommand);
-      redisCommands.mockRestore();
+      calls.stop();
     }
   });
 

@@ -2,11 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 
 import { PROJECT_ROOT, startFerretDb, startRedisServer, type LocalService } from '../../scripts/lib/local-services';
-import { Redis } from 'ioredis';
 
 import { waitForRedis } from '../../src/adapters/redis/connection';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
@@ -29,6 +28,7 @@ import { startWorkers, type RunningWorkers } from '../../workers/start-workers';
 import { TEST_PASSWORD, type LoginBody } from './harness';
 import { tsNodeArgs } from './run-script';
 import { sendJson } from './http-client';
+import { waitForVoucherQueueDrain } from './queue-drain';
 import { uniqueTag } from './test-env';
 
 /**
@@ -234,20 +234,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
         await queues.close();
       }
     },
-    drain: async (timeoutMs = 60_000) => {
-      const queue = new Queue('voucher-issue', { connection: setupRedis, prefix: config.queue.prefix });
-      const deadline = Date.now() + timeoutMs;
-      try {
-        for (;;) {
-          const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-          if (Object.values(counts).every((n) => n === 0)) return;
-          if (Date.now() > deadline) throw new Error(`queue not drained: ${JSON.stringify(counts)}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      } finally {
-        await queue.close();
-      }
-    },
+    drain: (timeoutMs = 60_000) => waitForVoucherQueueDrain(setupRedis, config.queue.prefix, timeoutMs),
     close: async () => {
       redis.thaw();
       ferret.thaw();

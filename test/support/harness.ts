@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { Queue } from 'bullmq';
 import supertest from 'supertest';
 
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
@@ -18,6 +17,7 @@ import type { Config } from '../../src/config';
 import { silentLogger } from '../../src/ports/logger.port';
 import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../../workers/start-workers';
 import { sendJson } from './http-client';
+import { waitForVoucherQueueDrain } from './queue-drain';
 import { testConfig } from './test-env';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -99,20 +99,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       workers.push(running);
       return running;
     },
-    drainQueue: async (timeoutMs = 30_000) => {
-      const queue = new Queue('voucher-issue', { connection: api.redis, prefix: config.queue.prefix });
-      const deadline = Date.now() + timeoutMs;
-      try {
-        for (;;) {
-          const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-          if (Object.values(counts).every((n) => n === 0)) return;
-          if (Date.now() > deadline) throw new Error(`queue not drained: ${JSON.stringify(counts)}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      } finally {
-        await queue.close();
-      }
-    },
+    drainQueue: (timeoutMs = 30_000) => waitForVoucherQueueDrain(api.redis, config.queue.prefix, timeoutMs),
     close: async () => {
       for (const running of workers) await running.close();
       await closeServer(server);

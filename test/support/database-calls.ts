@@ -1,0 +1,32 @@
+import type { CommandStartedEvent } from 'mongodb';
+
+import type { Api } from '../../src/compose';
+
+export interface DatabaseCallWatch {
+  /** MongoDB commands started since watching began (the driver's command monitoring). */
+  mongoCommands: string[];
+  /** Redis commands sent on the API's connection since watching began. */
+  redisCommands(): number;
+  stop(): void;
+}
+
+/**
+ * Watches every call the API makes to MongoDB and Redis: the driver's command events (the API is composed
+ * with monitorMongoCommands) and the Redis connection's sendCommand, observed, not replaced.
+ */
+export function watchDatabaseCalls(api: Api): DatabaseCallWatch {
+  const mongoCommands: string[] = [];
+  const onCommand = (event: CommandStartedEvent): void => {
+    mongoCommands.push(event.commandName);
+  };
+  api.mongo.client.on('commandStarted', onCommand);
+  const redisSpy = jest.spyOn(api.redis, 'sendCommand');
+  return {
+    mongoCommands,
+    redisCommands: () => redisSpy.mock.calls.length,
+    stop: () => {
+      api.mongo.client.off('commandStarted', onCommand);
+      redisSpy.mockRestore();
+    },
+  };
+}

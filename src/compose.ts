@@ -173,6 +173,8 @@ export interface Api {
   stores: Stores;
   redis: Redis;
   queues: Queues;
+  /** Marks the API as shutting down: /ready answers 503, connections close after their answer. */
+  beginShutdown(): void;
   /** Writes what is buffered and closes every connection. */
   close(): Promise<void>;
 }
@@ -233,7 +235,9 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     logger,
     enqueueTimeoutMs: config.queue.enqueueTimeoutMs,
   });
+  let shuttingDown = false;
   const app = createHttpApp({
+    isShuttingDown: () => shuttingDown,
     login: new LoginToCampaign(authenticate, stores.campaigns, claimer, clock),
     authenticate,
     listVouchers: new ListVouchers(stores.winners, stores.vouchers, stores.campaigns, clock),
@@ -281,6 +285,9 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     stores,
     redis,
     queues,
+    beginShutdown: () => {
+      shuttingDown = true;
+    },
     close: async () => {
       await lateParticipants.flush();
       await queues.close();

@@ -56,6 +56,11 @@ const schema = z.object({
   /** Answered in Retry-After with 503s. */
   RETRY_AFTER_SECONDS: integer(1, 3_600).default(1),
   BODY_LIMIT_BYTES: integer(256, 1_048_576).default(4_096),
+  /**
+   * On SIGTERM the API first reports not ready (and closes each connection after its answer) for this
+   * long, still accepting, so load balancers stop sending; then it stops accepting and drains.
+   */
+  SHUTDOWN_GRACE_MS: integer(0, 120_000).default(5_000),
   VOUCHER_JOB_ATTEMPTS: integer(1, 100).default(8),
   VOUCHER_JOB_BACKOFF_MS: integer(10, 600_000).default(1_000),
   WORKER_CONCURRENCY: integer(1, 1_000).default(20),
@@ -79,7 +84,7 @@ export type Env = z.input<typeof schema>;
 
 export interface Config {
   env: 'development' | 'test' | 'production';
-  http: { host: string; port: number; bodyLimitBytes: number; retryAfterSeconds: number };
+  http: { host: string; port: number; bodyLimitBytes: number; retryAfterSeconds: number; shutdownGraceMs: number };
   mongo: { url: string; operationTimeoutMs: number; maxPoolSize: number };
   redis: { url: string; keyPrefix: string; commandTimeoutMs: number };
   queue: {
@@ -124,7 +129,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, bodyLimitBytes: e.BODY_LIMIT_BYTES, retryAfterSeconds: e.RETRY_AFTER_SECONDS },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      retryAfterSeconds: e.RETRY_AFTER_SECONDS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    },
     mongo: { url: e.MONGO_URL, operationTimeoutMs: e.MONGO_OPERATION_TIMEOUT_MS, maxPoolSize: e.MONGO_MAX_POOL_SIZE },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     queue: {

@@ -16,8 +16,11 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.http.port, config.http.host, resolve));
   logger.info({ host: config.http.host, port: config.http.port }, 'api listening');
 
-  // No new connections; requests in flight are answered; then the connections to Redis and MongoDB close.
+  // Not ready, still accepting, for the grace period (load balancers stop sending); then no new
+  // connections, requests in flight answered, and the connections to Redis and MongoDB closed.
   stopOnSignals('api', logger, async () => {
+    api.beginShutdown();
+    await new Promise((resolve) => setTimeout(resolve, config.http.shutdownGraceMs));
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();

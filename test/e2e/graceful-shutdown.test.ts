@@ -12,8 +12,9 @@ import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 import { cleanEnv, tsNodeArgs } from '../support/run-script';
 
 /**
- * SIGTERM, as an orchestrator sends it: the API stops accepting connections, answers every request it
- * has, then exits 0; a worker finishes the jobs it holds and leaves the rest queued, losing none.
+ * SIGTERM, as an orchestrator sends it: the API reports not ready for the grace period, then stops
+ * accepting connections, answers every request it has, and exits 0; a worker finishes the jobs it holds
+ * and leaves the rest queued, losing none.
  */
 let h: Harness;
 let env: Record<string, string | undefined>;
@@ -28,6 +29,7 @@ beforeAll(async () => {
     PASSWORD_HASH_PROFILE: 'standard', // real hashing cost keeps requests in flight long enough
     MONGO_OPERATION_TIMEOUT_MS: '10000', // FerretDB under a burst is slow; this test is about shutdown
     WORKER_CONCURRENCY: '4',
+    SHUTDOWN_GRACE_MS: '1000',
     LOG_LEVEL: 'info',
   });
 });
@@ -49,6 +51,18 @@ function start(script: string, extra: Record<string, string> = {}): { child: Chi
 
 const exitOf = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+/** A GET on a connection of its own; resolves with the status, or the connection error's code. */
+function get(port: number, path: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    req.end();
+  });
+}
 
 /** One login on a connection of its own; resolves with the status, or the connection error's code. */
 function login(port: number, account: string): Promise<number | string> {
@@ -73,7 +87,7 @@ function login(port: number, account: string): Promise<number | string> {
   });
 }
 
-test('the API answers every request in flight at SIGTERM, then refuses new ones and exits 0', async () => {
+test('the API answers every request in flight at SIGTERM, reports not ready, then refuses new ones and exits 0', async () => {
   const accounts = Array.from({ length: 40 }, (_, i) => `drainer${i + 1}`);
   const standard = loadConfig({ PASSWORD_HASH_PROFILE: 'standard' });
   await new RegisterUsers(h.api.stores.users, passwordHasher(standard)).execute(
@@ -90,6 +104,8 @@ test('the API answers every request in flight at SIGTERM, then refuses new ones 
   await new Promise((r) => setTimeout(r, 100)); // all connected; scrypt keeps them busy
   const exited = exitOf(api.child);
   api.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 100));
+  expect(await get(port, '/ready')).toBe(503); // load balancers stop sending
   expect(await Promise.all(inFlight)).toEqual(accounts.map(() => 200));
   expect(await exited).toBe(0);
   expect(await login(port, 'drainer1')).toBe('ECONNREFUSED');

@@ -25,6 +25,8 @@ export interface HttpDeps {
   admin: AdminCampaignDeps & { credentials: AdminCredentials; queues: readonly Queue[]; boardReadOnly: boolean };
   checks: readonly DependencyCheck[];
   metrics: Metrics;
+  /** True once SIGTERM arrived: /ready answers 503 and every connection closes after its answer. */
+  isShuttingDown: () => boolean;
   logger: Logger;
   bodyLimitBytes: number;
   retryAfterSeconds: number;
@@ -39,7 +41,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const publicRoutes = new Router();
   loginRoute(publicRoutes, deps.login, deps.retryAfterSeconds, (results) => deps.metrics.observeClaims(results));
   vouchersRoute(publicRoutes, deps.authenticate, deps.listVouchers);
-  healthRoutes(publicRoutes, deps.checks, deps.readyTimeoutMs, deps.retryAfterSeconds);
+  healthRoutes(publicRoutes, deps.checks, deps.readyTimeoutMs, deps.retryAfterSeconds, deps.isShuttingDown);
   const document = openApiDocument();
   publicRoutes.get('/openapi.json', (ctx) => {
     ctx.body = document;
@@ -55,6 +57,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const board = bullBoard(deps.admin.queues, deps.admin.boardReadOnly);
 
   app.use(observeRequests(deps.logger, deps.metrics));
+  app.use(async (ctx, next) => {
+    if (deps.isShuttingDown()) ctx.set('Connection', 'close');
+    await next();
+  });
   app.use(errorHandler(deps.logger, deps.retryAfterSeconds));
   // Everything under /admin needs the operator, before any body is read.
   app.use(async (ctx, next) => (ctx.path === '/admin' || ctx.path.startsWith('/admin/') ? guard(ctx, next) : next()));

@@ -10,19 +10,31 @@ export interface DependencyCheck {
 
 /**
  * GET /health: the process is alive (for restarts). GET /ready: Redis and MongoDB both answer within
- * `timeoutMs` (for load balancers), else 503 naming the ones that did not.
+ * `timeoutMs` and the process is not shutting down (for load balancers), else 503 naming what is not up.
  */
 export function healthRoutes(
   router: Router,
   checks: readonly DependencyCheck[],
   timeoutMs: number,
   retryAfterSeconds: number,
+  isShuttingDown: () => boolean,
 ): void {
   router.get('/health', (ctx) => {
     ctx.body = { status: true };
   });
 
   router.get('/ready', async (ctx) => {
+    if (isShuttingDown()) {
+      ctx.status = 503;
+      ctx.set('Retry-After', String(retryAfterSeconds));
+      ctx.body = {
+        status: false,
+        errorCode: 'SERVICE_UNAVAILABLE',
+        errorMessage: 'The process is shutting down.',
+        dependencies: {},
+      };
+      return;
+    }
     const results = await Promise.all(
       checks.map(async ({ name, ping }) => {
         try {

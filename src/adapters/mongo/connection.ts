@@ -28,6 +28,10 @@ export async function connectMongo(url: string, options: MongoConnectionOptions)
     connectTimeoutMS: options.operationTimeoutMs,
     maxPoolSize: options.maxPoolSize ?? 50,
     monitorCommands: options.monitorCommands ?? false,
+    // The streaming monitor (the default) never recovered once the server had been frozen and then
+    // restarted: every operation then failed server selection until the process restarted (our soak test
+    // found it). The polling monitor recovers within a heartbeat, so we poll.
+    serverMonitoringMode: 'poll',
   });
   await client.connect();
   return { client, db: client.db() };

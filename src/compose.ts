@@ -7,6 +7,7 @@ import { GetCampaignStats } from './application/campaign-stats.use-case';
 import { ExportWinners } from './application/export-winners.use-case';
 import { RequestReconcile } from './application/request-reconcile.use-case';
 import { ClaimCampaignSlot } from './application/claim-campaign-slot';
+import { ConcurrencyGate } from './application/concurrency-gate';
 import { IssueVoucher } from './application/issue-voucher.use-case';
 import { LateParticipants } from './application/late-participants';
 import { ListVouchers } from './application/list-vouchers.use-case';
@@ -29,6 +30,7 @@ import { BullmqVoucherQueue } from './adapters/queue/bullmq-voucher-queue';
 import { BullmqReconcileTrigger } from './adapters/queue/bullmq-reconcile-trigger';
 import { QUEUE_NAMES, type ReconcileJobData, type VoucherIssueJobData } from './adapters/queue/queue-names';
 import { createApiRedis, waitForRedis } from './adapters/redis/connection';
+import { RedisLoginThrottle } from './adapters/redis/redis-login-throttle';
 import { RedisReconcileTally } from './adapters/redis/redis-reconcile-tally';
 import { RedisSlotCounter } from './adapters/redis/redis-slot-counter';
 import type { Config } from './config';
@@ -223,7 +225,10 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   const queues = createQueues(redis, config, logger);
   const reconcileTrigger = new BullmqReconcileTrigger(queues.reconcile);
   const lateParticipants = new LateParticipants(stores.participations, logger);
-  const authenticate = new AuthenticateUser(stores.users, passwordHasher(config));
+  const throttle = new RedisLoginThrottle(redis, config.redis.keyPrefix, config.rateLimits);
+  const { maxConcurrent, maxWaiting } = config.passwordHash;
+  const gate = new ConcurrencyGate(maxConcurrent, maxWaiting);
+  const authenticate = new AuthenticateUser(stores.users, passwordHasher(config), throttle, gate);
   const claimer = new ClaimCampaignSlot({
     slots: new RedisSlotCounter(redis, config.redis.keyPrefix),
     participations: stores.participations,
@@ -277,6 +282,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     bodyLimitBytes: config.http.bodyLimitBytes,
     retryAfterSeconds: config.http.retryAfterSeconds,
     readyTimeoutMs: 500,
+    trustProxy: config.http.trustProxy,
   });
 
   return {

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 import { z } from 'zod';
 
 import { AppError } from './errors';
@@ -7,6 +9,23 @@ import { redactUrl } from './logger';
  * Password hashing profiles. `test` is cheap so test suites and local demos log in quickly; the service
  * refuses it when NODE_ENV=production.
  */
+/**
+ * Login limits. `relaxed` lifts them for test suites and the benchmark (which log in thousands of users
+ * from one address); the service refuses it when NODE_ENV=production.
+ */
+export const RATE_LIMIT_PROFILES = {
+  standard: {
+    perIp: { points: 600, windowSeconds: 60 },
+    perAccount: { points: 10, windowSeconds: 60 },
+    failures: { allowed: 5, backoffSeconds: 900 },
+  },
+  relaxed: {
+    perIp: { points: 1_000_000_000, windowSeconds: 60 },
+    perAccount: { points: 1_000, windowSeconds: 60 },
+    failures: { allowed: 1_000, backoffSeconds: 60 },
+  },
+} as const;
+
 export const SCRYPT_PROFILES = {
   standard: { logN: 15, r: 8, p: 1 },
   test: { logN: 10, r: 8, p: 1 },
@@ -45,6 +64,22 @@ const schema = z.object({
   PASSWORD_HASH_PROFILE: z.enum(['standard', 'test']).default('standard'),
   /** Raises the scrypt cost above the profile's (log2 N). */
   SCRYPT_LOG_N: integer(4, 20).optional(),
+  /**
+   * Password checks running at once; more wait, up to HASH_MAX_WAITING. scrypt is CPU work on libuv's
+   * pool: more checks at once than cores only starves the event loop, hence the default.
+   */
+  HASH_MAX_CONCURRENT: integer(1, 256).default(availableParallelism()),
+  /** Beyond this many waiting checks, logins are shed at once with 503 SERVER_BUSY. */
+  HASH_MAX_WAITING: integer(0, 100_000).default(256),
+  RATE_LIMIT_PROFILE: z.enum(['standard', 'relaxed']).default('standard'),
+  RATE_LIMIT_IP_POINTS: integer(1, 1_000_000_000).optional(),
+  RATE_LIMIT_IP_WINDOW_SECONDS: integer(1, 86_400).optional(),
+  RATE_LIMIT_ACCOUNT_POINTS: integer(1, 1_000_000).optional(),
+  RATE_LIMIT_ACCOUNT_WINDOW_SECONDS: integer(1, 86_400).optional(),
+  LOGIN_FAILURES_ALLOWED: integer(1, 1_000_000).optional(),
+  LOGIN_BACKOFF_SECONDS: integer(1, 86_400).optional(),
+  /** Behind a reverse proxy, take the client address from X-Forwarded-For (only then: it can be forged). */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   REDIS_COMMAND_TIMEOUT_MS: integer(50, 60_000).default(500),
   /**
    * Bound on each database wait on the request path. The driver retries a failed read or write once, so a
@@ -84,7 +119,14 @@ export type Env = z.input<typeof schema>;
 
 export interface Config {
   env: 'development' | 'test' | 'production';
-  http: { host: string; port: number; bodyLimitBytes: number; retryAfterSeconds: number; shutdownGraceMs: number };
+  http: {
+    host: string;
+    port: number;
+    trustProxy: boolean;
+    bodyLimitBytes: number;
+    retryAfterSeconds: number;
+    shutdownGraceMs: number;
+  };
   mongo: { url: string; operationTimeoutMs: number; maxPoolSize: number };
   redis: { url: string; keyPrefix: string; commandTimeoutMs: number };
   queue: {
@@ -98,8 +140,40 @@ export interface Config {
   };
   reconcile: { intervalMs: number; graceMs: number };
   admin: { username: string; password: string; token: string | null; boardReadOnly: boolean };
-  passwordHash: { profile: keyof typeof SCRYPT_PROFILES; logN: number; r: number; p: number };
+  passwordHash: {
+    profile: keyof typeof SCRYPT_PROFILES;
+    logN: number;
+    r: number;
+    p: number;
+    maxConcurrent: number;
+    maxWaiting: number;
+  };
+  rateLimits: {
+    profile: keyof typeof RATE_LIMIT_PROFILES;
+    perIp: { points: number; windowSeconds: number };
+    perAccount: { points: number; windowSeconds: number };
+    failures: { allowed: number; backoffSeconds: number };
+  };
   logLevel: string;
+}
+
+/** Settings fit for development and tests that must never reach production; each one named. */
+function productionRefusals(
+  e: z.infer<typeof schema>,
+  env: Record<string, string | undefined>,
+  logN: number,
+): string[] {
+  const refused: string[] = [];
+  if (e.PASSWORD_HASH_PROFILE === 'test' || logN < SCRYPT_PROFILES.standard.logN) {
+    refused.push('PASSWORD_HASH_PROFILE=test: cheap password hashing');
+  }
+  if (env.ADMIN_PASSWORD === undefined || e.ADMIN_PASSWORD === DEV_ADMIN_PASSWORD) {
+    refused.push('ADMIN_PASSWORD: must be set, and not to the development default');
+  } else if (e.ADMIN_PASSWORD.length < 12) {
+    refused.push('ADMIN_PASSWORD: at least 12 characters');
+  }
+  if (e.RATE_LIMIT_PROFILE === 'relaxed') refused.push('RATE_LIMIT_PROFILE=relaxed: login limits lifted');
+  return refused;
 }
 
 /** The database named in a MongoDB URL's path ('' when none). */
@@ -120,18 +194,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const profile = SCRYPT_PROFILES[e.PASSWORD_HASH_PROFILE];
+  const limits = RATE_LIMIT_PROFILES[e.RATE_LIMIT_PROFILE];
   const logN = Math.max(profile.logN, e.SCRYPT_LOG_N ?? 0);
-  if (e.NODE_ENV === 'production' && (e.PASSWORD_HASH_PROFILE === 'test' || logN < SCRYPT_PROFILES.standard.logN)) {
-    throw new AppError(
-      'CONFIG_INVALID',
-      'PASSWORD_HASH_PROFILE=test (cheap password hashing) is refused in production',
-    );
+  if (e.NODE_ENV === 'production') {
+    const refused = productionRefusals(e, env, logN);
+    if (refused.length > 0) {
+      throw new AppError('CONFIG_INVALID', `refused in production:\n  ${refused.join('\n  ')}`, { problems: refused });
+    }
   }
   return {
     env: e.NODE_ENV,
     http: {
       host: e.HOST,
       port: e.PORT,
+      trustProxy: e.TRUST_PROXY === 'true',
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
@@ -154,7 +230,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       token: e.ADMIN_TOKEN ?? null,
       boardReadOnly: e.BULL_BOARD_READ_ONLY === 'true',
     },
-    passwordHash: { profile: e.PASSWORD_HASH_PROFILE, logN, r: profile.r, p: profile.p },
+    passwordHash: {
+      profile: e.PASSWORD_HASH_PROFILE,
+      logN,
+      r: profile.r,
+      p: profile.p,
+      maxConcurrent: e.HASH_MAX_CONCURRENT,
+      maxWaiting: e.HASH_MAX_WAITING,
+    },
+    rateLimits: {
+      profile: e.RATE_LIMIT_PROFILE,
+      perIp: {
+        points: e.RATE_LIMIT_IP_POINTS ?? limits.perIp.points,
+        windowSeconds: e.RATE_LIMIT_IP_WINDOW_SECONDS ?? limits.perIp.windowSeconds,
+      },
+      perAccount: {
+        points: e.RATE_LIMIT_ACCOUNT_POINTS ?? limits.perAccount.points,
+        windowSeconds: e.RATE_LIMIT_ACCOUNT_WINDOW_SECONDS ?? limits.perAccount.windowSeconds,
+      },
+      failures: {
+        allowed: e.LOGIN_FAILURES_ALLOWED ?? limits.failures.allowed,
+        backoffSeconds: e.LOGIN_BACKOFF_SECONDS ?? limits.failures.backoffSeconds,
+      },
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

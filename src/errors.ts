@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 'The request body must be JSON (Content-Type: application/json).',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   INVALID_CREDENTIALS: 'Account or password is incorrect.',
+  RATE_LIMITED: 'Too many attempts; retry after the indicated delay.',
+  SERVER_BUSY: 'Too many logins are being checked right now; retry after the indicated delay.',
   CAMPAIGN_NOT_FOUND: 'No campaign has this id.',
   CAMPAIGN_EXISTS: 'A campaign with this id exists already.',
   ADMIN_UNAUTHORIZED: 'Operator credentials are missing or wrong.',

@@ -1,4 +1,6 @@
 import { AppError } from '../errors';
+import type { LoginThrottle } from '../ports/login-throttle.port';
+import type { ConcurrencyGate } from './concurrency-gate';
 import type { PasswordHasher } from '../ports/password-hasher.port';
 import type { UserDirectory } from '../ports/user-directory.port';
 
@@ -8,8 +10,10 @@ export interface AuthenticatedUser {
 }
 
 /**
- * Checks an account and password. An unknown account costs the same hash work as a wrong password and
- * gets the same error, so the answer does not reveal which accounts exist.
+ * Checks an account and password: through a concurrency gate (a flood is shed at the door), then within
+ * the login limits (before any password work). An unknown account costs the same hash work as a wrong
+ * password, counts the same towards the back-off and gets the same error, so the answer does not reveal
+ * which accounts exist.
  */
 export class AuthenticateUser {
   private dummyHash: Promise<string> | undefined;
@@ -17,15 +21,23 @@ export class AuthenticateUser {
   constructor(
     private readonly users: UserDirectory,
     private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly gate: ConcurrencyGate,
   ) {}
 
-  async execute(account: string, password: string): Promise<AuthenticatedUser> {
+  execute(account: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
+    return this.gate.run(() => this.check(account, password, clientIp));
+  }
+
+  private async check(account: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
+    await this.throttle.admit({ account, clientIp });
     const user = await this.users.findByAccount(account);
-    if (user === null) {
-      await this.hasher.verify(password, await this.getDummyHash());
+    const matches = await this.hasher.verify(password, user?.passwordHash ?? (await this.getDummyHash()));
+    if (user === null || !matches) {
+      await this.throttle.recordFailure(account);
       throw new AppError('INVALID_CREDENTIALS');
     }
-    if (!(await this.hasher.verify(password, user.passwordHash))) throw new AppError('INVALID_CREDENTIALS');
+    await this.throttle.recordSuccess(account);
     return { userId: user.userId, account: user.account };
   }
 

@@ -12,6 +12,8 @@ export interface LoginToCampaignInput {
   password: string;
   /** Without it the login counts for every campaign running now. */
   campaignId?: string | undefined;
+  /** The caller's address, for the per-client login limit. */
+  clientIp: string;
 }
 
 export interface LoginToCampaignResult extends LoginSummary {
@@ -29,7 +31,10 @@ export class LoginToCampaign {
   ) {}
 
   async execute(input: LoginToCampaignInput): Promise<LoginToCampaignResult> {
-    const user = await orUnavailable(this.authenticate.execute(input.account, input.password), 'authentication');
+    const user = await orUnavailable(
+      this.authenticate.execute(input.account, input.password, input.clientIp),
+      'authentication',
+    );
     const targets = await this.targetCampaigns(input.campaignId);
     const campaigns = await Promise.all(targets.map((campaign) => this.claimer.claim(campaign, user.userId)));
     return { userId: user.userId, campaigns, ...summarizeLogin(campaigns) };

@@ -76,6 +76,7 @@ export interface FaultRig {
 export const FAULT_ENV: Record<string, string> = {
   NODE_ENV: 'test',
   PASSWORD_HASH_PROFILE: 'test',
+  RATE_LIMIT_PROFILE: 'relaxed',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   REDIS_COMMAND_TIMEOUT_MS: '500',
   MONGO_OPERATION_TIMEOUT_MS: '3000',

@@ -13,7 +13,8 @@ beforeEach(async () => {
   await w.addUser('carol');
 });
 
-const login = (account: string, campaignId?: string) => w.login.execute({ account, password: 'pw', campaignId });
+const login = (account: string, campaignId?: string) =>
+  w.login.execute({ account, password: 'pw', campaignId, clientIp: '203.0.113.7' });
 
 describe('the claim', () => {
   test('records participation, slot, winner and voucher request, in that order of authority', async () => {
@@ -137,10 +138,14 @@ describe('which campaigns a login counts for', () => {
 
   test('wrong password and unknown account fail alike and touch no campaign', async () => {
     await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
-    await expect(w.login.execute({ account: 'alice', password: 'bad', campaignId: 'c' })).rejects.toMatchObject({
+    await expect(
+      w.login.execute({ account: 'alice', password: 'bad', campaignId: 'c', clientIp: '203.0.113.7' }),
+    ).rejects.toMatchObject({
       code: 'INVALID_CREDENTIALS',
     });
-    await expect(w.login.execute({ account: 'mallory', password: 'pw', campaignId: 'c' })).rejects.toMatchObject({
+    await expect(
+      w.login.execute({ account: 'mallory', password: 'pw', campaignId: 'c', clientIp: '203.0.113.7' }),
+    ).rejects.toMatchObject({
       code: 'INVALID_CREDENTIALS',
     });
     expect(w.participations.entries.size).toBe(0);
@@ -149,7 +154,9 @@ describe('which campaigns a login counts for', () => {
 
   test('an unknown account still costs a password hash check', async () => {
     const verify = jest.spyOn(w.hasher, 'verify');
-    await expect(w.authenticate.execute('mallory', 'pw')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(w.authenticate.execute('mallory', 'pw', '203.0.113.7')).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
     expect(verify).toHaveBeenCalledTimes(1);
   });
 

@@ -12,7 +12,8 @@ beforeEach(async () => {
   for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) users[name] = await w.addUser(name);
 });
 
-const login = (account: string) => w.login.execute({ account, password: 'pw', campaignId: 'c' });
+const login = (account: string) =>
+  w.login.execute({ account, password: 'pw', campaignId: 'c', clientIp: '203.0.113.7' });
 const outcome = async (account: string) => (await login(account)).campaigns[0];
 const winnerSlots = () => w.winners.winners.map((x) => x.slot).sort((x, y) => x - y);
 const GRACE = 30_000;

@@ -7,6 +7,7 @@ import type { ListVouchers } from '../../application/list-vouchers.use-case';
 import type { LoginToCampaign } from '../../application/login-to-campaign.use-case';
 import type { Logger } from '../../ports/logger.port';
 import { requireAdmin, type AdminCredentials } from './admin-auth';
+import { securityHeaders } from './security-headers';
 import { bullBoard } from './bull-board';
 import { errorHandler } from './error-body';
 import { jsonBody } from './json-body';
@@ -24,6 +25,7 @@ export interface HttpDeps {
   listVouchers: ListVouchers;
   admin: AdminCampaignDeps & { credentials: AdminCredentials; queues: readonly Queue[]; boardReadOnly: boolean };
   checks: readonly DependencyCheck[];
+  trustProxy: boolean;
   metrics: Metrics;
   /** True once SIGTERM arrived: /ready answers 503 and every connection closes after its answer. */
   isShuttingDown: () => boolean;
@@ -37,6 +39,7 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged by errorHandler, once, structured
+  app.proxy = deps.trustProxy; // X-Forwarded-For decides ctx.ip only behind a trusted proxy
 
   const publicRoutes = new Router();
   loginRoute(publicRoutes, deps.login, deps.retryAfterSeconds, (results) => deps.metrics.observeClaims(results));
@@ -57,6 +60,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const board = bullBoard(deps.admin.queues, deps.admin.boardReadOnly);
 
   app.use(observeRequests(deps.logger, deps.metrics));
+  app.use(securityHeaders());
   app.use(async (ctx, next) => {
     if (deps.isShuttingDown()) ctx.set('Connection', 'close');
     await next();

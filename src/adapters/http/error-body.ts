@@ -21,10 +21,13 @@ export function errorBody(
     : { status: false, errorCode: code, errorMessage: message, details };
 }
 
-/** Writes an error answer; 503s carry Retry-After so clients back off instead of hammering. */
+/** Writes an error answer; 429s and 503s carry Retry-After so clients back off instead of hammering. */
 export function sendError(ctx: Context, body: ErrorBody, retryAfterSeconds: number): void {
   ctx.status = HTTP_STATUS[body.errorCode];
-  if (ctx.status === 503) ctx.set('Retry-After', String(retryAfterSeconds));
+  if (ctx.status === 503 || ctx.status === 429) {
+    const wait = body.details?.retryAfterSeconds;
+    ctx.set('Retry-After', String(typeof wait === 'number' ? wait : retryAfterSeconds));
+  }
   ctx.body = body;
 }
 

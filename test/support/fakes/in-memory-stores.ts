@@ -5,6 +5,7 @@ import type { Voucher } from '../../../src/domain/voucher';
 import type { CampaignStore } from '../../../src/ports/campaign-store.port';
 import type { ParticipationStore } from '../../../src/ports/participation-store.port';
 import type { UserCredentials, UserDirectory } from '../../../src/ports/user-directory.port';
+import type { LoginThrottle } from '../../../src/ports/login-throttle.port';
 import type { ReconcileTrigger } from '../../../src/ports/reconcile-trigger.port';
 import type { RedeliveryResult, VoucherRedelivery } from '../../../src/ports/voucher-redelivery.port';
 import type { VoucherQueue } from '../../../src/ports/voucher-queue.port';
@@ -233,5 +234,22 @@ export class InMemoryAuditLog implements AuditLog {
       .filter((e) => e.campaignId === campaignId)
       .sort((a, b) => b.at.getTime() - a.at.getTime())
       .slice(0, limit);
+  }
+}
+
+/** Lets every attempt in and remembers what it was told, for assertions. */
+export class RecordingThrottle implements LoginThrottle {
+  readonly events: string[] = [];
+
+  async admit({ account, clientIp }: { account: string; clientIp: string }): Promise<void> {
+    this.events.push(`admit ${account} ${clientIp}`);
+  }
+
+  async recordFailure(account: string): Promise<void> {
+    this.events.push(`failure ${account}`);
+  }
+
+  async recordSuccess(account: string): Promise<void> {
+    this.events.push(`success ${account}`);
   }
 }

@@ -1,5 +1,6 @@
 import { AuthenticateUser } from '../../../src/application/authenticate-user.use-case';
 import { ClaimCampaignSlot } from '../../../src/application/claim-campaign-slot';
+import { ConcurrencyGate } from '../../../src/application/concurrency-gate';
 import { LateParticipants } from '../../../src/application/late-participants';
 import { LoginToCampaign } from '../../../src/application/login-to-campaign.use-case';
 import { ReconcileCampaign } from '../../../src/application/reconcile-campaign.use-case';
@@ -17,6 +18,7 @@ import {
   InMemoryVoucherStore,
   InMemoryWinnerStore,
   RecordingReconcileTrigger,
+  RecordingThrottle,
   RecordingVoucherQueue,
 } from './in-memory-stores';
 
@@ -60,7 +62,8 @@ export function unitWorld() {
     logger: silentLogger,
     graceMs: 30_000,
   });
-  const authenticate = new AuthenticateUser(users, hasher);
+  const throttle = new RecordingThrottle();
+  const authenticate = new AuthenticateUser(users, hasher, throttle, new ConcurrencyGate(8, 100));
   const audit = new InMemoryAuditLog();
   const saveCampaign = new SaveCampaign(campaigns, winners, slots, audit, clock, silentLogger);
   return {
@@ -78,6 +81,7 @@ export function unitWorld() {
     reconcileTrigger,
     reconcile,
     hasher,
+    throttle,
     lateParticipants,
     claimer,
     authenticate,

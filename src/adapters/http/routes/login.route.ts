@@ -19,7 +19,7 @@ export function loginRoute(
 ): void {
   router.post('/api/login-campaign', async (ctx) => {
     const input = validate(loginRequestSchema, ctx.request.body);
-    const result = await login.execute(input);
+    const result = await login.execute({ ...input, clientIp: ctx.ip });
     onClaims(result.campaigns);
     ctx.status = result.undecided ? 503 : 200;
     if (result.undecided) ctx.set('Retry-After', String(retryAfterSeconds));

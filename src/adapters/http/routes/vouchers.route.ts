@@ -9,7 +9,7 @@ import { basicCredentials } from '../credentials';
 export function vouchersRoute(router: Router, authenticate: AuthenticateUser, listVouchers: ListVouchers): void {
   router.get('/api/vouchers', async (ctx) => {
     const { account, password } = basicCredentials(ctx.get('authorization') || undefined);
-    const user = await orUnavailable(authenticate.execute(account, password), 'authentication');
+    const user = await orUnavailable(authenticate.execute(account, password, ctx.ip), 'authentication');
     const vouchers = await listVouchers.execute(user.userId);
     ctx.body = { status: true, errorCode: null, errorMessage: null, userId: user.userId, vouchers };
   });

@@ -1,0 +1,210 @@
+import supertest from 'supertest';
+
+import { composeApi } from '../../src/compose';
+import { silentLogger } from '../../src/ports/logger.port';
+import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
+import { sendJson } from '../support/http-client';
+
+const login = (h: Harness, account: string, password = TEST_PASSWORD, headers: Record<string, string> = {}) =>
+  h.http.post('/api/login-campaign').set(headers).send({ account, password });
+
+describe('rate limits (shared by every API process, in Redis)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      RATE_LIMIT_PROFILE: 'standard',
+      RATE_LIMIT_ACCOUNT_POINTS: '3',
+      RATE_LIMIT_IP_POINTS: '12',
+      LOGIN_FAILURES_ALLOWED: '3',
+      LOGIN_BACKOFF_SECONDS: '600',
+      TRUST_PROXY: 'true',
+    });
+    await h.registerUsers(14);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  test('per account: the 4th attempt in the window is 429 RATE_LIMITED with Retry-After', async () => {
+    for (let i = 0; i < 3; i++)
+      expect((await login(h, 'user1', TEST_PASSWORD, from(`198.51.100.${i}`))).status).toBe(200);
+    const refused = await login(h, 'USER1', TEST_PASSWORD, from('198.51.100.9')); // same account, any case, any address
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ status: false, errorCode: 'RATE_LIMITED', details: { scope: 'account' } });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  test('per client address, across accounts; every API process counts into the same budget', async () => {
+    const second = await composeApi(h.config, silentLogger); // another process's worth of API, same Redis
+    try {
+      const other = supertest(second.app.callback());
+      const statuses: number[] = [];
+      for (let i = 2; i <= 9; i++) {
+        const api = i % 2 === 0 ? h.http : other;
+        statuses.push(
+          (
+            await api
+              .post('/api/login-campaign')
+              .set(from('203.0.113.5'))
+              .send({ account: `user${i}`, password: 'x' })
+          ).status,
+        );
+      }
+      // 12 per address: 8 here plus the 4 that follow.
+      for (let i = 0; i < 4; i++) statuses.push((await login(h, `user${i + 2}`, 'x', from('203.0.113.5'))).status);
+      const refused = await login(h, 'user9', TEST_PASSWORD, from('203.0.113.5'));
+      expect(statuses.filter((s) => s === 429)).toHaveLength(0);
+      expect(refused.status).toBe(429);
+      expect(refused.body.details).toMatchObject({ scope: 'client' });
+      expect((await login(h, 'user10', TEST_PASSWORD, from('203.0.113.6'))).status).toBe(200); // another address
+    } finally {
+      await second.close();
+    }
+  });
+
+  test('wrong passwords put the account in a back-off, even for the right password; unknown accounts alike', async () => {
+    for (const account of ['user11', 'ghost']) {
+      for (let i = 0; i < 3; i++) {
+        const attempt = await login(h, account, 'wrong', from(`192.0.2.${i}`));
+        expect(attempt.body).toMatchObject({ errorCode: 'INVALID_CREDENTIALS' });
+      }
+      const backedOff = await login(h, account, TEST_PASSWORD, from('192.0.2.99'));
+      expect(backedOff.status).toBe(429);
+      expect(backedOff.body.details).toMatchObject({ scope: 'account', reason: 'too many wrong passwords' });
+      expect(Number(backedOff.headers['retry-after'])).toBeGreaterThan(500);
+    }
+    expect((await login(h, 'user12', TEST_PASSWORD, from('192.0.2.100'))).status).toBe(200); // others unaffected
+  });
+
+  test('a right password clears the failures', async () => {
+    await login(h, 'user13', 'wrong', from('192.0.2.201'));
+    await login(h, 'user13', 'wrong', from('192.0.2.202'));
+    expect(await h.api.redis.keys(`${h.config.redis.keyPrefix}:rl:failures:user13`)).toHaveLength(1);
+    expect((await login(h, 'user13', TEST_PASSWORD, from('192.0.2.203'))).status).toBe(200);
+    const keys = await h.api.redis.keys(`${h.config.redis.keyPrefix}:rl:failures:user13`);
+    expect(keys).toEqual([]);
+  });
+});
+
+describe('without a trusted proxy', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ RATE_LIMIT_PROFILE: 'standard', RATE_LIMIT_IP_POINTS: '3' });
+    await h.registerUsers(5);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  test('a forged X-Forwarded-For does not buy a fresh budget', async () => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= 4; i++)
+      statuses.push((await login(h, `user${i}`, TEST_PASSWORD, { 'x-forwarded-for': `10.0.0.${i}` })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+});
+
+describe('password checks', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // The production hashing cost, and a small gate, so the bound is visible.
+    h = await startHarness({ PASSWORD_HASH_PROFILE: 'standard', HASH_MAX_CONCURRENT: '2', HASH_MAX_WAITING: '2' });
+    await h.registerUsers(2);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  test('unknown account and wrong password: the same answer, in comparable time', async () => {
+    const timed = async (account: string) => {
+      const started = process.hrtime.bigint();
+      const response = await login(h, account, 'not-the-password');
+      return { ms: Number(process.hrtime.bigint() - started) / 1e6, status: response.status, body: response.body };
+    };
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const a = await timed('user1');
+      const b = await timed(`nobody-${i}`);
+      expect(a.status).toBe(401);
+      expect(b.status).toBe(401);
+      expect(b.body).toEqual(a.body);
+      wrong.push(a.ms);
+      unknown.push(b.ms);
+    }
+    const ratio = median(unknown) / median(wrong);
+    console.log(
+      `FIGURE unknown/wrong login time: ${median(unknown).toFixed(1)} / ${median(wrong).toFixed(1)} ms (ratio ${ratio.toFixed(2)})`,
+    );
+    expect(ratio).toBeGreaterThan(0.5); // without the dummy hash an unknown account answers ~20x faster
+    expect(ratio).toBeLessThan(2);
+  });
+
+  test('a flood of password checks is bounded: the excess is shed at once with 503 SERVER_BUSY', async () => {
+    const flood = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const started = Date.now();
+        const response = await sendJson<{ errorCode: string | null }>('POST', `${h.baseUrl}/api/login-campaign`, {
+          account: 'user2',
+          password: TEST_PASSWORD,
+        });
+        return {
+          status: response.status,
+          body: response.body,
+          retryAfter: response.headers['retry-after'],
+          ms: Date.now() - started,
+        };
+      }),
+    );
+    const shed = flood.filter((r) => r.status === 503);
+    const served = flood.filter((r) => r.status === 200);
+    expect(served.length).toBeGreaterThanOrEqual(4); // 2 running + 2 waiting at least
+    expect(shed.length).toBeGreaterThan(15);
+    for (const r of shed) {
+      expect(r.body.errorCode).toBe('SERVER_BUSY');
+      expect(r.retryAfter).toBe('1');
+    }
+    const slowestServed = Math.max(...served.map((r) => r.ms));
+    const slowestShed = Math.max(...shed.map((r) => r.ms));
+    console.log(
+      `FIGURE hashing gate: ${served.length} served (slowest ${slowestServed} ms), ${shed.length} shed (slowest ${slowestShed} ms)`,
+    );
+    expect(slowestShed).toBeLessThan(slowestServed);
+  });
+});
+
+describe('answers', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  test('carry security headers', async () => {
+    const response = await h.http.post('/api/login-campaign').send({});
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
+    expect(response.headers['x-powered-by']).toBeUndefined();
+  });
+
+  test('never echo what was sent: not the password, not markup', async () => {
+    const response = await h.http.post('/api/login-campaign').send({
+      account: '<script>alert(1)</script>',
+      password: 'hunter2-in-the-body',
+      campaignId: '<img src=x onerror=alert(1)>',
+    });
+    expect(response.status).toBe(400);
+    const text = JSON.stringify(response.body);
+    expect(text).not.toContain('hunter2-in-the-body');
+    expect(text).not.toContain('<script>');
+    expect(text).not.toContain('<img');
+    expect(response.body.details.problems).toEqual([expect.objectContaining({ path: 'campaignId' })]);
+  });
+});

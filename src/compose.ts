@@ -8,6 +8,7 @@ import { ExportWinners } from './application/export-winners.use-case';
 import { RequestReconcile } from './application/request-reconcile.use-case';
 import { ClaimCampaignSlot } from './application/claim-campaign-slot';
 import { ConcurrencyGate } from './application/concurrency-gate';
+import { IdentifyUser } from './application/identify-user.use-case';
 import { IssueVoucher } from './application/issue-voucher.use-case';
 import { LateParticipants } from './application/late-participants';
 import { ListVouchers } from './application/list-vouchers.use-case';
@@ -15,6 +16,7 @@ import { LoginToCampaign } from './application/login-to-campaign.use-case';
 import { ReconcileCampaign } from './application/reconcile-campaign.use-case';
 import { ResetCampaign } from './application/reset-campaign.use-case';
 import { SaveCampaign } from './application/save-campaign.use-case';
+import { JoseTokenVerifier } from './adapters/crypto/jose-token-verifier';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher';
 import { createHttpApp } from './adapters/http/app';
 import { createMetrics } from './adapters/http/metrics';
@@ -229,6 +231,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   const { maxConcurrent, maxWaiting } = config.passwordHash;
   const gate = new ConcurrencyGate(maxConcurrent, maxWaiting);
   const authenticate = new AuthenticateUser(stores.users, passwordHasher(config), throttle, gate);
+  const identify = new IdentifyUser(authenticate, new JoseTokenVerifier(config.jwt), throttle);
   const claimer = new ClaimCampaignSlot({
     slots: new RedisSlotCounter(redis, config.redis.keyPrefix),
     participations: stores.participations,
@@ -243,8 +246,8 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   let shuttingDown = false;
   const app = createHttpApp({
     isShuttingDown: () => shuttingDown,
-    login: new LoginToCampaign(authenticate, stores.campaigns, claimer, clock),
-    authenticate,
+    login: new LoginToCampaign(identify, stores.campaigns, claimer, clock),
+    identify,
     listVouchers: new ListVouchers(stores.winners, stores.vouchers, stores.campaigns, clock),
     admin: {
       credentials: config.admin,

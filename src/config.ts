@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 import { AppError } from './errors';
+import type { TokenKey, TokenOptions } from './adapters/crypto/jose-token-verifier';
 import { redactUrl } from './logger';
 
 /**
@@ -111,6 +112,15 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().min(1).max(256).default(DEV_ADMIN_PASSWORD),
   /** Optional bearer token for /admin (automation); at least 32 characters. */
   ADMIN_TOKEN: z.string().min(32).max(512).optional(),
+  /**
+   * Token login (Authorization: Bearer <JWT> from the app's login service; `sub` is the userId): one of
+   * an HS256 secret (32+ characters), a PEM public key, or a JWKS URL. None: token login is off.
+   */
+  JWT_SECRET: z.string().min(32, 'at least 32 characters').max(4_096).optional(),
+  JWT_PUBLIC_KEY: z.string().includes('PUBLIC KEY', { message: 'a PEM public key' }).optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JWT_ISSUER: z.string().min(1).max(512).optional(),
+  JWT_AUDIENCE: z.string().min(1).max(512).optional(),
   /** Bull Board without retry/clean/promote buttons. */
   BULL_BOARD_READ_ONLY: z.enum(['true', 'false']).default('false'),
 });
@@ -140,6 +150,7 @@ export interface Config {
   };
   reconcile: { intervalMs: number; graceMs: number };
   admin: { username: string; password: string; token: string | null; boardReadOnly: boolean };
+  jwt: TokenOptions;
   passwordHash: {
     profile: keyof typeof SCRYPT_PROFILES;
     logN: number;
@@ -155,6 +166,13 @@ export interface Config {
     failures: { allowed: number; backoffSeconds: number };
   };
   logLevel: string;
+}
+
+function tokenKey(e: z.infer<typeof schema>): TokenKey {
+  if (e.JWT_SECRET !== undefined) return { kind: 'secret', secret: e.JWT_SECRET };
+  if (e.JWT_PUBLIC_KEY !== undefined) return { kind: 'public-key', pem: e.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') };
+  if (e.JWT_JWKS_URL !== undefined) return { kind: 'jwks', url: e.JWT_JWKS_URL };
+  return { kind: 'none' };
 }
 
 /** Settings fit for development and tests that must never reach production; each one named. */
@@ -193,6 +211,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
   }
   const e = parsed.data;
+  if ([e.JWT_SECRET, e.JWT_PUBLIC_KEY, e.JWT_JWKS_URL].filter((key) => key !== undefined).length > 1) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      'invalid configuration:\n  JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL: set one of them',
+    );
+  }
   const profile = SCRYPT_PROFILES[e.PASSWORD_HASH_PROFILE];
   const limits = RATE_LIMIT_PROFILES[e.RATE_LIMIT_PROFILE];
   const logN = Math.max(profile.logN, e.SCRYPT_LOG_N ?? 0);
@@ -224,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS },
+    jwt: { key: tokenKey(e), issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     admin: {
       username: e.ADMIN_USERNAME,
       password: e.ADMIN_PASSWORD,

@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 'The request body must be JSON (Content-Type: application/json).',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   INVALID_CREDENTIALS: 'Account or password is incorrect.',
+  INVALID_TOKEN: 'The bearer token is missing, malformed, expired or not ours.',
   RATE_LIMITED: 'Too many attempts; retry after the indicated delay.',
   SERVER_BUSY: 'Too many logins are being checked right now; retry after the indicated delay.',
   CAMPAIGN_NOT_FOUND: 'No campaign has this id.',

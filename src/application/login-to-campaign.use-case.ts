@@ -3,13 +3,12 @@ import { summarizeLogin, type CampaignResult, type LoginSummary } from '../domai
 import { AppError } from '../errors';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
-import type { AuthenticateUser } from './authenticate-user.use-case';
+import type { Credentials, IdentifyUser } from './identify-user.use-case';
 import type { ClaimCampaignSlot } from './claim-campaign-slot';
 import { orUnavailable } from './dependency-call';
 
 export interface LoginToCampaignInput {
-  account: string;
-  password: string;
+  credentials: Credentials;
   /** Without it the login counts for every campaign running now. */
   campaignId?: string | undefined;
   /** The caller's address, for the per-client login limit. */
@@ -24,17 +23,14 @@ export interface LoginToCampaignResult extends LoginSummary {
 /** A user's login, turned into a claim on one campaign or on every campaign running now. */
 export class LoginToCampaign {
   constructor(
-    private readonly authenticate: AuthenticateUser,
+    private readonly identify: IdentifyUser,
     private readonly campaigns: CampaignStore,
     private readonly claimer: ClaimCampaignSlot,
     private readonly clock: Clock,
   ) {}
 
   async execute(input: LoginToCampaignInput): Promise<LoginToCampaignResult> {
-    const user = await orUnavailable(
-      this.authenticate.execute(input.account, input.password, input.clientIp),
-      'authentication',
-    );
+    const user = await orUnavailable(this.identify.execute(input.credentials, input.clientIp), 'authentication');
     const targets = await this.targetCampaigns(input.campaignId);
     const campaigns = await Promise.all(targets.map((campaign) => this.claimer.claim(campaign, user.userId)));
     return { userId: user.userId, campaigns, ...summarizeLogin(campaigns) };

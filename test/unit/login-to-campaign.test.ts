@@ -14,7 +14,7 @@ beforeEach(async () => {
 });
 
 const login = (account: string, campaignId?: string) =>
-  w.login.execute({ account, password: 'pw', campaignId, clientIp: '203.0.113.7' });
+  w.login.execute({ credentials: { kind: 'password', account, password: 'pw' }, campaignId, clientIp: '203.0.113.7' });
 
 describe('the claim', () => {
   test('records participation, slot, winner and voucher request, in that order of authority', async () => {
@@ -136,15 +136,39 @@ describe('which campaigns a login counts for', () => {
     expect(await login('alice', 'ended')).toMatchObject({ status: false, errorCode: 'CAMPAIGN_NOT_ACTIVE' });
   });
 
+  test('a token for a user is the same user as their password: one person, one slot', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+    const byToken = await w.login.execute({
+      credentials: { kind: 'token', token: `token-for:${alice}` },
+      campaignId: 'c',
+      clientIp: '203.0.113.7',
+    });
+    expect(byToken.userId).toBe(alice);
+    expect(byToken.campaigns[0]).toMatchObject({ outcome: 'already_won', slot: 1 });
+    expect(w.throttle.events).toContain(`admit user:${alice} 203.0.113.7`);
+    await expect(
+      w.login.execute({ credentials: { kind: 'token', token: 'forged' }, campaignId: 'c', clientIp: '203.0.113.7' }),
+    ).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+
   test('wrong password and unknown account fail alike and touch no campaign', async () => {
     await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
     await expect(
-      w.login.execute({ account: 'alice', password: 'bad', campaignId: 'c', clientIp: '203.0.113.7' }),
+      w.login.execute({
+        credentials: { kind: 'password', account: 'alice', password: 'bad' },
+        campaignId: 'c',
+        clientIp: '203.0.113.7',
+      }),
     ).rejects.toMatchObject({
       code: 'INVALID_CREDENTIALS',
     });
     await expect(
-      w.login.execute({ account: 'mallory', password: 'pw', campaignId: 'c', clientIp: '203.0.113.7' }),
+      w.login.execute({
+        credentials: { kind: 'password', account: 'mallory', password: 'pw' },
+        campaignId: 'c',
+        clientIp: '203.0.113.7',
+      }),
     ).rejects.toMatchObject({
       code: 'INVALID_CREDENTIALS',
     });

@@ -13,7 +13,11 @@ beforeEach(async () => {
 });
 
 const login = (account: string) =>
-  w.login.execute({ account, password: 'pw', campaignId: 'c', clientIp: '203.0.113.7' });
+  w.login.execute({
+    credentials: { kind: 'password', account, password: 'pw' },
+    campaignId: 'c',
+    clientIp: '203.0.113.7',
+  });
 const outcome = async (account: string) => (await login(account)).campaigns[0];
 const winnerSlots = () => w.winners.winners.map((x) => x.slot).sort((x, y) => x - y);
 const GRACE = 30_000;

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Queue } from 'bullmq';
 import Koa from 'koa';
 
-import type { AuthenticateUser } from '../../application/authenticate-user.use-case';
+import type { IdentifyUser } from '../../application/identify-user.use-case';
 import type { ListVouchers } from '../../application/list-vouchers.use-case';
 import type { LoginToCampaign } from '../../application/login-to-campaign.use-case';
 import type { Logger } from '../../ports/logger.port';
@@ -21,7 +21,7 @@ import { vouchersRoute } from './routes/vouchers.route';
 
 export interface HttpDeps {
   login: LoginToCampaign;
-  authenticate: AuthenticateUser;
+  identify: IdentifyUser;
   listVouchers: ListVouchers;
   admin: AdminCampaignDeps & { credentials: AdminCredentials; queues: readonly Queue[]; boardReadOnly: boolean };
   checks: readonly DependencyCheck[];
@@ -43,7 +43,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 
   const publicRoutes = new Router();
   loginRoute(publicRoutes, deps.login, deps.retryAfterSeconds, (results) => deps.metrics.observeClaims(results));
-  vouchersRoute(publicRoutes, deps.authenticate, deps.listVouchers);
+  vouchersRoute(publicRoutes, deps.identify, deps.listVouchers);
   healthRoutes(publicRoutes, deps.checks, deps.readyTimeoutMs, deps.retryAfterSeconds, deps.isShuttingDown);
   const document = openApiDocument();
   publicRoutes.get('/openapi.json', (ctx) => {

@@ -9,8 +9,12 @@ export const campaignIdSchema = z
   .string()
   .regex(CAMPAIGN_ID_PATTERN, 'letters, digits, ".", "_" or "-" (no "{", "}" or ":"), at most 64');
 
+/** The seed's login: account and password in the body. */
 export const loginRequestSchema = z.strictObject({
   account: accountSchema,
   password: passwordSchema,
   campaignId: campaignIdSchema.optional(),
 });
+
+/** With `Authorization: Bearer <JWT>` the token says who; the body only which campaign (or none). */
+export const tokenLoginRequestSchema = z.strictObject({ campaignId: campaignIdSchema.optional() });

@@ -1,13 +1,16 @@
 import { AuthenticateUser } from '../../../src/application/authenticate-user.use-case';
 import { ClaimCampaignSlot } from '../../../src/application/claim-campaign-slot';
 import { ConcurrencyGate } from '../../../src/application/concurrency-gate';
+import { IdentifyUser } from '../../../src/application/identify-user.use-case';
 import { LateParticipants } from '../../../src/application/late-participants';
 import { LoginToCampaign } from '../../../src/application/login-to-campaign.use-case';
 import { ReconcileCampaign } from '../../../src/application/reconcile-campaign.use-case';
 import { SaveCampaign, type CampaignChanges, type SaveOptions } from '../../../src/application/save-campaign.use-case';
 import { ScryptPasswordHasher } from '../../../src/adapters/crypto/scrypt-password-hasher';
 import { SCRYPT_PROFILES } from '../../../src/config';
+import { AppError } from '../../../src/errors';
 import type { Clock } from '../../../src/ports/clock.port';
+import type { TokenVerifier } from '../../../src/ports/token-verifier.port';
 import { silentLogger } from '../../../src/ports/logger.port';
 import { InMemorySlotCounter } from './in-memory-slot-counter';
 import {
@@ -63,6 +66,13 @@ export function unitWorld() {
     graceMs: 30_000,
   });
   const throttle = new RecordingThrottle();
+  // Tokens in unit tests: "token-for:<userId>" verifies as that user; anything else is refused.
+  const tokens: TokenVerifier = {
+    verify: async (token) => {
+      if (!token.startsWith('token-for:')) throw new AppError('INVALID_TOKEN');
+      return { userId: token.slice('token-for:'.length) };
+    },
+  };
   const authenticate = new AuthenticateUser(users, hasher, throttle, new ConcurrencyGate(8, 100));
   const audit = new InMemoryAuditLog();
   const saveCampaign = new SaveCampaign(campaigns, winners, slots, audit, clock, silentLogger);
@@ -85,7 +95,7 @@ export function unitWorld() {
     lateParticipants,
     claimer,
     authenticate,
-    login: new LoginToCampaign(authenticate, campaigns, claimer, clock),
+    login: new LoginToCampaign(new IdentifyUser(authenticate, tokens, throttle), campaigns, claimer, clock),
     audit,
     /** The real use case; options default to an upsert by "test". */
     saveCampaign: {

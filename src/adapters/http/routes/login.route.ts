@@ -1,13 +1,15 @@
 import type Router from '@koa/router';
 
-import type { LoginToCampaign } from '../../../application/login-to-campaign.use-case';
+import type { LoginToCampaign, LoginToCampaignInput } from '../../../application/login-to-campaign.use-case';
 import type { CampaignResult } from '../../../domain/login-outcome';
 import { ERROR_CODES } from '../../../errors';
 import { validate } from '../json-body';
-import { loginRequestSchema } from '../schemas';
+import { bearerToken } from '../credentials';
+import { loginRequestSchema, tokenLoginRequestSchema } from '../schemas';
 
 /**
- * POST /api/login-campaign {account, password, campaignId?}
+ * POST /api/login-campaign {account, password, campaignId?}, or with `Authorization: Bearer <JWT>` just
+ * {campaignId?}.
  * 200 for every decided outcome (status says whether the user holds a voucher); 503 + Retry-After when
  * no campaign could be decided and at least one claim could not be.
  */
@@ -18,8 +20,16 @@ export function loginRoute(
   onClaims: (results: readonly CampaignResult[]) => void,
 ): void {
   router.post('/api/login-campaign', async (ctx) => {
-    const input = validate(loginRequestSchema, ctx.request.body);
-    const result = await login.execute({ ...input, clientIp: ctx.ip });
+    const token = bearerToken(ctx.get('authorization') || undefined);
+    let input: LoginToCampaignInput;
+    if (token === null) {
+      const { account, password, campaignId } = validate(loginRequestSchema, ctx.request.body);
+      input = { credentials: { kind: 'password', account, password }, campaignId, clientIp: ctx.ip };
+    } else {
+      const { campaignId } = validate(tokenLoginRequestSchema, ctx.request.body);
+      input = { credentials: { kind: 'token', token }, campaignId, clientIp: ctx.ip };
+    }
+    const result = await login.execute(input);
     onClaims(result.campaigns);
     ctx.status = result.undecided ? 503 : 200;
     if (result.undecided) ctx.set('Retry-After', String(retryAfterSeconds));

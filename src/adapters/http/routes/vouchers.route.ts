@@ -1,15 +1,18 @@
 import type Router from '@koa/router';
 
-import type { AuthenticateUser } from '../../../application/authenticate-user.use-case';
 import { orUnavailable } from '../../../application/dependency-call';
+import type { IdentifyUser } from '../../../application/identify-user.use-case';
 import type { ListVouchers } from '../../../application/list-vouchers.use-case';
-import { basicCredentials } from '../credentials';
+import { headerCredentials } from '../credentials';
 
-/** GET /api/vouchers with the user's credentials: every voucher they won, pending, issued or expired. */
-export function vouchersRoute(router: Router, authenticate: AuthenticateUser, listVouchers: ListVouchers): void {
+/**
+ * GET /api/vouchers with the user's credentials (HTTP basic, or a bearer token): every voucher they won,
+ * pending, issued or expired.
+ */
+export function vouchersRoute(router: Router, identify: IdentifyUser, listVouchers: ListVouchers): void {
   router.get('/api/vouchers', async (ctx) => {
-    const { account, password } = basicCredentials(ctx.get('authorization') || undefined);
-    const user = await orUnavailable(authenticate.execute(account, password, ctx.ip), 'authentication');
+    const credentials = headerCredentials(ctx.get('authorization') || undefined);
+    const user = await orUnavailable(identify.execute(credentials, ctx.ip), 'authentication');
     const vouchers = await listVouchers.execute(user.userId);
     ctx.body = { status: true, errorCode: null, errorMessage: null, userId: user.userId, vouchers };
   });

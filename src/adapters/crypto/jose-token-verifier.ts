@@ -1,0 +1,76 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+
+import { AppError } from '../../errors';
+import type { TokenVerifier } from '../../ports/token-verifier.port';
+
+export type TokenKey =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'public-key'; pem: string }
+  | { kind: 'jwks'; url: string }
+  | { kind: 'none' };
+
+export interface TokenOptions {
+  key: TokenKey;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
+const SECRET_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+const PUBLIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+
+/**
+ * JWT verification with jose: an HS* shared secret, or an asymmetric public key (PEM), or a JWKS URL
+ * (fetched and cached by jose). The algorithm list is pinned to the key's kind, so a token cannot choose
+ * "none" or confuse a public key for an HMAC secret. 5 s of clock tolerance.
+ */
+export class JoseTokenVerifier implements TokenVerifier {
+  private readonly key: KeyObject | JWTVerifyGetKey | null;
+  private readonly algorithms: string[];
+
+  constructor(private readonly options: TokenOptions) {
+    const { key } = options;
+    switch (key.kind) {
+      case 'secret':
+        this.key = createSecretKey(Buffer.from(key.secret, 'utf8'));
+        this.algorithms = SECRET_ALGORITHMS;
+        break;
+      case 'public-key':
+        this.key = createPublicKey(key.pem);
+        this.algorithms = PUBLIC_ALGORITHMS;
+        break;
+      case 'jwks':
+        this.key = createRemoteJWKSet(new URL(key.url));
+        this.algorithms = PUBLIC_ALGORITHMS;
+        break;
+      case 'none':
+        this.key = null;
+        this.algorithms = [];
+    }
+  }
+
+  async verify(token: string): Promise<{ userId: string }> {
+    if (this.key === null) throw new AppError('INVALID_TOKEN', 'Token login is not enabled on this service.');
+    try {
+      const verifyOptions = {
+        algorithms: this.algorithms,
+        clockTolerance: 5,
+        ...(this.options.issuer === undefined ? {} : { issuer: this.options.issuer }),
+        ...(this.options.audience === undefined ? {} : { audience: this.options.audience }),
+      };
+      const { payload } =
+        typeof this.key === 'function'
+          ? await jwtVerify(token, this.key, verifyOptions)
+          : await jwtVerify(token, this.key, verifyOptions);
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
+        throw new AppError('INVALID_TOKEN', 'The token names no user (sub).');
+      }
+      return { userId: payload.sub };
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      // jose's message says what failed (expired, signature, claim) without echoing the token.
+      throw new AppError('INVALID_TOKEN', undefined, { reason: (error as Error).message.slice(0, 120) });
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { SignJWT } from 'jose';
+
+import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
+
+const SECRET = 'test-secret-for-token-login-0123456789abcdef';
+let h: Harness;
+let alice: string;
+
+beforeAll(async () => {
+  h = await startHarness({ JWT_SECRET: SECRET, JWT_ISSUER: 'login-service' });
+  await h.registerUsers(2);
+  await h.saveCampaign('tokens', { limit: 5 });
+  alice = (await h.api.stores.users.findByAccount('user1'))?.userId as string;
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const tokenFor = (sub: string, issuer = 'login-service') =>
+  new SignJWT({ sub })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(issuer)
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(SECRET));
+
+test('a bearer token logs its sub in; the same person by password is the same user, one slot', async () => {
+  const byToken = await h.http
+    .post('/api/login-campaign')
+    .set('authorization', `Bearer ${await tokenFor(alice)}`)
+    .send({ campaignId: 'tokens' });
+  expect(byToken.status).toBe(200);
+  expect(byToken.body).toMatchObject({ status: true, userId: alice, campaigns: [{ outcome: 'won', slot: 1 }] });
+
+  const byPassword = await h.login('user1', TEST_PASSWORD, 'tokens');
+  expect(byPassword.body).toMatchObject({ userId: alice, campaigns: [{ outcome: 'already_won', slot: 1 }] });
+
+  const vouchers = await h.http.get('/api/vouchers').set('authorization', `Bearer ${await tokenFor(alice)}`);
+  expect(vouchers.status).toBe(200);
+  expect(vouchers.body.vouchers).toEqual([expect.objectContaining({ campaignId: 'tokens', slot: 1 })]);
+});
+
+test('a body without anything but the campaign is all a token login takes', async () => {
+  const response = await h.http
+    .post('/api/login-campaign')
+    .set('authorization', `Bearer ${await tokenFor('someone-else')}`)
+    .send({ campaignId: 'tokens', account: 'user2', password: TEST_PASSWORD });
+  expect(response.status).toBe(400);
+  expect(response.body.errorCode).toBe('INVALID_REQUEST');
+});
+
+test.each([
+  ['a token from another issuer', () => tokenFor(alice, 'elsewhere')],
+  ['a malformed token', async () => 'abc.def.ghi'],
+])('%s is 401 INVALID_TOKEN and records nothing', async (_, make) => {
+  const response = await h.http
+    .post('/api/login-campaign')
+    .set('authorization', `Bearer ${await make()}`)
+    .send({ campaignId: 'tokens' });
+  expect(response.status).toBe(401);
+  expect(response.body).toMatchObject({ status: false, errorCode: 'INVALID_TOKEN' });
+  expect(await h.api.stores.winners.count('tokens')).toBe(1);
+});

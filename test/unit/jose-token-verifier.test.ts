@@ -1,0 +1,70 @@
+import { generateKeyPairSync } from 'node:crypto';
+
+import { SignJWT } from 'jose';
+
+import { JoseTokenVerifier } from '../../src/adapters/crypto/jose-token-verifier';
+
+const SECRET = 'a-shared-secret-of-at-least-32-characters!';
+const key = new TextEncoder().encode(SECRET);
+const sign = (
+  claims: Record<string, unknown>,
+  options: { alg?: string; expiresIn?: string; secret?: Uint8Array } = {},
+) =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: options.alg ?? 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '5m')
+    .sign(options.secret ?? key);
+
+describe('JoseTokenVerifier with a shared secret', () => {
+  const verifier = new JoseTokenVerifier({
+    key: { kind: 'secret', secret: SECRET },
+    issuer: 'login',
+    audience: 'promotion',
+  });
+
+  test('a valid token names its sub as the user', async () => {
+    const token = await sign({ sub: 'user-42', iss: 'login', aud: 'promotion' });
+    expect(await verifier.verify(token)).toEqual({ userId: 'user-42' });
+  });
+
+  test.each([
+    [
+      'another secret',
+      () => sign({ sub: 'u', iss: 'login', aud: 'promotion' }, { secret: new TextEncoder().encode('x'.repeat(40)) }),
+    ],
+    ['expired', () => sign({ sub: 'u', iss: 'login', aud: 'promotion' }, { expiresIn: '-1m' })],
+    ['another issuer', () => sign({ sub: 'u', iss: 'elsewhere', aud: 'promotion' })],
+    ['another audience', () => sign({ sub: 'u', iss: 'login', aud: 'other' })],
+    ['no sub', () => sign({ iss: 'login', aud: 'promotion' })],
+    ['garbage', async () => 'not.a.token'],
+    [
+      'alg none',
+      async () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.`,
+    ],
+  ])('%s is refused with INVALID_TOKEN', async (_, make) => {
+    await expect(verifier.verify(await make())).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+});
+
+test('a public key verifies RS256 tokens and refuses HMAC tokens made with the key as secret', async () => {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const verifier = new JoseTokenVerifier({ key: { kind: 'public-key', pem } });
+  const rs = await new SignJWT({ sub: 'user-7' })
+    .setProtectedHeader({ alg: 'RS256' })
+    .setExpirationTime('5m')
+    .sign(privateKey);
+  expect(await verifier.verify(rs)).toEqual({ userId: 'user-7' });
+  const confused = await sign({ sub: 'user-7' }, { secret: new TextEncoder().encode(pem) });
+  await expect(verifier.verify(confused)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+});
+
+test('with no key configured, token login is off', async () => {
+  await expect(new JoseTokenVerifier({ key: { kind: 'none' } }).verify(await sign({ sub: 'u' }))).rejects.toMatchObject(
+    {
+      code: 'INVALID_TOKEN',
+    },
+  );
+});

@@ -60,7 +60,7 @@ runCli(async () => {
   const config = loadConfig();
   const dryRun = args['dry-run'];
   const mongo = await connectDatabase(config, 'promotion-reconcile', { operationTimeoutMs: 60_000 });
-  const redis = createApiRedis(config.redis.url, { connectionName: 'promotion-reconcile', commandTimeoutMs: 10_000 });
+  const redis = createApiRedis(config.redis, { connectionName: 'promotion-reconcile', commandTimeoutMs: 10_000 });
   const queues = createQueues(redis, config, silentLogger);
   try {
     await waitForRedis(redis);

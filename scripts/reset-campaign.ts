@@ -30,7 +30,7 @@ runCli(async () => {
     throw new UsageError(`refusing to delete campaign ${args.campaign}'s results without --yes\n\n${HELP}`);
   const config = loadConfig();
   const mongo = await connectDatabase(config, 'promotion-reset', { operationTimeoutMs: 60_000 });
-  const redis = createApiRedis(config.redis.url, { connectionName: 'promotion-reset', commandTimeoutMs: 10_000 });
+  const redis = createApiRedis(config.redis, { connectionName: 'promotion-reset', commandTimeoutMs: 10_000 });
   try {
     await waitForRedis(redis);
     const reset = resetCampaignUseCase(createStores(mongo), redis, config, createLogger('silent', 'reset'));

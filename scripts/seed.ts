@@ -46,7 +46,7 @@ export async function seed(
   onProgress?: (done: number, total: number) => void,
 ): Promise<string> {
   const mongo = await connectDatabase(config, 'promotion-seed', { operationTimeoutMs: 60_000 });
-  const redis = createApiRedis(config.redis.url, { connectionName: 'promotion-seed', commandTimeoutMs: 10_000 });
+  const redis = createApiRedis(config.redis, { connectionName: 'promotion-seed', commandTimeoutMs: 10_000 });
   try {
     await waitForRedis(redis);
     const stores = createStores(mongo);

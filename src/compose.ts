@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './adapters/redis/scripts';
 import type Koa from 'koa';
 
 import { AuthenticateUser } from './application/authenticate-user.use-case';
@@ -20,6 +20,7 @@ import { JoseTokenVerifier } from './adapters/crypto/jose-token-verifier';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher';
 import { createHttpApp } from './adapters/http/app';
 import { createMetrics } from './adapters/http/metrics';
+import { CachedCampaignStore } from './adapters/memory/cached-campaign-store';
 import { ensureIndexes } from './adapters/mongo/collections';
 import { connectMongo, type MongoConnection } from './adapters/mongo/connection';
 import { MongoAuditLog } from './adapters/mongo/mongo-audit-log';
@@ -91,7 +92,7 @@ export interface Queues {
  * The BullMQ queues over a connection (which they share and do not close). Their connection errors go to
  * the log: without a listener BullMQ prints each one to stderr.
  */
-export function createQueues(redis: Redis, config: Config, logger: Logger): Queues {
+export function createQueues(redis: RedisClient, config: Config, logger: Logger): Queues {
   const options = { connection: redis, prefix: config.queue.prefix };
   const voucherIssue = new Queue<VoucherIssueJobData>(QUEUE_NAMES.voucherIssue, options);
   const reconcile = new Queue<ReconcileJobData>(QUEUE_NAMES.reconcile, options);
@@ -116,7 +117,7 @@ export function voucherQueue(queues: Queues, config: Config): BullmqVoucherQueue
 
 export function saveCampaignUseCase(
   stores: Stores,
-  redis: Redis,
+  redis: RedisClient,
   config: Config,
   logger: Logger,
   clock: Clock = systemClock,
@@ -127,7 +128,7 @@ export function saveCampaignUseCase(
 
 export function resetCampaignUseCase(
   stores: Stores,
-  redis: Redis,
+  redis: RedisClient,
   config: Config,
   logger: Logger,
   clock: Clock = systemClock,
@@ -147,7 +148,7 @@ export function resetCampaignUseCase(
 
 export function reconcileUseCase(
   stores: Stores,
-  redis: Redis,
+  redis: RedisClient,
   queues: Queues,
   config: Config,
   logger: Logger,
@@ -175,7 +176,7 @@ export interface Api {
   app: Koa;
   mongo: MongoConnection;
   stores: Stores;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   /** Marks the API as shutting down: /ready answers 503, connections close after their answer. */
   beginShutdown(): void;
@@ -190,7 +191,7 @@ export interface ComposeOptions {
 }
 
 /**
- * The API's connections: the request path's database pool and Redis connection (short time budgets), and
+ * The API's connections: the request path's database pool and RedisClient connection (short time budgets), and
  * a small, patient database pool for operators (statistics over whole campaigns, exports). On failure,
  * whatever was opened is closed again, so a start-up retry leaks nothing.
  */
@@ -204,7 +205,7 @@ async function connectApiDependencies(config: Config, logger: Logger, options: C
       maxPoolSize: 5,
     });
     opened.push(() => adminMongo.client.close());
-    const redis = createApiRedis(config.redis.url, {
+    const redis = createApiRedis(config.redis, {
       connectionName: 'promotion-api',
       commandTimeoutMs: config.redis.commandTimeoutMs,
     });
@@ -223,14 +224,18 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   const clock = options.clock ?? systemClock;
   const { mongo, adminMongo, redis } = await connectApiDependencies(config, logger, options);
   const stores = createStores(mongo);
+  const campaigns = new CachedCampaignStore(stores.campaigns, config.http.campaignCacheTtlMs);
   const adminStores = createStores(adminMongo);
   const queues = createQueues(redis, config, logger);
   const reconcileTrigger = new BullmqReconcileTrigger(queues.reconcile);
   const lateParticipants = new LateParticipants(stores.participations, logger);
   const throttle = new RedisLoginThrottle(redis, config.redis.keyPrefix, config.rateLimits);
   const { maxConcurrent, maxWaiting } = config.passwordHash;
-  const gate = new ConcurrencyGate(maxConcurrent, maxWaiting);
-  const authenticate = new AuthenticateUser(stores.users, passwordHasher(config), throttle, gate);
+  const gates = {
+    admission: new ConcurrencyGate(maxConcurrent + maxWaiting, 0),
+    hashing: new ConcurrencyGate(maxConcurrent, maxWaiting),
+  };
+  const authenticate = new AuthenticateUser(stores.users, passwordHasher(config), throttle, gates);
   const identify = new IdentifyUser(authenticate, new JoseTokenVerifier(config.jwt), throttle);
   const claimer = new ClaimCampaignSlot({
     slots: new RedisSlotCounter(redis, config.redis.keyPrefix),
@@ -246,9 +251,9 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   let shuttingDown = false;
   const app = createHttpApp({
     isShuttingDown: () => shuttingDown,
-    login: new LoginToCampaign(identify, stores.campaigns, claimer, clock),
+    login: new LoginToCampaign(identify, campaigns, claimer, clock),
     identify,
-    listVouchers: new ListVouchers(stores.winners, stores.vouchers, stores.campaigns, clock),
+    listVouchers: new ListVouchers(stores.winners, stores.vouchers, campaigns, clock),
     admin: {
       credentials: config.admin,
       queues: [queues.voucherIssue, queues.reconcile],
@@ -272,6 +277,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
       ),
       audit: adminStores.audit,
       requestReconcile: new RequestReconcile(adminStores.campaigns, reconcileTrigger, adminStores.audit, clock),
+      afterChange: () => campaigns.invalidate(),
     },
     metrics: createMetrics({
       queues: [queues.voucherIssue, queues.reconcile],

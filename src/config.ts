@@ -45,12 +45,22 @@ const mongoUrl = z
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('0.0.0.0'),
+  /** API processes `npm run start:cluster` runs (node:cluster, one port). */
+  API_PROCESSES: integer(1, 256).default(availableParallelism()),
   PORT: integer(0, 65_535).default(3000),
   MONGO_URL: mongoUrl.default('mongodb://127.0.0.1:27017/promotion'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379'),
+  /**
+   * A Redis Cluster instead of one server: host:port of some of its nodes, comma-separated. Every key is
+   * hash-tagged (per campaign; one tag for the queues), so claims and jobs work across shards.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[\w.-]+:\d{1,5}(,[\w.-]+:\d{1,5})*$/, 'host:port,host:port,...')
+    .optional(),
   /** Prefix of the campaign keys in Redis: <prefix>:{<campaignId>}:counter. */
   REDIS_KEY_PREFIX: z
     .string()
@@ -92,6 +102,8 @@ const schema = z.object({
   /** Answered in Retry-After with 503s. */
   RETRY_AFTER_SECONDS: integer(1, 3_600).default(1),
   BODY_LIMIT_BYTES: integer(256, 1_048_576).default(4_096),
+  /** How long the API keeps campaign definitions in memory (0: not at all). Limits are never cached. */
+  CAMPAIGN_CACHE_TTL_MS: integer(0, 60_000).default(1_000),
   /**
    * On SIGTERM the API first reports not ready (and closes each connection after its answer) for this
    * long, still accepting, so load balancers stop sending; then it stops accepting and drains.
@@ -132,13 +144,15 @@ export interface Config {
   http: {
     host: string;
     port: number;
+    processes: number;
     trustProxy: boolean;
+    campaignCacheTtlMs: number;
     bodyLimitBytes: number;
     retryAfterSeconds: number;
     shutdownGraceMs: number;
   };
   mongo: { url: string; operationTimeoutMs: number; maxPoolSize: number };
-  redis: { url: string; keyPrefix: string; commandTimeoutMs: number };
+  redis: { url: string; clusterNodes: string[] | null; keyPrefix: string; commandTimeoutMs: number };
   queue: {
     prefix: string;
     enqueueTimeoutMs: number;
@@ -231,13 +245,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: {
       host: e.HOST,
       port: e.PORT,
+      processes: e.API_PROCESSES,
       trustProxy: e.TRUST_PROXY === 'true',
+      campaignCacheTtlMs: e.CAMPAIGN_CACHE_TTL_MS,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
     mongo: { url: e.MONGO_URL, operationTimeoutMs: e.MONGO_OPERATION_TIMEOUT_MS, maxPoolSize: e.MONGO_MAX_POOL_SIZE },
-    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
+    redis: {
+      url: e.REDIS_URL,
+      clusterNodes: e.REDIS_CLUSTER_NODES?.split(',') ?? null,
+      keyPrefix: e.REDIS_KEY_PREFIX,
+      commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    },
     queue: {
       prefix: e.QUEUE_PREFIX,
       enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,

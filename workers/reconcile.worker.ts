@@ -1,5 +1,5 @@
 import { Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/adapters/redis/scripts';
 
 import { RECONCILE_SCHEDULER_ID, QUEUE_NAMES, type ReconcileJobData } from '../src/adapters/queue/queue-names';
 import { hasDrift, type ReconcileCampaign, type ReconcileReport } from '../src/application/reconcile-campaign.use-case';
@@ -7,7 +7,7 @@ import type { RedisReconcileTally } from '../src/adapters/redis/redis-reconcile-
 import type { Logger } from '../src/ports/logger.port';
 
 export interface ReconcileWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   intervalMs: number;
   /** Adds each run's fixes to the totals /metrics reports. */

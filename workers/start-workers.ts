@@ -37,9 +37,9 @@ export async function startWorkers(
     throw error;
   });
   const stores = createStores(jobsMongo);
-  const commands = createQueueRedis(config.redis.url, 'promotion-worker-commands');
-  const voucherConnection = createQueueRedis(config.redis.url, 'promotion-worker-vouchers');
-  const reconcileConnection = createQueueRedis(config.redis.url, 'promotion-worker-reconcile');
+  const commands = createQueueRedis(config.redis, 'promotion-worker-commands');
+  const voucherConnection = createQueueRedis(config.redis, 'promotion-worker-vouchers');
+  const reconcileConnection = createQueueRedis(config.redis, 'promotion-worker-reconcile');
   for (const connection of [commands, voucherConnection, reconcileConnection]) {
     connection.on('error', (error: Error) => logger.warn({ err: error }, 'worker redis connection error'));
   }

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/adapters/redis/scripts';
 
 import type { IssueVoucher } from '../src/application/issue-voucher.use-case';
 import { QUEUE_NAMES, type VoucherIssueJobData } from '../src/adapters/queue/queue-names';
@@ -7,7 +7,7 @@ import { AppError } from '../src/errors';
 import type { Logger } from '../src/ports/logger.port';
 
 export interface VoucherIssueWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   /** Lower in tests so a killed worker's jobs are picked up quickly. */

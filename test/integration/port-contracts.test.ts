@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/adapters/redis/scripts';
 
 import { campaignKeys } from '../../src/adapters/redis/keys';
 import { createApiRedis, waitForRedis } from '../../src/adapters/redis/connection';
@@ -10,11 +10,11 @@ import { storesContract } from '../contract/stores.contract';
 import { testConfig } from '../support/test-env';
 
 const config = testConfig();
-let redis: Redis;
+let redis: RedisClient;
 let mongo: MongoConnection;
 
 beforeAll(async () => {
-  redis = createApiRedis(config.redis.url, { connectionName: 'contract', commandTimeoutMs: 2_000 });
+  redis = createApiRedis(config.redis, { connectionName: 'contract', commandTimeoutMs: 2_000 });
   await waitForRedis(redis);
   mongo = await connectDatabase(config, 'contract', { operationTimeoutMs: 10_000 });
 });
@@ -24,7 +24,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-slotCounterContract('Redis adapter', () => ({
+slotCounterContract('RedisClient adapter', () => ({
   counter: new RedisSlotCounter(redis, config.redis.keyPrefix),
   forget: async (campaignId) => {
     const keys = campaignKeys(config.redis.keyPrefix, campaignId);

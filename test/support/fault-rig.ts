@@ -77,6 +77,7 @@ export const FAULT_ENV: Record<string, string> = {
   NODE_ENV: 'test',
   PASSWORD_HASH_PROFILE: 'test',
   RATE_LIMIT_PROFILE: 'relaxed',
+  CAMPAIGN_CACHE_TTL_MS: '0',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   REDIS_COMMAND_TIMEOUT_MS: '500',
   MONGO_OPERATION_TIMEOUT_MS: '3000',

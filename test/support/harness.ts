@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { Cluster } from 'ioredis';
 import supertest from 'supertest';
 
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
@@ -114,10 +115,13 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
 /** Drops the test's database and deletes its Redis keys, so shared or external servers stay clean. */
 async function removeTestData(api: Api, config: Config): Promise<void> {
   await api.mongo.db.dropDatabase();
-  for (const pattern of [`${config.redis.keyPrefix}:*`, `${config.queue.prefix}:*`]) {
-    const stream = api.redis.scanStream({ match: pattern, count: 1_000 });
-    for await (const keys of stream as AsyncIterable<string[]>) {
-      if (keys.length > 0) await api.redis.del(...keys);
+  // On a Redis Cluster every master holds some of the keys; keys are deleted one by one (no cross-slot DEL).
+  const servers = api.redis instanceof Cluster ? api.redis.nodes('master') : [api.redis];
+  for (const server of servers) {
+    for (const pattern of [`${config.redis.keyPrefix}:*`, `${config.queue.prefix}:*`]) {
+      for await (const keys of server.scanStream({ match: pattern, count: 1_000 }) as AsyncIterable<string[]>) {
+        for (const key of keys) await server.unlink(key);
+      }
     }
   }
 }

@@ -1,10 +1,14 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/adapters/redis/scripts';
 
 import { QUEUE_NAMES } from '../../src/adapters/queue/queue-names';
 
 /** Waits until the voucher queue has nothing waiting, delayed, prioritized or active. */
-export async function waitForVoucherQueueDrain(connection: Redis, prefix: string, timeoutMs: number): Promise<void> {
+export async function waitForVoucherQueueDrain(
+  connection: RedisClient,
+  prefix: string,
+  timeoutMs: number,
+): Promise<void> {
   const queue = new Queue(QUEUE_NAMES.voucherIssue, { connection, prefix });
   const deadline = Date.now() + timeoutMs;
   try {

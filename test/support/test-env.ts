@@ -36,6 +36,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     PASSWORD_HASH_PROFILE: 'test',
     // Tests log thousands of users in from one address; the limits have tests of their own.
     RATE_LIMIT_PROFILE: 'relaxed',
+    // Tests change campaigns behind the API's back (through their own connection); no cache to wait out.
+    CAMPAIGN_CACHE_TTL_MS: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     VOUCHER_JOB_BACKOFF_MS: '50',
     // FerretDB on a shared 2-core machine is slow under a burst; tests about timeouts set their own.

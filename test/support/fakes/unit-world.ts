@@ -73,7 +73,10 @@ export function unitWorld() {
       return { userId: token.slice('token-for:'.length) };
     },
   };
-  const authenticate = new AuthenticateUser(users, hasher, throttle, new ConcurrencyGate(8, 100));
+  const authenticate = new AuthenticateUser(users, hasher, throttle, {
+    admission: new ConcurrencyGate(100, 0),
+    hashing: new ConcurrencyGate(8, 100),
+  });
   const audit = new InMemoryAuditLog();
   const saveCampaign = new SaveCampaign(campaigns, winners, slots, audit, clock, silentLogger);
   return {

@@ -23,6 +23,8 @@ export interface AdminCampaignDeps {
   exportWinners: ExportWinners;
   audit: AuditLog;
   requestReconcile: RequestReconcile;
+  /** Called after every change, so this process's caches see it at once. */
+  afterChange: () => void;
 }
 
 const CSV_HEADER = 'slot,userId,account,voucherCode,wonAt,voucherStatus\n';
@@ -58,6 +60,7 @@ export function adminCampaignRoutes(router: Router, deps: AdminCampaignDeps): vo
   router.post('/admin/campaigns', async (ctx) => {
     const { id, ...changes } = validate(createCampaignSchema, ctx.request.body);
     const saved = await deps.saveCampaign.execute(id, changes, { actor: ctx.state.actor as string, mode: 'create' });
+    deps.afterChange();
     ctx.status = 201;
     ctx.body = { status: true, campaign: saved.campaign, counter: saved.counter };
   });
@@ -73,6 +76,7 @@ export function adminCampaignRoutes(router: Router, deps: AdminCampaignDeps): vo
       actor: ctx.state.actor as string,
       mode: 'update',
     });
+    deps.afterChange();
     ctx.body = { status: true, campaign: saved.campaign, counter: saved.counter };
   });
 
@@ -86,12 +90,14 @@ export function adminCampaignRoutes(router: Router, deps: AdminCampaignDeps): vo
         { paused },
         { actor: ctx.state.actor as string, mode: 'update', action },
       );
+      deps.afterChange();
       ctx.body = { status: true, campaign: saved.campaign, counter: saved.counter };
     });
   }
 
   router.post('/admin/campaigns/:id/reset', async (ctx) => {
     const deleted = await deps.resetCampaign.execute(idOf(ctx.params), ctx.state.actor as string);
+    deps.afterChange();
     ctx.body = { status: true, deleted };
   });
 

@@ -1,0 +1,68 @@
+import { CachedCampaignStore } from '../../src/adapters/memory/cached-campaign-store';
+import type { Campaign } from '../../src/domain/campaign';
+import { InMemoryCampaignStore } from '../support/fakes/in-memory-stores';
+
+const campaign = (id: string, endsAt: Date | null = null): Campaign => ({
+  id,
+  name: id,
+  limit: 10,
+  discount: 30,
+  voucherType: 'T',
+  description: 'd',
+  startsAt: new Date('2026-01-01T00:00:00Z'),
+  endsAt,
+  voucherValidityDays: 30,
+  paused: false,
+  createdAt: new Date('2026-01-01T00:00:00Z'),
+  updatedAt: new Date('2026-01-01T00:00:00Z'),
+});
+
+let clock = 0;
+let store: InMemoryCampaignStore;
+let cache: CachedCampaignStore;
+beforeEach(async () => {
+  clock = 0;
+  store = new InMemoryCampaignStore();
+  await store.save(campaign('a'));
+  cache = new CachedCampaignStore(store, 1_000, () => clock);
+});
+
+test('reads once per time-to-live, and concurrent misses share one read', async () => {
+  const reads = jest.spyOn(store, 'findById');
+  const first = await Promise.all(Array.from({ length: 50 }, () => cache.findById('a')));
+  expect(first.every((c) => c?.id === 'a')).toBe(true);
+  expect(reads).toHaveBeenCalledTimes(1);
+  await store.save({ ...campaign('a'), name: 'renamed' });
+  clock = 999;
+  expect((await cache.findById('a'))?.name).toBe('a'); // still within the time-to-live
+  clock = 1_000;
+  expect((await cache.findById('a'))?.name).toBe('renamed');
+  expect(reads).toHaveBeenCalledTimes(2);
+});
+
+test('the running list is filtered again at the time asked, and refreshed after the time-to-live', async () => {
+  await store.save(campaign('ending', new Date('2026-06-01T00:00:00.500Z')));
+  const now = new Date('2026-06-01T00:00:00Z');
+  expect((await cache.listRunning(now)).map((c) => c.id).sort()).toEqual(['a', 'ending']);
+  expect((await cache.listRunning(new Date('2026-06-01T00:00:01Z'))).map((c) => c.id)).toEqual(['a']);
+  await store.save(campaign('b'));
+  clock = 1_000;
+  expect((await cache.listRunning(now)).map((c) => c.id).sort()).toEqual(['a', 'b', 'ending']);
+});
+
+test('a failed read is not cached; invalidate forgets at once', async () => {
+  jest.spyOn(store, 'findById').mockRejectedValueOnce(new Error('database down'));
+  await expect(cache.findById('a')).rejects.toThrow('database down');
+  expect((await cache.findById('a'))?.id).toBe('a');
+  await store.save({ ...campaign('a'), name: 'changed' });
+  cache.invalidate();
+  expect((await cache.findById('a'))?.name).toBe('changed');
+});
+
+test('with a time-to-live of 0 nothing is kept', async () => {
+  const uncached = new CachedCampaignStore(store, 0, () => clock);
+  const reads = jest.spyOn(store, 'findById');
+  await uncached.findById('a');
+  await uncached.findById('a');
+  expect(reads).toHaveBeenCalledTimes(2);
+});

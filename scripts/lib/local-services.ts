@@ -200,3 +200,53 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Loca
   };
   return service;
 }
+
+export interface LocalRedisCluster {
+  /** host:port of every master, for REDIS_CLUSTER_NODES. */
+  nodes: string[];
+  servers: LocalService[];
+  remove(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster of `masters` redis-servers on free ports (no replicas), created with
+ * `redis-cli --cluster create` and waited for until every node reports cluster_state:ok.
+ */
+export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster> {
+  const binary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+  const servers: LocalService[] = [];
+  for (let i = 0; i < masters; i += 1) {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'promo-redis-cluster-'));
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--loglevel', 'warning');
+    servers.push(
+      await managed('redis-server (cluster)', port, `redis://127.0.0.1:${port}`, dir, () =>
+        spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }),
+      ),
+    );
+  }
+  const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
+  const created = spawnSync(
+    'redis-cli',
+    ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'],
+    { encoding: 'utf8' },
+  );
+  if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+  const deadline = Date.now() + 20_000;
+  for (const server of servers) {
+    for (;;) {
+      const info = spawnSync('redis-cli', ['-p', String(server.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout;
+      if (info.includes('cluster_state:ok')) break;
+      if (Date.now() > deadline) throw new Error(`cluster node ${server.port} not ok: ${info}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    nodes,
+    servers,
+    remove: async () => {
+      await Promise.all(servers.map((server) => server.remove()));
+    },
+  };
+}

@@ -131,10 +131,14 @@ test(
       totals.lostSlots += outcome.lostSlots;
       totals.duplicateVouchers += outcome.duplicateVouchers;
       totals.winnersWithoutVoucher += outcome.winnersWithoutVoucher;
+      const line = `run ${run}/${RUNS} (limit ${limit}, demand ${demand}, faults ${faults.join('+')} at ${moments.join('/')} ms)`;
+      // Straight to stderr: jest holds console output back until the test ends, and this one runs long.
+      process.stderr.write(
+        `SOAK ${line}: ${outcome.winners} winners, ${outcome.vouchers} vouchers${outcome.violations.length > 0 ? `; BROKEN: ${outcome.violations.join('; ')}` : ''}\n`,
+      );
       if (outcome.violations.length > 0) {
-        failures.push(
-          `run ${run} (limit ${limit}, demand ${demand}, faults ${faults.join('+')} at ${moments.join('/')} ms): ${outcome.violations.join('; ')}`,
-        );
+        failures.push(`${line}: ${outcome.violations.join('; ')}`);
+        break; // the first broken promise is the one to look at; later runs would only pile on
       }
     }
 

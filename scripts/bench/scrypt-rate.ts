@@ -1,0 +1,50 @@
+import cluster from 'node:cluster';
+import { randomBytes, scrypt } from 'node:crypto';
+
+/**
+ * Row 4's yardstick: raw scrypt derivations per second with the service's parameters, in as many
+ * processes as the API runs, each keeping BENCH_CONCURRENCY derivations in flight (as the API's hashing
+ * gate allows), for BENCH_SECONDS. Prints the total as one JSON line.
+ */
+const processes = Number(process.env.BENCH_PROCESSES ?? 1);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const logN = Number(process.env.BENCH_LOG_N ?? 15);
+const N = 2 ** logN;
+
+async function measure(): Promise<number> {
+  const deadline = Date.now() + seconds * 1000;
+  let done = 0;
+  const loop = async (): Promise<void> => {
+    while (Date.now() < deadline) {
+      await new Promise<void>((resolve, reject) =>
+        scrypt('bench-password', randomBytes(16), 32, { N, r: 8, p: 1, maxmem: 256 * N * 8 }, (error) =>
+          error ? reject(error) : resolve(),
+        ),
+      );
+      done += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return done;
+}
+
+if (cluster.isPrimary) {
+  let total = 0;
+  let finished = 0;
+  for (let i = 0; i < processes; i += 1) {
+    cluster.fork().on('message', (count: number) => {
+      total += count;
+      finished += 1;
+      if (finished === processes) {
+        process.stdout.write(`${JSON.stringify({ opsPerSec: total / seconds, derivations: total, seconds })}\n`);
+        process.exit(0);
+      }
+    });
+  }
+} else {
+  measure().then(
+    (count) => process.send?.(count),
+    () => process.exit(1),
+  );
+}

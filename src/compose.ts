@@ -59,6 +59,7 @@ export interface DatabaseOptions {
   /** Defaults to MONGO_MAX_POOL_SIZE. */
   maxPoolSize?: number;
   monitorCommands?: boolean;
+  logger?: Logger;
 }
 
 /** Connects to the database (its name comes from MONGO_URL's path) and makes sure the indexes exist. */
@@ -72,6 +73,7 @@ export async function connectDatabase(
     monitorCommands: options.monitorCommands ?? false,
     operationTimeoutMs: options.operationTimeoutMs ?? config.mongo.operationTimeoutMs,
     maxPoolSize: options.maxPoolSize ?? config.mongo.maxPoolSize,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   await ensureIndexes(mongo.db);
   return mongo;
@@ -198,11 +200,15 @@ export interface ComposeOptions {
 async function connectApiDependencies(config: Config, logger: Logger, options: ComposeOptions) {
   const opened: (() => Promise<unknown>)[] = [];
   try {
-    const mongo = await connectDatabase(config, 'promotion-api', { monitorCommands: options.monitorMongoCommands });
+    const mongo = await connectDatabase(config, 'promotion-api', {
+      monitorCommands: options.monitorMongoCommands,
+      logger,
+    });
     opened.push(() => mongo.client.close());
     const adminMongo = await connectDatabase(config, 'promotion-admin', {
       operationTimeoutMs: Math.max(config.mongo.operationTimeoutMs, 30_000),
       maxPoolSize: 5,
+      logger,
     });
     opened.push(() => adminMongo.client.close());
     const redis = createApiRedis(config.redis, {

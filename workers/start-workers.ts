@@ -28,10 +28,11 @@ export async function startWorkers(
   logger: Logger,
   options: StartWorkersOptions = {},
 ): Promise<RunningWorkers> {
-  const jobsMongo = await connectDatabase(config, 'promotion-worker');
+  const jobsMongo = await connectDatabase(config, 'promotion-worker', { logger });
   const batchMongo = await connectDatabase(config, 'promotion-reconcile', {
     operationTimeoutMs: Math.max(config.mongo.operationTimeoutMs, 30_000),
     maxPoolSize: 5,
+    logger,
   }).catch(async (error: unknown) => {
     await jobsMongo.client.close();
     throw error;

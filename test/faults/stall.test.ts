@@ -21,7 +21,7 @@ beforeAll(async () => {
       RETRY_AFTER_SECONDS: String(defaults.http.retryAfterSeconds),
     },
   });
-  accounts = await rig.registerUsers(50);
+  accounts = await rig.registerUsers(60);
   await rig.saveCampaign('c', { limit: 100 });
   await rig.startWorkers();
   for (const account of accounts.slice(0, 3)) await rig.login(account, 'c'); // warm connections
@@ -98,6 +98,30 @@ test('database frozen under load, then restarted: the API recovers without a res
   const retried = await Promise.all(answers.map((a) => rig.loginUntilDecided(a.account, 'c', 30_000)));
   expect(retried.map((r) => r.at(-1)?.body.campaigns?.[0]?.outcome)).toEqual(answers.map(() => 'won'));
 });
+
+test('database restarted, then frozen under load: the API recovers (a stuck driver monitor is restarted)', async () => {
+  // The soak's schedule that left the driver's monitor stuck for good; see src/adapters/mongo/monitor-watchdog.ts.
+  let loading = true;
+  const load = Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      while (loading) await rig.login(accounts[i % 3] as string, 'c');
+    }),
+  );
+  await rig.ferret.stop();
+  await new Promise((r) => setTimeout(r, 1_000));
+  await rig.ferret.restart();
+  await new Promise((r) => setTimeout(r, 1_000));
+  rig.ferret.freeze();
+  await new Promise((r) => setTimeout(r, 1_500));
+  rig.ferret.thaw();
+  loading = false;
+  await load;
+  const retried = await Promise.all(
+    accounts.slice(next, next + 5).map((account) => rig.loginUntilDecided(account, 'c', 45_000)),
+  );
+  next += 5;
+  expect(retried.map((r) => r.at(-1)?.body.campaigns?.[0]?.outcome)).toEqual(retried.map(() => 'won'));
+}, 90_000);
 
 test('database stopped: 503 within 1 s; claims resume when it is back', async () => {
   await rig.ferret.stop();

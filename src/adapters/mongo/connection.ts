@@ -1,5 +1,8 @@
 import { MongoClient, type Db } from 'mongodb';
 
+import { silentLogger, type Logger } from '../../ports/logger.port';
+import { watchMonitor } from './monitor-watchdog';
+
 export interface MongoConnectionOptions {
   /**
    * Client-side bound on each wait: finding a server, opening or getting a pooled connection, and each
@@ -11,6 +14,8 @@ export interface MongoConnectionOptions {
   appName: string;
   maxPoolSize?: number;
   monitorCommands?: boolean;
+  /** Where the watchdog that restarts a stopped server monitor reports. */
+  logger?: Logger;
 }
 
 export interface MongoConnection {
@@ -34,5 +39,10 @@ export async function connectMongo(url: string, options: MongoConnectionOptions)
     serverMonitoringMode: 'poll',
   });
   await client.connect();
+  watchMonitor(client, {
+    stuckAfterMs: Math.max(5 * options.operationTimeoutMs, 10_000),
+    silentAfterMs: 35_000, // three heartbeats
+    logger: options.logger ?? silentLogger,
+  });
   return { client, db: client.db() };
 }

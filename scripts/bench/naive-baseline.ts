@@ -1,4 +1,3 @@
-import cluster from 'node:cluster';
 import { createSecretKey } from 'node:crypto';
 
 import { bodyParser } from '@koa/bodyparser';
@@ -7,13 +6,14 @@ import { jwtVerify } from 'jose';
 import Koa from 'koa';
 import { MongoClient, MongoServerError } from 'mongodb';
 
+import { inProcesses } from './in-processes';
+
 /**
  * Row 3's baseline: the seed's design done naively, as peers do, for the benchmark only. Everything
  * happens inside the request, synchronously: first-login check (insert), a COUNT of the winners against
  * the limit, then the winner and voucher writes. No Redis counter, no queue, no unique slot: under a burst
  * the count check races, so it may hand out more than the limit (the benchmark reports how many).
  */
-const processes = Number(process.env.BENCH_PROCESSES ?? 1);
 const port = Number(process.env.BENCH_PORT ?? 3901);
 const limit = Number(process.env.BENCH_LIMIT ?? 100);
 const secret = createSecretKey(Buffer.from(process.env.JWT_SECRET ?? '', 'utf8'));
@@ -53,15 +53,4 @@ async function serve(): Promise<void> {
   app.listen(port, '127.0.0.1', () => process.stdout.write('listening\n'));
 }
 
-if (cluster.isPrimary && processes > 1) {
-  for (let i = 0; i < processes; i += 1) cluster.fork();
-  process.once('SIGTERM', () => {
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-    process.exit(0);
-  });
-} else {
-  serve().catch((error: unknown) => {
-    process.stderr.write(`${String(error)}\n`);
-    process.exit(1);
-  });
-}
+inProcesses(serve);

@@ -1,4 +1,3 @@
-import type { Campaign } from '../../src/domain/campaign';
 import type { Winner } from '../../src/domain/slot';
 import type { Voucher } from '../../src/domain/voucher';
 import type { CampaignStore } from '../../src/ports/campaign-store.port';
@@ -6,6 +5,7 @@ import type { ParticipationStore } from '../../src/ports/participation-store.por
 import type { UserDirectory } from '../../src/ports/user-directory.port';
 import type { VoucherStore } from '../../src/ports/voucher-store.port';
 import type { WinnerStore } from '../../src/ports/winner-store.port';
+import { campaignFixture } from '../support/fixtures';
 
 export interface StoreSubjects {
   participations: ParticipationStore;
@@ -33,20 +33,7 @@ const voucher = (campaignId: string, userId: string): Voucher => ({
   voucherType: 'T',
   createdAt: at('2026-01-01T00:00:00Z'),
 });
-const campaign = (id: string, startsAt: Date, endsAt: Date | null): Campaign => ({
-  id,
-  name: id,
-  limit: 10,
-  discount: 30,
-  voucherType: 'T',
-  description: 'd',
-  startsAt,
-  endsAt,
-  voucherValidityDays: 30,
-  paused: false,
-  createdAt: startsAt,
-  updatedAt: startsAt,
-});
+const campaign = (id: string, startsAt: Date, endsAt: Date | null) => campaignFixture(id, { startsAt, endsAt });
 
 /** What every database-side store must do; run against the in-memory fakes and the MongoDB adapters. */
 export function storesContract(name: string, subjects: () => StoreSubjects): void {

@@ -38,6 +38,22 @@ async function tenLogins(): Promise<Answer[]> {
   return Promise.all(batch.map((account) => rig.login(account, 'c')));
 }
 
+/** Runs `faults` while 20 clients keep logging three winners in again and again (load on every path). */
+async function underLoad(faults: () => Promise<void>): Promise<void> {
+  let loading = true;
+  const load = Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      while (loading) await rig.login(accounts[i % 3] as string, 'c');
+    }),
+  );
+  try {
+    await faults();
+  } finally {
+    loading = false;
+    await load;
+  }
+}
+
 function expectFastUnavailable(answers: Answer[]): void {
   console.log(`FIGURE 503 answers: slowest ${Math.max(...answers.map((a) => a.ms))} ms of ${answers.length}`);
   for (const answer of answers) {
@@ -76,24 +92,18 @@ test('database frozen: 503 within 1 s; claims resume when it thaws', async () =>
 
 test('database frozen under load, then restarted: the API recovers without a restart of its own', async () => {
   // The driver's default (streaming) monitor never recovered from this; see src/adapters/mongo/connection.ts.
-  let loading = true;
-  const load = Promise.all(
-    Array.from({ length: 20 }, async (_, i) => {
-      while (loading) await rig.login(accounts[i % 3] as string, 'c'); // winners logging in again and again
-    }),
-  );
-  rig.ferret.freeze();
-  let answers: Answer[];
-  try {
-    answers = await tenLogins();
-  } finally {
-    rig.ferret.thaw();
-    await rig.ferret.stop();
-    await new Promise((r) => setTimeout(r, 1_000)); // down for a second
-    await rig.ferret.restart();
-    loading = false;
-    await load;
-  }
+  let answers: Answer[] = [];
+  await underLoad(async () => {
+    rig.ferret.freeze();
+    try {
+      answers = await tenLogins();
+    } finally {
+      rig.ferret.thaw();
+      await rig.ferret.stop();
+      await new Promise((r) => setTimeout(r, 1_000)); // down for a second
+      await rig.ferret.restart();
+    }
+  });
   expectFastUnavailable(answers);
   const retried = await Promise.all(answers.map((a) => rig.loginUntilDecided(a.account, 'c', 30_000)));
   expect(retried.map((r) => r.at(-1)?.body.campaigns?.[0]?.outcome)).toEqual(answers.map(() => 'won'));
@@ -101,21 +111,15 @@ test('database frozen under load, then restarted: the API recovers without a res
 
 test('database restarted, then frozen under load: the API recovers (a stuck driver monitor is restarted)', async () => {
   // The soak's schedule that left the driver's monitor stuck for good; see src/adapters/mongo/monitor-watchdog.ts.
-  let loading = true;
-  const load = Promise.all(
-    Array.from({ length: 20 }, async (_, i) => {
-      while (loading) await rig.login(accounts[i % 3] as string, 'c');
-    }),
-  );
-  await rig.ferret.stop();
-  await new Promise((r) => setTimeout(r, 1_000));
-  await rig.ferret.restart();
-  await new Promise((r) => setTimeout(r, 1_000));
-  rig.ferret.freeze();
-  await new Promise((r) => setTimeout(r, 1_500));
-  rig.ferret.thaw();
-  loading = false;
-  await load;
+  await underLoad(async () => {
+    await rig.ferret.stop();
+    await new Promise((r) => setTimeout(r, 1_000));
+    await rig.ferret.restart();
+    await new Promise((r) => setTimeout(r, 1_000));
+    rig.ferret.freeze();
+    await new Promise((r) => setTimeout(r, 1_500));
+    rig.ferret.thaw();
+  });
   const retried = await Promise.all(
     accounts.slice(next, next + 5).map((account) => rig.loginUntilDecided(account, 'c', 45_000)),
   );

@@ -1,21 +1,8 @@
 import { CachedCampaignStore } from '../../src/adapters/memory/cached-campaign-store';
-import type { Campaign } from '../../src/domain/campaign';
 import { InMemoryCampaignStore } from '../support/fakes/in-memory-stores';
+import { campaignFixture } from '../support/fixtures';
 
-const campaign = (id: string, endsAt: Date | null = null): Campaign => ({
-  id,
-  name: id,
-  limit: 10,
-  discount: 30,
-  voucherType: 'T',
-  description: 'd',
-  startsAt: new Date('2026-01-01T00:00:00Z'),
-  endsAt,
-  voucherValidityDays: 30,
-  paused: false,
-  createdAt: new Date('2026-01-01T00:00:00Z'),
-  updatedAt: new Date('2026-01-01T00:00:00Z'),
-});
+const campaign = (id: string, endsAt: Date | null = null) => campaignFixture(id, { endsAt });
 
 let clock = 0;
 let store: InMemoryCampaignStore;

@@ -11,7 +11,8 @@ if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
   exit 0
 fi
 
-if [[ -x "$BIN" && -z "${FERRETDB_FORCE:-}" ]] && "$BIN" --version 2>/dev/null | grep -q "${VERSION}"; then
+# Output is captured whole, never piped into an early-exiting reader: with pipefail a SIGPIPE (exit 141) fails the script.
+if [[ -x "$BIN" && -z "${FERRETDB_FORCE:-}" ]] && [[ "$("$BIN" --version 2>/dev/null || true)" == *"${VERSION}"* ]]; then
   echo "ferretdb $VERSION already built at $BIN"
   exit 0
 fi
@@ -35,4 +36,5 @@ echo "$VERSION" >"$WORK/ferretdb-src/build/version/version.txt"
 go mod edit -replace "github.com/FerretDB/FerretDB=./ferretdb-src"
 CGO_ENABLED=0 go build -trimpath -o "$BIN" github.com/FerretDB/FerretDB/cmd/ferretdb
 echo "built $BIN"
-"$BIN" --version | head -n 3
+BUILT="$("$BIN" --version)"
+echo "$BUILT"

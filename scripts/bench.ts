@@ -23,6 +23,8 @@ table of ratios (absolute figures on a shared 2-core machine say little; ratios 
   3  the same burst: our req/s / a naive seed-style baseline's req/s          goal >= 3
   4  password-path logins/s / raw scrypt derivations/s (same cost, cores)   goal >= 0.9
   5  winner-to-voucher latency p99 under the burst; peak RSS per API process  goal < 1 s; < 300 MB
+  6  the claim script alone: claims/s and Redis CPU per claim, winning and sold out (capacity model input)
+  7  one reconcile pass over campaigns of 100 and 20,000 winners, nothing to fix (capacity model input)
 It starts its own redis-server and FerretDB (or uses REDIS_URL / MONGO_URL), the API as --processes
 processes (node:cluster), one worker, and the yardsticks, all on loopback. Load comes from autocannon in
 a process of its own. --quick is small enough for CI: it proves the script works; its numbers mean little.`;
@@ -111,14 +113,14 @@ function load(spec: Record<string, unknown>): Promise<LoadResult> {
   });
 }
 
-function runJson(script: string, env: Record<string, string>): Record<string, number> {
+function runJson<T = Record<string, number>>(script: string, env: Record<string, string>): T {
   const result = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, script)], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`${script} failed: ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as Record<string, number>;
+  return JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as T;
 }
 
 /** Peak resident memory (VmHWM) of each process under `parent`, in MB. */
@@ -355,6 +357,21 @@ runCli(async () => {
       bodiesFile,
     });
 
+    log(`row 6: the claim script alone on one Redis for ${seconds} s, winning then sold out ...`);
+    type ClaimPhase = { claimsPerSec: number; redisCpuMicrosPerClaim: number };
+    const claimRate = runJson<{ winning: ClaimPhase; soldOut: ClaimPhase }>('scripts/bench/claim-rate.ts', {
+      REDIS_URL: redisUrl,
+      BENCH_SECONDS: String(seconds),
+    });
+    const reconcileWinners = args.quick ? 2_000 : 20_000;
+    log(`row 7: a reconcile pass over campaigns of 100 and ${reconcileWinners} winners (nothing to fix) ...`);
+    type ReconcileCost = { results: { winners: number; bestMs: number }[]; perWinnerMs: number; fixedMs: number };
+    const reconcileCost = runJson<ReconcileCost>('scripts/bench/reconcile-cost.ts', {
+      ...env,
+      MONGO_URL: mongo('bench_reconcile'),
+      BENCH_WINNERS: `100,${reconcileWinners}`,
+    });
+
     const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
     const rows: string[][] = [
@@ -413,6 +430,25 @@ runCli(async () => {
         '',
         '< 300 MB',
         verdict(rss.length > 0 && Math.max(...rss) < 300),
+      ],
+      ...(['winning', 'soldOut'] as const).map((phase) => {
+        const measured = claimRate[phase];
+        return [
+          '6',
+          `claim script on one Redis (${phase === 'winning' ? 'every claim wins' : 'sold out'})`,
+          `${fmt(measured.claimsPerSec)} claims/s from one client process, ${fmt(measured.redisCpuMicrosPerClaim, 1)} µs Redis CPU each`,
+          fmt(1e6 / measured.redisCpuMicrosPerClaim),
+          'capacity input: claims/s one shard can serve one campaign',
+          'input',
+        ];
+      }),
+      [
+        '7',
+        'reconcile pass (nothing to fix)',
+        reconcileCost.results.map((r) => `${fmt(r.bestMs)} ms for ${r.winners} winners`).join(', '),
+        `${fmt(reconcileCost.perWinnerMs * 1_000, 1)} ms / 1000 winners`,
+        'capacity input: reconcile time per campaign and interval',
+        'input',
       ],
     ];
     log('');

@@ -359,10 +359,13 @@ runCli(async () => {
 
     log(`row 6: the claim script alone on one Redis for ${seconds} s, winning then sold out ...`);
     type ClaimPhase = { claimsPerSec: number; redisCpuMicrosPerClaim: number };
-    const claimRate = runJson<{ winning: ClaimPhase; soldOut: ClaimPhase }>('scripts/bench/claim-rate.ts', {
-      REDIS_URL: redisUrl,
-      BENCH_SECONDS: String(seconds),
-    });
+    const claimRate = runJson<{ winning: ClaimPhase; soldOut: ClaimPhase; bytesPerWinner: number }>(
+      'scripts/bench/claim-rate.ts',
+      {
+        REDIS_URL: redisUrl,
+        BENCH_SECONDS: String(seconds),
+      },
+    );
     const reconcileWinners = args.quick ? 2_000 : 20_000;
     log(`row 7: a reconcile pass over campaigns of 100 and ${reconcileWinners} winners (nothing to fix) ...`);
     type ReconcileCost = { results: { winners: number; bestMs: number }[]; perWinnerMs: number; fixedMs: number };
@@ -436,7 +439,8 @@ runCli(async () => {
         return [
           '6',
           `claim script on one Redis (${phase === 'winning' ? 'every claim wins' : 'sold out'})`,
-          `${fmt(measured.claimsPerSec)} claims/s from one client process, ${fmt(measured.redisCpuMicrosPerClaim, 1)} µs Redis CPU each`,
+          `${fmt(measured.claimsPerSec)} claims/s from one client process, ${fmt(measured.redisCpuMicrosPerClaim, 1)} µs Redis CPU each` +
+            (phase === 'winning' ? `, ${fmt(claimRate.bytesPerWinner)} B of Redis memory per winner` : ''),
           fmt(1e6 / measured.redisCpuMicrosPerClaim),
           'capacity input: claims/s one shard can serve one campaign',
           'input',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { Redis } from 'ioredis';
 
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
 
 /**
@@ -9,7 +10,8 @@ import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
  * BENCH_CLIENTS connections each keep BENCH_IN_FLIGHT claim scripts in flight for BENCH_SECONDS, first
  * against a campaign with room for everyone (every claim wins: counter, slot map, holder), then against a
  * sold-out one. Redis's own CPU time (INFO cpu) over each phase gives microseconds of Redis per claim,
- * hence the ceiling of one shard (single-threaded) for one campaign. Prints one JSON line.
+ * hence the ceiling of one shard (single-threaded) for one campaign; MEMORY USAGE of the slot map gives
+ * the Redis memory a winner costs. Prints one JSON line.
  */
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const clients = Number(process.env.BENCH_CLIENTS ?? 4);
@@ -60,8 +62,13 @@ async function main(): Promise<void> {
     await first.publish({ campaignId: 'soldout', limit: 1, paused: false }, true);
     await first.claim('soldout', 'the-only-winner');
     const winning = await phase(counters, admin, 'open');
+    // Redis memory a winner costs: the slot map (userId -> slot) is the one structure that grows with them.
+    const slotMap = campaignKeys(prefix, 'open').slots;
+    const holders = await admin.hlen(slotMap);
+    const slotMapBytes = Number(await admin.call('MEMORY', 'USAGE', slotMap, 'SAMPLES', '0'));
     const soldOut = await phase(counters, admin, 'soldout');
-    process.stdout.write(`${JSON.stringify({ winning, soldOut, clients, inFlight, seconds })}\n`);
+    const bytesPerWinner = slotMapBytes / holders;
+    process.stdout.write(`${JSON.stringify({ winning, soldOut, bytesPerWinner, clients, inFlight, seconds })}\n`);
   } finally {
     let cursor = '0';
     do {

@@ -1,5 +1,6 @@
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { loadConfig } from '../../src/config';
+import type { LocalService } from '../../scripts/lib/local-services';
 import { startFaultRig, type Answer, type FaultRig } from '../support/fault-rig';
 
 /**
@@ -64,30 +65,26 @@ function expectFastUnavailable(answers: Answer[]): void {
   }
 }
 
-test('Redis frozen: 503 within 1 s; claims resume when it thaws', async () => {
-  rig.redis.freeze();
+/** Ten fresh logins while `service` is frozen: each a fast 503; once thawed, each of them wins. */
+async function frozenThenThawed(service: LocalService, retryForMs: number): Promise<void> {
+  service.freeze();
   let answers: Answer[];
   try {
     answers = await tenLogins();
   } finally {
-    rig.redis.thaw();
+    service.thaw();
   }
   expectFastUnavailable(answers);
-  const retried = await Promise.all(answers.map((a) => rig.loginUntilDecided(a.account, 'c', 10_000)));
+  const retried = await Promise.all(answers.map((a) => rig.loginUntilDecided(a.account, 'c', retryForMs)));
   expect(retried.map((r) => r.at(-1)?.body.campaigns?.[0]?.outcome)).toEqual(answers.map(() => 'won'));
+}
+
+test('Redis frozen: 503 within 1 s; claims resume when it thaws', async () => {
+  await frozenThenThawed(rig.redis, 10_000);
 });
 
 test('database frozen: 503 within 1 s; claims resume when it thaws', async () => {
-  rig.ferret.freeze();
-  let answers: Answer[];
-  try {
-    answers = await tenLogins();
-  } finally {
-    rig.ferret.thaw();
-  }
-  expectFastUnavailable(answers);
-  const retried = await Promise.all(answers.map((a) => rig.loginUntilDecided(a.account, 'c', 20_000)));
-  expect(retried.map((r) => r.at(-1)?.body.campaigns?.[0]?.outcome)).toEqual(answers.map(() => 'won'));
+  await frozenThenThawed(rig.ferret, 20_000);
 });
 
 test('database frozen under load, then restarted: the API recovers without a restart of its own', async () => {

@@ -23,7 +23,7 @@ export class IdentifyUser {
       return this.authenticate.execute(credentials.account, credentials.password, clientIp);
     }
     const { userId } = await this.tokens.verify(credentials.token);
-    await this.throttle.admit({ account: `user:${userId}`, clientIp });
+    await this.throttle.admitToken({ userId, clientIp });
     return { userId };
   }
 }

@@ -6,6 +6,12 @@ export interface LoginThrottle {
    */
   admit(attempt: { account: string; clientIp: string }): Promise<void>;
 
+  /**
+   * Counts a token login against the same per-address and per-account limits (the account is the token's
+   * user). No back-off lookup: a token carries no password to get wrong.
+   */
+  admitToken(attempt: { userId: string; clientIp: string }): Promise<void>;
+
   /** A wrong password (or an unknown account: the same answer, the same count): towards the back-off. */
   recordFailure(account: string): Promise<void>;
 
@@ -16,6 +22,7 @@ export interface LoginThrottle {
 /** No limits: for the use cases' unit tests and the scripts. */
 export const unlimitedLogins: LoginThrottle = {
   admit: async () => {},
+  admitToken: async () => {},
   recordFailure: async () => {},
   recordSuccess: async () => {},
 };

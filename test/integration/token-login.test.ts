@@ -60,3 +60,33 @@ test.each([
   expect(response.body).toMatchObject({ status: false, errorCode: 'INVALID_TOKEN' });
   expect(await h.api.stores.winners.count('tokens')).toBe(1);
 });
+
+describe('token logins and the login limits', () => {
+  let limited: Harness;
+  beforeAll(async () => {
+    limited = await startHarness({
+      JWT_SECRET: SECRET,
+      JWT_ISSUER: 'login-service',
+      RATE_LIMIT_PROFILE: 'standard',
+      RATE_LIMIT_ACCOUNT_POINTS: '3',
+      RATE_LIMIT_IP_POINTS: '100',
+    });
+    await limited.saveCampaign('tokens', { limit: 5 });
+  });
+  afterAll(async () => {
+    await limited.close();
+  });
+
+  test("count against the token user's own budget: the 4th in the window is 429, another user still passes", async () => {
+    const send = async (sub: string) =>
+      limited.http
+        .post('/api/login-campaign')
+        .set('authorization', `Bearer ${await tokenFor(sub)}`)
+        .send({ campaignId: 'tokens' });
+    for (let i = 0; i < 3; i++) expect((await send('busy-user')).status).toBe(200);
+    const refused = await send('busy-user');
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ errorCode: 'RATE_LIMITED', details: { scope: 'account' } });
+    expect((await send('calm-user')).status).toBe(200);
+  });
+});

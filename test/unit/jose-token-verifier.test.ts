@@ -28,6 +28,13 @@ describe('JoseTokenVerifier with a shared secret', () => {
     expect(await verifier.verify(token)).toEqual({ userId: 'user-42' });
   });
 
+  test.each(['HS256', 'HS384', 'HS512'])('%s, verified again and again with the key imported once', async (alg) => {
+    for (const sub of ['first', 'second']) {
+      const token = await sign({ sub, iss: 'login', aud: 'promotion' }, { alg });
+      expect(await verifier.verify(token)).toEqual({ userId: sub });
+    }
+  });
+
   test.each([
     [
       'another secret',

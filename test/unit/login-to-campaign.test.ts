@@ -146,7 +146,7 @@ describe('which campaigns a login counts for', () => {
     });
     expect(byToken.userId).toBe(alice);
     expect(byToken.campaigns[0]).toMatchObject({ outcome: 'already_won', slot: 1 });
-    expect(w.throttle.events).toContain(`admit user:${alice} 203.0.113.7`);
+    expect(w.throttle.events).toContain(`admit token ${alice} 203.0.113.7`);
     await expect(
       w.login.execute({ credentials: { kind: 'token', token: 'forged' }, campaignId: 'c', clientIp: '203.0.113.7' }),
     ).rejects.toMatchObject({ code: 'INVALID_TOKEN' });

@@ -73,6 +73,15 @@ export class RedisLoginThrottle implements LoginThrottle {
     for (const attempt of attempts) if (attempt.status === 'rejected') throw attempt.reason;
   }
 
+  async admitToken({ userId, clientIp }: { userId: string; clientIp: string }): Promise<void> {
+    // The account budget of a token's user is kept apart from any password account of the same name.
+    const attempts = await Promise.allSettled([
+      consume(this.perIp, clientIp, 'client'),
+      consume(this.perAccount, `user:${userId}`, 'account'),
+    ]);
+    for (const attempt of attempts) if (attempt.status === 'rejected') throw attempt.reason;
+  }
+
   async recordFailure(account: string): Promise<void> {
     await this.failures.penalty(accountKey(account), 1);
   }

@@ -245,6 +245,10 @@ export class RecordingThrottle implements LoginThrottle {
     this.events.push(`admit ${account} ${clientIp}`);
   }
 
+  async admitToken({ userId, clientIp }: { userId: string; clientIp: string }): Promise<void> {
+    this.events.push(`admit token ${userId} ${clientIp}`);
+  }
+
   async recordFailure(account: string): Promise<void> {
     this.events.push(`failure ${account}`);
   }

@@ -25,9 +25,10 @@ table of ratios (absolute figures on a shared 2-core machine say little; ratios 
   5  winner-to-voucher latency p99 under the burst; peak RSS per API process  goal < 1 s; < 300 MB
   6  the claim script alone: claims/s and Redis CPU per claim, winning and sold out (capacity model input)
   7  one reconcile pass over campaigns of 100 and 20,000 winners, nothing to fix (capacity model input)
-It starts its own redis-server and FerretDB (or uses REDIS_URL / MONGO_URL), the API as --processes
-processes (node:cluster), one worker, and the yardsticks, all on loopback. Load comes from autocannon in
-a process of its own. --quick is small enough for CI: it proves the script works; its numbers mean little.`;
+It builds dist/ (npm run build), starts its own redis-server and FerretDB (or uses REDIS_URL / MONGO_URL),
+the API as --processes processes (node:cluster), one worker, and the yardsticks, all compiled, all on
+loopback. Load comes from autocannon in a process of its own. --quick is small enough for CI: it proves
+the script works; its numbers mean little.`;
 
 const argsSchema = z.object({
   quick: z.boolean().default(false),
@@ -43,8 +44,13 @@ const PASSWORD = 'bench-password-123';
 const children: ChildProcess[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+/** The compiled form of a script under dist/, as production runs it (`npm run build` first). */
+function built(script: string): string {
+  return join(PROJECT_ROOT, 'dist', script.replace(/\.ts$/, '.js'));
+}
+
 function start(script: string, env: Record<string, string>, name: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, script)], {
+  const child = spawn(process.execPath, [built(script)], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -97,7 +103,7 @@ interface LoadResult {
 /** One autocannon run in a process of its own. */
 function load(spec: Record<string, unknown>): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'scripts/bench/load.ts')], {
+    const child = spawn(process.execPath, [built('scripts/bench/load.ts')], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, BENCH_LOAD: JSON.stringify(spec) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,7 +120,7 @@ function load(spec: Record<string, unknown>): Promise<LoadResult> {
 }
 
 function runJson<T = Record<string, number>>(script: string, env: Record<string, string>): T {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, script)], {
+  const result = spawnSync(process.execPath, [built(script)], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     encoding: 'utf8',
@@ -223,6 +229,9 @@ runCli(async () => {
         `token login HS256; Redis AOF everysec; MongoDB-wire: ${process.env.MONGO_URL ? 'MONGO_URL' : 'FerretDB'}`,
     );
 
+    log('building: npm run build (every process below runs the compiled dist/, as in production) ...');
+    const build = spawnSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
     log(
       `seeding: campaigns bench-soldout (limit 1) and bench-burst (limit ${args.limit}), ${passwordUsers} password users, ${users} tokens ...`,
     );

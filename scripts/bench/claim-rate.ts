@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 import { Redis } from 'ioredis';
 
@@ -34,7 +34,7 @@ async function phase(counters: RedisSlotCounter[], admin: Redis, campaignId: str
     counters.flatMap((counter) =>
       Array.from({ length: inFlight }, async () => {
         while (Date.now() < deadline) {
-          const claim = await counter.claim(campaignId, randomBytes(12).toString('hex'));
+          const claim = await counter.claim(campaignId, randomUUID()); // userIds are UUIDs
           claims += 1;
           outcomes.set(claim.kind, (outcomes.get(claim.kind) ?? 0) + 1);
         }

@@ -15,6 +15,7 @@ import { voucherCodeFor, voucherFor } from '../../src/domain/voucher';
 import type { MongoConnection } from '../../src/adapters/mongo/connection';
 import type { RedisClient } from '../../src/adapters/redis/scripts';
 import { silentLogger } from '../../src/ports/logger.port';
+import { hasDrift } from '../../src/application/reconcile-campaign.use-case';
 
 /**
  * The capacity model's other input: what one reconciliation pass costs. For each size in BENCH_WINNERS
@@ -33,8 +34,13 @@ interface Services {
   stores: Stores;
 }
 
-async function campaignWithWinners({ config, mongo, redis, stores }: Services, winners: number): Promise<string> {
+async function campaignWithWinners(
+  { config, mongo, redis, stores }: Services,
+  winners: number,
+  created: string[],
+): Promise<string> {
   const campaignId = `reconcile-cost-${winners}-${Date.now()}`;
+  created.push(campaignId); // cleaned up even if filling it fails part-way
   const now = new Date();
   const { campaign } = await saveCampaignUseCase(stores, redis, config, silentLogger).execute(
     campaignId,
@@ -85,14 +91,15 @@ async function main(): Promise<void> {
     const reconcile = reconcileUseCase(services.stores, redis, queues, config, silentLogger);
     const results = [];
     for (const winners of sizes) {
-      const campaignId = await campaignWithWinners(services, winners);
-      created.push(campaignId);
+      const campaignId = await campaignWithWinners(services, winners, created);
       const timings: number[] = [];
       for (let pass = 0; pass < passes; pass += 1) {
         const started = process.hrtime.bigint();
         const report = await reconcile.execute(campaignId);
         timings.push(Number(process.hrtime.bigint() - started) / 1e6);
         if (report.winners !== winners) throw new Error(`reconcile saw ${report.winners} winners, not ${winners}`);
+        if (hasDrift(report))
+          throw new Error(`reconcile found something to fix in ${campaignId}: not a steady-state pass`);
       }
       results.push({ winners, bestMs: Math.min(...timings), timings });
     }

@@ -12,7 +12,10 @@ export interface LateParticipantsOptions {
   batchSize: number;
   /** Longest time an entry waits in memory before it is written. */
   flushIntervalMs: number;
-  /** Beyond this many waiting entries new ones are dropped (and counted), so memory stays bounded. */
+  /**
+   * Beyond this many entries in memory (buffered or in batches queued behind a slow write) new ones are
+   * dropped (and counted), so memory stays bounded whatever the database does.
+   */
   maxBuffered: number;
 }
 
@@ -25,6 +28,8 @@ export class LateParticipants {
   private buffer: Entry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> = Promise.resolve();
+  /** Entries held in memory: buffered, plus in batches waiting for (or in) their write. */
+  private pending = 0;
   private dropped = 0;
 
   constructor(
@@ -34,10 +39,11 @@ export class LateParticipants {
   ) {}
 
   add(campaignId: string, userId: string, at: Date): void {
-    if (this.buffer.length >= this.options.maxBuffered) {
+    if (this.pending >= this.options.maxBuffered) {
       this.dropped += 1;
       return;
     }
+    this.pending += 1;
     this.buffer.push({ campaignId, userId, at });
     if (this.buffer.length >= this.options.batchSize) this.startFlush();
     else this.timer ??= setTimeout(() => this.startFlush(), this.options.flushIntervalMs).unref();
@@ -65,6 +71,7 @@ export class LateParticipants {
     } catch (error) {
       this.logger.warn({ err: error, batch: batch.length }, 'late participants not recorded');
     }
+    this.pending -= batch.length;
     this.dropped = 0;
     if (this.buffer.length > 0) this.timer ??= setTimeout(() => this.startFlush(), 0).unref();
   }

@@ -89,4 +89,18 @@ describe('token logins and the login limits', () => {
     expect(refused.body).toMatchObject({ errorCode: 'RATE_LIMITED', details: { scope: 'account' } });
     expect((await send('calm-user')).status).toBe(200);
   });
+
+  test("password attempts under any account name cannot spend a token user's budget", async () => {
+    for (const account of ['victim', 'user:victim']) {
+      for (let i = 0; i < 3; i++) {
+        const attempt = await limited.http.post('/api/login-campaign').send({ account, password: 'wrong-password' });
+        expect(attempt.status).toBe(401);
+      }
+    }
+    const byToken = await limited.http
+      .post('/api/login-campaign')
+      .set('authorization', `Bearer ${await tokenFor('victim')}`)
+      .send({ campaignId: 'tokens' });
+    expect(byToken.status).toBe(200);
+  });
 });

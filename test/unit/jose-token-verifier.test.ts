@@ -28,12 +28,15 @@ describe('JoseTokenVerifier with a shared secret', () => {
     expect(await verifier.verify(token)).toEqual({ userId: 'user-42' });
   });
 
-  test.each(['HS256', 'HS384', 'HS512'])('%s, verified again and again with the key imported once', async (alg) => {
-    for (const sub of ['first', 'second']) {
-      const token = await sign({ sub, iss: 'login', aud: 'promotion' }, { alg });
-      expect(await verifier.verify(token)).toEqual({ userId: sub });
-    }
-  });
+  test.each(['HS256', 'HS384', 'HS512'])(
+    '%s tokens verify, again and again (one imported key per algorithm)',
+    async (alg) => {
+      for (const sub of ['first', 'second']) {
+        const token = await sign({ sub, iss: 'login', aud: 'promotion' }, { alg });
+        expect(await verifier.verify(token)).toEqual({ userId: sub });
+      }
+    },
+  );
 
   test.each([
     [
@@ -44,7 +47,19 @@ describe('JoseTokenVerifier with a shared secret', () => {
     ['another issuer', () => sign({ sub: 'u', iss: 'elsewhere', aud: 'promotion' })],
     ['another audience', () => sign({ sub: 'u', iss: 'login', aud: 'other' })],
     ['no sub', () => sign({ iss: 'login', aud: 'promotion' })],
+    [
+      'no expiry',
+      () => new SignJWT({ sub: 'u', iss: 'login', aud: 'promotion' }).setProtectedHeader({ alg: 'HS256' }).sign(key),
+    ],
     ['garbage', async () => 'not.a.token'],
+    [
+      'an RS256 token',
+      () =>
+        new SignJWT({ sub: 'u', iss: 'login', aud: 'promotion' })
+          .setProtectedHeader({ alg: 'RS256' })
+          .setExpirationTime('5m')
+          .sign(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey),
+    ],
     [
       'alg none',
       async () =>

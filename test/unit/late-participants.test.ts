@@ -34,3 +34,24 @@ test('memory stays bounded: past maxBuffered entries are dropped, and a failed b
   await late.flush();
   expect([...store.entries.keys()]).toHaveLength(1);
 });
+
+test('memory stays bounded behind a hung write too: batches queued for the database count', async () => {
+  const store = new InMemoryParticipationStore();
+  let release: () => void = () => {};
+  const hung = new Promise<void>((resolve) => (release = resolve));
+  const recordMany = jest.spyOn(store, 'recordMany').mockImplementationOnce(async (batch) => {
+    await hung;
+    return batch.length;
+  });
+  const late = new LateParticipants(store, silentLogger, { batchSize: 2, flushIntervalMs: 60_000, maxBuffered: 6 });
+  // Batches of 2 leave the buffer at once, but the first write hangs: only 6 entries may wait in memory.
+  for (let i = 0; i < 20; i++) late.add('c', `u${i}`, new Date());
+  release();
+  await late.flush();
+  const written = recordMany.mock.calls.reduce((sum, [batch]) => sum + batch.length, 0);
+  expect(written).toBe(6);
+  // Once written, room again.
+  late.add('c', 'later', new Date());
+  await late.flush();
+  expect(store.entries.size).toBe(5); // the mocked first batch of 2 wrote nothing into the fake store
+});

@@ -32,6 +32,7 @@ function hmacKeys(secret: Buffer): JWTVerifyGetKey {
     let key = keys.get(alg);
     if (key === undefined) {
       key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
+      key.catch(() => keys.delete(alg)); // a failed import is tried again next time, not remembered
       keys.set(alg, key);
     }
     return key;
@@ -41,7 +42,7 @@ function hmacKeys(secret: Buffer): JWTVerifyGetKey {
 /**
  * JWT verification with jose: an HS* shared secret, or an asymmetric public key (PEM), or a JWKS URL
  * (fetched and cached by jose). The algorithm list is pinned to the key's kind, so a token cannot choose
- * "none" or confuse a public key for an HMAC secret. 5 s of clock tolerance.
+ * "none" or confuse a public key for an HMAC secret. An expiry is required; 5 s of clock tolerance.
  */
 export class JoseTokenVerifier implements TokenVerifier {
   private readonly key: KeyObject | JWTVerifyGetKey | null;
@@ -74,6 +75,8 @@ export class JoseTokenVerifier implements TokenVerifier {
       const verifyOptions = {
         algorithms: this.algorithms,
         clockTolerance: 5,
+        // A token without an expiry would be good for ever.
+        requiredClaims: ['exp'],
         ...(this.options.issuer === undefined ? {} : { issuer: this.options.issuer }),
         ...(this.options.audience === undefined ? {} : { audience: this.options.audience }),
       };

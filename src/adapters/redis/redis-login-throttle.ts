@@ -28,6 +28,8 @@ export interface LoginLimits {
 export class RedisLoginThrottle implements LoginThrottle {
   private readonly perIp: RateLimiterAbstract;
   private readonly perAccount: RateLimiterAbstract;
+  /** Token users, by userId: a budget of their own, which no password login (any account name) can spend. */
+  private readonly perUser: RateLimiterAbstract;
   private readonly failures: RateLimiterAbstract;
 
   constructor(
@@ -50,6 +52,7 @@ export class RedisLoginThrottle implements LoginThrottle {
       });
     this.perIp = limiter('ip', limits.perIp.points, limits.perIp.windowSeconds);
     this.perAccount = limiter('account', limits.perAccount.points, limits.perAccount.windowSeconds);
+    this.perUser = limiter('user', limits.perAccount.points, limits.perAccount.windowSeconds);
     this.failures = limiter(
       'failures',
       limits.failures.allowed,
@@ -74,10 +77,9 @@ export class RedisLoginThrottle implements LoginThrottle {
   }
 
   async admitToken({ userId, clientIp }: { userId: string; clientIp: string }): Promise<void> {
-    // The account budget of a token's user is kept apart from any password account of the same name.
     const attempts = await Promise.allSettled([
       consume(this.perIp, clientIp, 'client'),
-      consume(this.perAccount, `user:${userId}`, 'account'),
+      consume(this.perUser, userId, 'account'),
     ]);
     for (const attempt of attempts) if (attempt.status === 'rejected') throw attempt.reason;
   }

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 
-import { Queue } from 'bullmq';
-
 import { PROJECT_ROOT, freePort } from '../../scripts/lib/local-services';
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
@@ -116,29 +114,25 @@ test('a worker stopped mid-burst finishes its jobs and loses none', async () => 
   await h.registerUsers(80, 'winner');
   await h.saveCampaign('jobs', { limit: 80 });
   await Promise.all(Array.from({ length: 80 }, (_, i) => h.login(`winner${i + 1}`, TEST_PASSWORD, 'jobs')));
-  const queue = new Queue('voucher-issue', { connection: h.api.redis, prefix: h.config.queue.prefix });
+  const queue = h.api.queues.voucherIssue;
   const vouchers = h.api.mongo.db.collection(COLLECTIONS.vouchers);
-  try {
-    const worker = start('workers/main.ts');
-    while ((await vouchers.countDocuments({ campaignId: 'jobs' })) < 10) await new Promise((r) => setTimeout(r, 20));
-    const exited = exitOf(worker.child);
-    worker.child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(worker.output()).toContain('workers stopped');
-    const counts = await queue.getJobCounts('active', 'failed', 'completed', 'waiting');
-    expect(counts.active).toBe(0); // nothing left half-done
-    expect(counts.failed).toBe(0);
-    expect(counts.completed).toBeGreaterThanOrEqual(10);
-    // Every finished job wrote its voucher (the API test's winners are in the same queue: count them all).
-    expect(await vouchers.countDocuments({})).toBe(counts.completed);
+  const worker = start('workers/main.ts');
+  while ((await vouchers.countDocuments({ campaignId: 'jobs' })) < 10) await new Promise((r) => setTimeout(r, 20));
+  const exited = exitOf(worker.child);
+  worker.child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  expect(worker.output()).toContain('workers stopped');
+  const counts = await queue.getJobCounts('active', 'failed', 'completed', 'waiting');
+  expect(counts.active).toBe(0); // nothing left half-done
+  expect(counts.failed).toBe(0);
+  expect(counts.completed).toBeGreaterThanOrEqual(10);
+  // Every finished job wrote its voucher (the API test's winners are in the same queue: count them all).
+  expect(await vouchers.countDocuments({})).toBe(counts.completed);
 
-    await h.startWorker();
-    await h.drainQueue();
-    expect(await vouchers.countDocuments({ campaignId: 'jobs' })).toBe(80);
-    const jobs = await queue.getJobs(['completed'], 0, 200);
-    expect(jobs.filter((job) => job.data.campaignId === 'jobs')).toHaveLength(80);
-    expect(jobs.every((job) => job.stalledCounter === 0)).toBe(true); // handed over cleanly, not recovered
-  } finally {
-    await queue.close();
-  }
+  await h.startWorker();
+  await h.drainQueue();
+  expect(await vouchers.countDocuments({ campaignId: 'jobs' })).toBe(80);
+  const jobs = await queue.getJobs(['completed'], 0, 200);
+  expect(jobs.filter((job) => job.data.campaignId === 'jobs')).toHaveLength(80);
+  expect(jobs.every((job) => job.stalledCounter === 0)).toBe(true); // handed over cleanly, not recovered
 }, 60_000);

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { startFaultRig, type FaultRig } from '../support/fault-rig';
@@ -12,10 +12,9 @@ let queue: Queue;
 
 beforeAll(async () => {
   rig = await startFaultRig({ env: { VOUCHER_JOB_ATTEMPTS: '3', MONGO_OPERATION_TIMEOUT_MS: '1000' } });
-  queue = new Queue('voucher-issue', { connection: rig.api.redis, prefix: rig.config.queue.prefix });
+  queue = rig.api.queues.voucherIssue;
 });
 afterAll(async () => {
-  await queue.close();
   await rig.close();
 });
 

@@ -32,14 +32,9 @@ let rig: FaultRig;
 let workers: ChildProcess[] = [];
 
 async function waitForWorkers(count: number): Promise<void> {
-  const { Queue } = await import('bullmq');
-  const queue = new Queue('voucher-issue', { connection: rig.api.redis, prefix: rig.config.queue.prefix });
-  try {
-    const deadline = Date.now() + 30_000;
-    while ((await queue.getWorkers().catch(() => [])).length < count && Date.now() < deadline) await sleep(100);
-  } finally {
-    await queue.close();
-  }
+  const queue = rig.api.queues.voucherIssue;
+  const deadline = Date.now() + 30_000;
+  while ((await queue.getWorkers().catch(() => [])).length < count && Date.now() < deadline) await sleep(100);
 }
 
 const FAULTS: Record<string, () => Promise<void>> = {

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { startFaultRig, type FaultRig } from '../support/fault-rig';
@@ -12,10 +12,9 @@ let queue: Queue;
 
 beforeAll(async () => {
   rig = await startFaultRig();
-  queue = new Queue('voucher-issue', { connection: rig.api.redis, prefix: rig.config.queue.prefix });
+  queue = rig.api.queues.voucherIssue;
 });
 afterAll(async () => {
-  await queue.close();
   await rig.close();
 });
 

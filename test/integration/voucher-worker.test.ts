@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { voucherJobIdFor } from '../../src/domain/voucher';
@@ -13,10 +13,9 @@ let queue: Queue;
 beforeAll(async () => {
   h = await startHarness();
   await h.registerUsers(3);
-  queue = new Queue('voucher-issue', { connection: h.api.redis, prefix: h.config.queue.prefix });
+  queue = h.api.queues.voucherIssue;
 });
 afterAll(async () => {
-  await queue.close();
   await h.close();
 });
 

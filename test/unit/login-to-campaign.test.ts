@@ -154,24 +154,18 @@ describe('which campaigns a login counts for', () => {
 
   test('wrong password and unknown account fail alike and touch no campaign', async () => {
     await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
-    await expect(
-      w.login.execute({
-        credentials: { kind: 'password', account: 'alice', password: 'bad' },
-        campaignId: 'c',
-        clientIp: '203.0.113.7',
-      }),
-    ).rejects.toMatchObject({
-      code: 'INVALID_CREDENTIALS',
-    });
-    await expect(
-      w.login.execute({
-        credentials: { kind: 'password', account: 'mallory', password: 'pw' },
-        campaignId: 'c',
-        clientIp: '203.0.113.7',
-      }),
-    ).rejects.toMatchObject({
-      code: 'INVALID_CREDENTIALS',
-    });
+    for (const [account, password] of [
+      ['alice', 'bad'],
+      ['mallory', 'pw'],
+    ] as const) {
+      await expect(
+        w.login.execute({
+          credentials: { kind: 'password', account, password },
+          campaignId: 'c',
+          clientIp: '203.0.113.7',
+        }),
+      ).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    }
     expect(w.participations.entries.size).toBe(0);
     expect(await w.slots.readCounter('c')).toBe(0);
   });

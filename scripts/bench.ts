@@ -377,7 +377,7 @@ runCli(async () => {
     );
     const reconcileWinners = args.quick ? 2_000 : 20_000;
     log(`row 7: a reconcile pass over campaigns of 100 and ${reconcileWinners} winners (nothing to fix) ...`);
-    type ReconcileCost = { results: { winners: number; bestMs: number }[]; perWinnerMs: number; fixedMs: number };
+    type ReconcileCost = { results: { winners: number; bestMs: number }[]; perWinnerMs: number };
     const reconcileCost = runJson<ReconcileCost>('scripts/bench/reconcile-cost.ts', {
       ...env,
       MONGO_URL: mongo('bench_reconcile'),

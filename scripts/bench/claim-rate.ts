@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 
 import { campaignKeys } from '../../src/adapters/redis/keys';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
+import { runCli } from '../lib/cli';
 
 /**
  * The capacity model's input: what one campaign's claims cost the one Redis shard that holds its keys.
@@ -80,7 +81,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runCli(main);

@@ -16,6 +16,7 @@ import type { MongoConnection } from '../../src/adapters/mongo/connection';
 import type { RedisClient } from '../../src/adapters/redis/scripts';
 import { silentLogger } from '../../src/ports/logger.port';
 import { hasDrift } from '../../src/application/reconcile-campaign.use-case';
+import { runCli } from '../lib/cli';
 
 /**
  * The capacity model's other input: what one reconciliation pass costs. For each size in BENCH_WINNERS
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
       small && large && large.winners > small.winners
         ? (large.bestMs - small.bestMs) / (large.winners - small.winners)
         : NaN;
-    process.stdout.write(`${JSON.stringify({ results, passes, perWinnerMs, fixedMs: small?.bestMs })}\n`);
+    process.stdout.write(`${JSON.stringify({ results, passes, perWinnerMs })}\n`);
   } finally {
     for (const campaignId of created) {
       await remove(services, campaignId).catch((error: unknown) =>
@@ -121,7 +122,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runCli(main);

@@ -7,8 +7,9 @@ export interface LoginThrottle {
   admit(attempt: { account: string; clientIp: string }): Promise<void>;
 
   /**
-   * Counts a token login against the same per-address and per-account limits (the account is the token's
-   * user). No back-off lookup: a token carries no password to get wrong.
+   * Counts a token login against the per-address limit and a per-user limit of the token's user (the
+   * per-account budget, kept apart from password accounts). No back-off lookup: a token carries no
+   * password to get wrong.
    */
   admitToken(attempt: { userId: string; clientIp: string }): Promise<void>;
 

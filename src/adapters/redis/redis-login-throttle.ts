@@ -73,15 +73,13 @@ export class RedisLoginThrottle implements LoginThrottle {
     if (failures.value !== null && failures.value.consumedPoints >= this.limits.failures.allowed) {
       throw limited(failures.value, 'account', 'too many wrong passwords');
     }
-    for (const attempt of attempts) if (attempt.status === 'rejected') throw attempt.reason;
+    throwFirstRejection(attempts);
   }
 
   async admitToken({ userId, clientIp }: { userId: string; clientIp: string }): Promise<void> {
-    const attempts = await Promise.allSettled([
-      consume(this.perIp, clientIp, 'client'),
-      consume(this.perUser, userId, 'account'),
-    ]);
-    for (const attempt of attempts) if (attempt.status === 'rejected') throw attempt.reason;
+    throwFirstRejection(
+      await Promise.allSettled([consume(this.perIp, clientIp, 'client'), consume(this.perUser, userId, 'account')]),
+    );
   }
 
   async recordFailure(account: string): Promise<void> {
@@ -101,6 +99,11 @@ function accountKey(account: string): string {
 function limited(res: RateLimiterRes, scope: 'client' | 'account', reason = 'too many attempts'): AppError {
   const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
   return new AppError('RATE_LIMITED', undefined, { scope, reason, retryAfterSeconds });
+}
+
+/** Every limit is counted (all run to the end), then the first refusal, if any, is the answer. */
+function throwFirstRejection(results: readonly PromiseSettledResult<unknown>[]): void {
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 async function consume(limiter: RateLimiterAbstract, key: string, scope: 'client' | 'account'): Promise<void> {

@@ -154,7 +154,7 @@ async function tokens(count: number, dir: string): Promise<string> {
     lines.push(
       await new SignJWT({ sub: `bench-user-${i}` })
         .setProtectedHeader({ alg: 'HS256' })
-        .setExpirationTime('2h')
+        .setExpirationTime('50m')
         .sign(key),
     );
   }
@@ -211,6 +211,7 @@ runCli(async () => {
       REDIS_URL: redisUrl,
       PORT: String(apiPort),
       HOST: '127.0.0.1',
+      METRICS_PORT: '0',
       API_PROCESSES: String(args.processes),
       PASSWORD_HASH_PROFILE: 'standard',
       RATE_LIMIT_PROFILE: 'relaxed',

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { z } from 'zod';
 
+import { metricsListener } from '../src/adapters/http/metrics-app';
+import { createHttpServer, listen } from '../src/adapters/http/server';
 import { composeApi } from '../src/compose';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
@@ -14,6 +16,8 @@ import { DEMO_PASSWORD, seed } from './seed';
 
 const HELP = `usage: npm run dev [-- --port 3000 --campaign demo --limit 100 --users 1000]
 
+--port defaults to PORT, else 3000; Prometheus metrics are served on METRICS_PORT, else the next port.
+
 Runs the whole service in one terminal: the API and a voucher worker. Without MONGO_URL / REDIS_URL it
 starts its own redis-server and FerretDB (built on first use by scripts/install-ferretdb.sh) on free
 local ports, and removes them on exit. It seeds a campaign and accounts user1..user<users> with the
@@ -21,7 +25,12 @@ password "${DEMO_PASSWORD}", and uses the cheap test password-hash profile unles
 is set. Ctrl-C stops everything.`;
 
 const argsSchema = z.object({
-  port: z.coerce.number().int().min(0).max(65_535).default(3000),
+  port: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(Number(process.env.PORT ?? 3000)),
   campaign: z.string().default('demo'),
   limit: z.coerce.number().int().min(1).default(100),
   users: z.coerce.number().int().min(0).max(100_000).default(1_000),
@@ -72,6 +81,7 @@ runCli(async () => {
   // FerretDB on a laptop answers a burst far slower than MongoDB does; don't turn its slowness into 503s.
   if (!process.env.MONGO_URL) env.MONGO_OPERATION_TIMEOUT_MS ??= '5000';
   env.PORT = String(args.port);
+  env.METRICS_PORT ??= String(args.port === 0 ? 0 : args.port + 1);
   const config = loadConfig(env);
 
   console.log(
@@ -85,9 +95,15 @@ runCli(async () => {
   const logger = createLogger(config.logLevel, 'dev');
   const api = await composeApi(config, logger);
   const workers = await startWorkers(config, logger);
-  const server = createServer(api.app.callback());
-  await new Promise<void>((resolve) => server.listen(config.http.port, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${config.http.port}`;
+  const server = createHttpServer(api.app.callback(), config.http);
+  await listen(server, config.http.port, '127.0.0.1');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { registry } = api.metrics;
+  const metricsServer = createHttpServer(
+    metricsListener(() => registry.metrics(), registry.contentType),
+    config.http,
+  );
+  await listen(metricsServer, config.metrics.port, '127.0.0.1');
 
   console.log(`
 promotion service running at ${url} (API and voucher worker; Ctrl-C stops everything)
@@ -96,6 +112,8 @@ promotion service running at ${url} (API and voucher worker; Ctrl-C stops everyt
       -d '{"account":"user1","password":"${DEMO_PASSWORD}"}'
   see user1's vouchers:
     curl -s -u 'user1:${DEMO_PASSWORD}' ${url}/api/vouchers
+  metrics (Prometheus text):
+    curl -s http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics
   fire a burst of ${args.users} logins and count the vouchers (another terminal):
     npm run burst -- --url ${url} --users ${args.users}
 `);
@@ -105,6 +123,7 @@ promotion service running at ${url} (API and voucher worker; Ctrl-C stops everyt
     process.once('SIGTERM', resolve);
   });
   console.log('stopping ...');
+  metricsServer.close();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

@@ -1,5 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 
+import { AggregatorRegistry } from 'prom-client';
+
+import { metricsListener } from './adapters/http/metrics-app';
+import { createHttpServer, listen } from './adapters/http/server';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { exitOnStartFailure, stopOnSignals } from './startup';
@@ -22,9 +26,17 @@ async function primary(): Promise<void> {
   });
   for (let i = 0; i < config.http.processes; i += 1) fork();
   logger.info({ processes: config.http.processes, port: config.http.port }, 'api cluster started');
+  const metrics = new AggregatorRegistry();
+  const metricsServer = createHttpServer(
+    metricsListener(() => metrics.clusterMetrics(), metrics.contentType),
+    config.http,
+  );
+  await listen(metricsServer, config.metrics.port, config.metrics.host);
+  logger.info({ host: config.metrics.host, port: config.metrics.port }, 'metrics of every api process listening');
 
   stopOnSignals('api cluster', logger, async () => {
     stopping = true;
+    metricsServer.close();
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     await Promise.all(
       workers.map(

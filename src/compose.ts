@@ -19,7 +19,7 @@ import { SaveCampaign } from './application/save-campaign.use-case';
 import { JoseTokenVerifier } from './adapters/crypto/jose-token-verifier';
 import { ScryptPasswordHasher } from './adapters/crypto/scrypt-password-hasher';
 import { createHttpApp } from './adapters/http/app';
-import { createMetrics } from './adapters/http/metrics';
+import { createMetrics, type Metrics } from './adapters/http/metrics';
 import { CachedCampaignStore } from './adapters/memory/cached-campaign-store';
 import { ensureIndexes } from './adapters/mongo/collections';
 import { connectMongo, type MongoConnection } from './adapters/mongo/connection';
@@ -176,6 +176,8 @@ export function issueVoucherUseCase(stores: Stores, clock: Clock = systemClock):
 
 export interface Api {
   app: Koa;
+  /** What METRICS_PORT serves (the entry point decides where it listens). */
+  metrics: Metrics;
   mongo: MongoConnection;
   stores: Stores;
   redis: RedisClient;
@@ -241,7 +243,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     admission: new ConcurrencyGate(maxConcurrent + maxWaiting, 0),
     hashing: new ConcurrencyGate(maxConcurrent, maxWaiting),
   };
-  const authenticate = new AuthenticateUser(stores.users, passwordHasher(config), throttle, gates);
+  const authenticate = new AuthenticateUser(stores.users, passwordHasher(config), throttle, gates, logger);
   const identify = new IdentifyUser(authenticate, new JoseTokenVerifier(config.jwt), throttle);
   const claimer = new ClaimCampaignSlot({
     slots: new RedisSlotCounter(redis, config.redis.keyPrefix),
@@ -255,9 +257,13 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     enqueueTimeoutMs: config.queue.enqueueTimeoutMs,
   });
   let shuttingDown = false;
+  const metrics = createMetrics({
+    queues: [queues.voucherIssue, queues.reconcile],
+    reconcileTotals: () => new RedisReconcileTally(redis, config.redis.keyPrefix).totals(),
+  });
   const app = createHttpApp({
     isShuttingDown: () => shuttingDown,
-    login: new LoginToCampaign(identify, campaigns, claimer, clock),
+    login: new LoginToCampaign(identify, campaigns, claimer, clock, config.http.fanOutMax),
     identify,
     listVouchers: new ListVouchers(stores.winners, stores.vouchers, campaigns, clock),
     admin: {
@@ -285,10 +291,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
       requestReconcile: new RequestReconcile(adminStores.campaigns, reconcileTrigger, adminStores.audit, clock),
       afterChange: () => campaigns.invalidate(),
     },
-    metrics: createMetrics({
-      queues: [queues.voucherIssue, queues.reconcile],
-      reconcileTotals: () => new RedisReconcileTally(redis, config.redis.keyPrefix).totals(),
-    }),
+    metrics,
     checks: [
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongo', ping: () => mongo.db.command({ ping: 1 }) },
@@ -297,11 +300,12 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     bodyLimitBytes: config.http.bodyLimitBytes,
     retryAfterSeconds: config.http.retryAfterSeconds,
     readyTimeoutMs: 500,
-    trustProxy: config.http.trustProxy,
+    proxy: { trusted: config.http.trustProxy, hops: config.http.proxyHops },
   });
 
   return {
     app,
+    metrics,
     mongo,
     stores,
     redis,

@@ -5,11 +5,8 @@ import { z } from 'zod';
 import { AppError } from './errors';
 import type { TokenKey, TokenOptions } from './adapters/crypto/jose-token-verifier';
 import { redactUrl } from './logger';
+import { weaknesses } from './secret-strength';
 
-/**
- * Password hashing profiles. `test` is cheap so test suites and local demos log in quickly; the service
- * refuses it when NODE_ENV=production.
- */
 /**
  * Login limits. `relaxed` lifts them for test suites and the benchmark (which log in thousands of users
  * from one address); the service refuses it when NODE_ENV=production.
@@ -19,14 +16,35 @@ export const RATE_LIMIT_PROFILES = {
     perIp: { points: 600, windowSeconds: 60 },
     perAccount: { points: 10, windowSeconds: 60 },
     failures: { allowed: 5, backoffSeconds: 900 },
+    accountFailures: { allowed: 100 },
+    knownAddressDays: 30,
   },
   relaxed: {
     perIp: { points: 1_000_000_000, windowSeconds: 60 },
     perAccount: { points: 1_000, windowSeconds: 60 },
     failures: { allowed: 1_000, backoffSeconds: 60 },
+    accountFailures: { allowed: 100_000 },
+    knownAddressDays: 30,
   },
 } as const;
 
+/**
+ * The widest login limits production accepts through the per-variable overrides (a rate is points per
+ * window second): ten times the standard profile's rates, at most 20 wrong passwords before a back-off,
+ * which lasts at least a minute.
+ */
+export const PRODUCTION_LIMIT_BOUNDS = {
+  perIpPerSecond: 100,
+  perAccountPerSecond: 10 / 6,
+  failuresAllowed: 20,
+  accountFailuresAllowed: 1_000,
+  minBackoffSeconds: 60,
+} as const;
+
+/**
+ * Password hashing profiles. `test` is cheap so test suites and local demos log in quickly; the service
+ * refuses it when NODE_ENV=production.
+ */
 export const SCRYPT_PROFILES = {
   standard: { logN: 15, r: 8, p: 1 },
   test: { logN: 10, r: 8, p: 1 },
@@ -87,10 +105,34 @@ const schema = z.object({
   RATE_LIMIT_IP_WINDOW_SECONDS: integer(1, 86_400).optional(),
   RATE_LIMIT_ACCOUNT_POINTS: integer(1, 1_000_000).optional(),
   RATE_LIMIT_ACCOUNT_WINDOW_SECONDS: integer(1, 86_400).optional(),
+  /** Wrong passwords for one account from one address before that pair is backed off. */
   LOGIN_FAILURES_ALLOWED: integer(1, 1_000_000).optional(),
   LOGIN_BACKOFF_SECONDS: integer(1, 86_400).optional(),
+  /**
+   * Wrong passwords for one account from all addresses together, per back-off period, before the account
+   * is closed to every address it has not logged in from successfully (see LOGIN_KNOWN_ADDRESS_DAYS).
+   */
+  LOGIN_ACCOUNT_FAILURES_ALLOWED: integer(1, 1_000_000).optional(),
+  /** How long an address an account logged in from stays exempt from that account-wide back-off. */
+  LOGIN_KNOWN_ADDRESS_DAYS: integer(1, 365).optional(),
   /** Behind a reverse proxy, take the client address from X-Forwarded-For (only then: it can be forged). */
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  /**
+   * How many proxies of ours append to X-Forwarded-For (load balancer: 1; CDN then load balancer: 2). The
+   * client address is the entry this many places from the right; what lies left of it the client wrote.
+   */
+  TRUSTED_PROXY_HOPS: integer(1, 10).default(1),
+  /** A whole request (headers and body) must arrive within this, its headers within HTTP_HEADERS_TIMEOUT_MS. */
+  HTTP_REQUEST_TIMEOUT_MS: integer(1_000, 300_000).default(10_000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(1_000, 300_000).default(5_000),
+  /** Prometheus metrics are served on their own listener, never on the public port. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  METRICS_PORT: integer(0, 65_535).default(9464),
+  /**
+   * A login without campaignId claims in every running campaign, up to this many; with more running,
+   * campaignId is required (400 CAMPAIGN_ID_REQUIRED).
+   */
+  LOGIN_FANOUT_MAX: integer(1, 1_000).default(20),
   REDIS_COMMAND_TIMEOUT_MS: integer(50, 60_000).default(500),
   /**
    * Bound on each database wait on the request path. The driver retries a failed read or write once, so a
@@ -133,6 +175,8 @@ const schema = z.object({
   JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   JWT_ISSUER: z.string().min(1).max(512).optional(),
   JWT_AUDIENCE: z.string().min(1).max(512).optional(),
+  /** Longest a token may be valid: its exp at most this far ahead, its iat (when present) at most this old. */
+  JWT_MAX_AGE_SECONDS: integer(60, 7 * 86_400).default(3_600),
   /** Bull Board without retry/clean/promote buttons. */
   BULL_BOARD_READ_ONLY: z.enum(['true', 'false']).default('false'),
 });
@@ -146,11 +190,16 @@ export interface Config {
     port: number;
     processes: number;
     trustProxy: boolean;
+    proxyHops: number;
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    fanOutMax: number;
     campaignCacheTtlMs: number;
     bodyLimitBytes: number;
     retryAfterSeconds: number;
     shutdownGraceMs: number;
   };
+  metrics: { host: string; port: number };
   mongo: { url: string; operationTimeoutMs: number; maxPoolSize: number };
   redis: { url: string; clusterNodes: string[] | null; keyPrefix: string; commandTimeoutMs: number };
   queue: {
@@ -178,6 +227,8 @@ export interface Config {
     perIp: { points: number; windowSeconds: number };
     perAccount: { points: number; windowSeconds: number };
     failures: { allowed: number; backoffSeconds: number };
+    accountFailures: { allowed: number };
+    knownAddressDays: number;
   };
   logLevel: string;
 }
@@ -189,22 +240,46 @@ function tokenKey(e: z.infer<typeof schema>): TokenKey {
   return { kind: 'none' };
 }
 
+const ADMIN_PASSWORD_RULE = { minLength: 12, minBits: 40 };
+const SECRET_RULE = { minLength: 32, minBits: 96 };
+
 /** Settings fit for development and tests that must never reach production; each one named. */
-function productionRefusals(
-  e: z.infer<typeof schema>,
-  env: Record<string, string | undefined>,
-  logN: number,
-): string[] {
+function productionRefusals(e: z.infer<typeof schema>, env: Record<string, string | undefined>, config: Config) {
   const refused: string[] = [];
-  if (e.PASSWORD_HASH_PROFILE === 'test' || logN < SCRYPT_PROFILES.standard.logN) {
+  if (e.PASSWORD_HASH_PROFILE === 'test' || config.passwordHash.logN < SCRYPT_PROFILES.standard.logN) {
     refused.push('PASSWORD_HASH_PROFILE=test: cheap password hashing');
   }
-  if (env.ADMIN_PASSWORD === undefined || e.ADMIN_PASSWORD === DEV_ADMIN_PASSWORD) {
+  if (env.ADMIN_PASSWORD === undefined || e.ADMIN_PASSWORD.trim() === DEV_ADMIN_PASSWORD) {
     refused.push('ADMIN_PASSWORD: must be set, and not to the development default');
-  } else if (e.ADMIN_PASSWORD.length < 12) {
-    refused.push('ADMIN_PASSWORD: at least 12 characters');
+  } else {
+    for (const weakness of weaknesses(e.ADMIN_PASSWORD, ADMIN_PASSWORD_RULE))
+      refused.push(`ADMIN_PASSWORD: ${weakness}`);
+  }
+  for (const [name, value] of [
+    ['ADMIN_TOKEN', e.ADMIN_TOKEN],
+    ['JWT_SECRET', e.JWT_SECRET],
+  ] as const) {
+    if (value !== undefined)
+      for (const weakness of weaknesses(value, SECRET_RULE)) refused.push(`${name}: ${weakness}`);
   }
   if (e.RATE_LIMIT_PROFILE === 'relaxed') refused.push('RATE_LIMIT_PROFILE=relaxed: login limits lifted');
+  const limits = config.rateLimits;
+  const bounds = PRODUCTION_LIMIT_BOUNDS;
+  if (limits.perIp.points / limits.perIp.windowSeconds > bounds.perIpPerSecond) {
+    refused.push(`RATE_LIMIT_IP_*: at most ${bounds.perIpPerSecond} attempts per second per address`);
+  }
+  if (limits.perAccount.points / limits.perAccount.windowSeconds > bounds.perAccountPerSecond) {
+    refused.push('RATE_LIMIT_ACCOUNT_*: at most 100 attempts per minute per account');
+  }
+  if (limits.failures.allowed > bounds.failuresAllowed) {
+    refused.push(`LOGIN_FAILURES_ALLOWED: at most ${bounds.failuresAllowed}`);
+  }
+  if (limits.accountFailures.allowed > bounds.accountFailuresAllowed) {
+    refused.push(`LOGIN_ACCOUNT_FAILURES_ALLOWED: at most ${bounds.accountFailuresAllowed}`);
+  }
+  if (limits.failures.backoffSeconds < bounds.minBackoffSeconds) {
+    refused.push(`LOGIN_BACKOFF_SECONDS: at least ${bounds.minBackoffSeconds}`);
+  }
   return refused;
 }
 
@@ -234,24 +309,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const profile = SCRYPT_PROFILES[e.PASSWORD_HASH_PROFILE];
   const limits = RATE_LIMIT_PROFILES[e.RATE_LIMIT_PROFILE];
   const logN = Math.max(profile.logN, e.SCRYPT_LOG_N ?? 0);
-  if (e.NODE_ENV === 'production') {
-    const refused = productionRefusals(e, env, logN);
-    if (refused.length > 0) {
-      throw new AppError('CONFIG_INVALID', `refused in production:\n  ${refused.join('\n  ')}`, { problems: refused });
-    }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      'invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS: at most HTTP_REQUEST_TIMEOUT_MS',
+    );
   }
-  return {
+  const config: Config = {
     env: e.NODE_ENV,
     http: {
       host: e.HOST,
       port: e.PORT,
       processes: e.API_PROCESSES,
       trustProxy: e.TRUST_PROXY === 'true',
+      proxyHops: e.TRUSTED_PROXY_HOPS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      fanOutMax: e.LOGIN_FANOUT_MAX,
       campaignCacheTtlMs: e.CAMPAIGN_CACHE_TTL_MS,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
+    metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     mongo: { url: e.MONGO_URL, operationTimeoutMs: e.MONGO_OPERATION_TIMEOUT_MS, maxPoolSize: e.MONGO_MAX_POOL_SIZE },
     redis: {
       url: e.REDIS_URL,
@@ -269,7 +349,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS },
-    jwt: { key: tokenKey(e), issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    jwt: { key: tokenKey(e), issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, maxAgeSeconds: e.JWT_MAX_AGE_SECONDS },
     admin: {
       username: e.ADMIN_USERNAME,
       password: e.ADMIN_PASSWORD,
@@ -298,9 +378,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         allowed: e.LOGIN_FAILURES_ALLOWED ?? limits.failures.allowed,
         backoffSeconds: e.LOGIN_BACKOFF_SECONDS ?? limits.failures.backoffSeconds,
       },
+      accountFailures: { allowed: e.LOGIN_ACCOUNT_FAILURES_ALLOWED ?? limits.accountFailures.allowed },
+      knownAddressDays: e.LOGIN_KNOWN_ADDRESS_DAYS ?? limits.knownAddressDays,
     },
     logLevel: e.LOG_LEVEL,
   };
+  if (e.NODE_ENV === 'production') {
+    const refused = productionRefusals(e, env, config);
+    if (refused.length > 0) {
+      throw new AppError('CONFIG_INVALID', `refused in production:\n  ${refused.join('\n  ')}`, { problems: refused });
+    }
+  }
+  return config;
 }
 
 /** What the process runs with, fit for a log line: URLs without their passwords, no secrets. */

@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   CAMPAIGN_NOT_FOUND: 'No campaign has this id.',
   CAMPAIGN_EXISTS: 'A campaign with this id exists already.',
   ADMIN_UNAUTHORIZED: 'Operator credentials are missing or wrong.',
+  CROSS_SITE_REQUEST: 'This change was sent from another site and is refused.',
+  CAMPAIGN_ID_REQUIRED: 'Too many campaigns are running to log in to all of them at once; name one with campaignId.',
   NOT_FOUND: 'No such route.',
   METHOD_NOT_ALLOWED: 'This method is not allowed on this route.',
   SERVICE_UNAVAILABLE: 'The claim could not be decided right now; retry after the indicated delay.',

@@ -1,8 +1,10 @@
 import { AppError } from '../errors';
+import type { Logger } from '../ports/logger.port';
 import type { LoginThrottle } from '../ports/login-throttle.port';
-import type { ConcurrencyGate } from './concurrency-gate';
 import type { PasswordHasher } from '../ports/password-hasher.port';
-import type { UserDirectory } from '../ports/user-directory.port';
+import type { UserCredentials, UserDirectory } from '../ports/user-directory.port';
+import type { ConcurrencyGate } from './concurrency-gate';
+import { HashCostSampler } from './hash-cost-sampler';
 
 export interface AuthenticatedUser {
   userId: string;
@@ -22,37 +24,51 @@ export interface LoginGates {
  * lookup and the hash comparison, bounded by two gates: a flood is shed at the door instead of queueing
  * on the thread pool, while a slow database does not make logins wait on each other. An unknown account
  * costs the same hash work as a wrong password, counts the same towards the back-off and gets the same
- * error, so the answer does not reveal which accounts exist.
+ * error, so the answer does not reveal which accounts exist. A right password whose hash was made at an
+ * older cost is hashed again at the current one, after the answer, when a hashing slot is free.
  */
 export class AuthenticateUser {
-  private dummyHash: Promise<string> | undefined;
+  private readonly costs: HashCostSampler;
 
   constructor(
     private readonly users: UserDirectory,
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly gates: LoginGates,
-  ) {}
+    private readonly logger: Logger,
+  ) {
+    this.costs = new HashCostSampler(users, hasher);
+  }
 
   async execute(account: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
-    await this.throttle.admit({ account, clientIp });
+    const attempt = { account, clientIp };
+    await this.throttle.admit(attempt);
     const user = await this.gates.admission.run(async () => {
       const found = await this.users.findByAccount(account);
-      const stored = found?.passwordHash ?? (await this.getDummyHash());
+      const stored = found === null ? await this.costs.dummyHash() : this.costs.seen(found.passwordHash);
       const matches = await this.gates.hashing.run(() => this.hasher.verify(password, stored));
       return matches ? found : null;
     });
     if (user === null) {
-      await this.throttle.recordFailure(account);
+      await this.throttle.recordFailure(attempt);
       throw new AppError('INVALID_CREDENTIALS');
     }
-    await this.throttle.recordSuccess(account);
+    await this.throttle.recordSuccess(attempt);
+    if (this.hasher.needsRehash(user.passwordHash)) this.rehash(user, password);
     return { userId: user.userId, account: user.account };
   }
 
-  private getDummyHash(): Promise<string> {
-    // Hashed once with the current cost, so the unknown-account path does the same work as a real check.
-    this.dummyHash ??= this.hasher.hash('not-a-password-of-anyone');
-    return this.dummyHash;
+  /** Best effort, off the answer's path: a busy moment skips it, and the next login tries again. */
+  private rehash(user: UserCredentials, password: string): void {
+    const done = this.gates.hashing.tryRun(async () => {
+      const fresh = await this.hasher.hash(password);
+      return this.users.replacePasswordHash(user.userId, user.passwordHash, fresh);
+    });
+    done?.then(
+      (replaced) => {
+        if (replaced) this.logger.info({ userId: user.userId }, 'password rehashed at the current cost');
+      },
+      (error: unknown) => this.logger.warn({ err: error, userId: user.userId }, 'password rehash failed'),
+    );
   }
 }

@@ -14,6 +14,11 @@ export class ConcurrencyGate {
     private readonly maxWaiting: number,
   ) {}
 
+  /** Runs the task only if a place is free right now (never waits in line); null when it is not. */
+  tryRun<T>(task: () => Promise<T>): Promise<T> | null {
+    return this.running < this.maxRunning ? this.run(task) : null;
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.maxRunning) {
       if (this.line.length >= this.maxWaiting) throw new AppError('SERVER_BUSY');

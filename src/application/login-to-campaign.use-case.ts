@@ -27,6 +27,8 @@ export class LoginToCampaign {
     private readonly campaigns: CampaignStore,
     private readonly claimer: ClaimCampaignSlot,
     private readonly clock: Clock,
+    /** Most campaigns one login without campaignId may claim in; beyond, campaignId is required. */
+    private readonly fanOutMax: number,
   ) {}
 
   async execute(input: LoginToCampaignInput): Promise<LoginToCampaignResult> {
@@ -38,7 +40,10 @@ export class LoginToCampaign {
 
   private async targetCampaigns(campaignId: string | undefined): Promise<Campaign[]> {
     if (campaignId === undefined) {
-      return orUnavailable(this.campaigns.listRunning(this.clock.now()), 'campaign lookup');
+      const running = await orUnavailable(this.campaigns.listRunning(this.clock.now()), 'campaign lookup');
+      if (running.length > this.fanOutMax)
+        throw new AppError('CAMPAIGN_ID_REQUIRED', undefined, { max: this.fanOutMax });
+      return running;
     }
     const campaign = await orUnavailable(this.campaigns.findById(campaignId), 'campaign lookup');
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });

@@ -1,10 +1,21 @@
-/** Limits login attempts, per client address and per account, before any password work is done. */
+/** One password attempt: which account, from which client address. */
+export interface LoginAttempt {
+  account: string;
+  clientIp: string;
+}
+
+/**
+ * Limits login attempts before any password work is done. Guessing is throttled per account and address,
+ * so an attacker who names an account cannot lock its owner out from the owner's own address.
+ */
 export interface LoginThrottle {
   /**
-   * Counts an attempt. Throws AppError RATE_LIMITED (details.retryAfterSeconds) when the client or the
-   * account is over its limit, or the account is in a back-off after repeated wrong passwords.
+   * Counts an attempt. Throws AppError RATE_LIMITED (details.retryAfterSeconds) when the client address is
+   * over its limit, the account is over its limit from this address, this address is in a back-off for
+   * this account after repeated wrong passwords, or the account as a whole has had too many wrong passwords
+   * and this is not an address it logged in from before.
    */
-  admit(attempt: { account: string; clientIp: string }): Promise<void>;
+  admit(attempt: LoginAttempt): Promise<void>;
 
   /**
    * Counts a token login against the per-address limit and a per-user limit of the token's user (the
@@ -13,11 +24,11 @@ export interface LoginThrottle {
    */
   admitToken(attempt: { userId: string; clientIp: string }): Promise<void>;
 
-  /** A wrong password (or an unknown account: the same answer, the same count): towards the back-off. */
-  recordFailure(account: string): Promise<void>;
+  /** A wrong password (or an unknown account: the same answer, the same count): towards the back-offs. */
+  recordFailure(attempt: LoginAttempt): Promise<void>;
 
-  /** The right password: the account's failures are forgotten. */
-  recordSuccess(account: string): Promise<void>;
+  /** The right password: this address's failures for the account are forgotten and the address is known. */
+  recordSuccess(attempt: LoginAttempt): Promise<void>;
 }
 
 /** No limits: for the use cases' unit tests and the scripts. */

@@ -18,4 +18,13 @@ export interface UserDirectory {
    * their userId forever. Returns how many were created.
    */
   upsertMany(users: readonly { account: string; passwordHash: string }[]): Promise<number>;
+
+  /**
+   * Replace a user's password hash, only while it is still `expectedHash` (a concurrent password change
+   * wins). Returns whether it was replaced.
+   */
+  replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean>;
+
+  /** Up to `limit` stored password hashes, the most recently written first (their parameters matter, not who). */
+  recentPasswordHashes(limit: number): Promise<string[]>;
 }

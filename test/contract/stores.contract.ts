@@ -152,5 +152,22 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
         ]),
       );
     });
+
+    test('UserDirectory: a hash is replaced only while it is the expected one; recent hashes come first', async () => {
+      await s.users.upsertMany([
+        { account: `${id}@r`, passwordHash: `old-${id}` },
+        { account: `${id}@s`, passwordHash: `s-${id}` },
+        { account: `${id}@t`, passwordHash: `t-${id}` },
+      ]);
+      const user = await s.users.findByAccount(`${id}@r`);
+      const userId = user?.userId as string;
+      expect(await s.users.replacePasswordHash(userId, 'not-the-hash', `lost-${id}`)).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a later write time than the insert's
+      expect(await s.users.replacePasswordHash(userId, `old-${id}`, `new-${id}`)).toBe(true);
+      expect((await s.users.findByAccount(`${id}@r`))?.passwordHash).toBe(`new-${id}`);
+      expect(await s.users.replacePasswordHash(userId, `old-${id}`, `again-${id}`)).toBe(false);
+      expect((await s.users.recentPasswordHashes(1))[0]).toBe(`new-${id}`);
+      expect(await s.users.recentPasswordHashes(3)).toHaveLength(3);
+    });
   });
 }

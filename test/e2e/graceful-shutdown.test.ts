@@ -94,7 +94,7 @@ test('the API answers every request in flight at SIGTERM, reports not ready, the
   await h.saveCampaign('drain', { limit: 100 });
 
   const port = await freePort();
-  const api = start('src/main.ts', { PORT: String(port), HOST: '127.0.0.1' });
+  const api = start('src/main.ts', { PORT: String(port), HOST: '127.0.0.1', METRICS_PORT: '0' });
   const deadline = Date.now() + 30_000;
   while (!api.output().includes('api listening') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 

@@ -15,7 +15,9 @@ afterAll(async () => {
 });
 
 const get = (path: string) => h.http.get(path).set('authorization', admin);
-const post = (path: string, body?: object) => h.http.post(path).set('authorization', admin).send(body);
+// Admin writes are JSON, even without a body (a cross-site form cannot send that content type).
+const post = (path: string, body?: object) =>
+  h.http.post(path).set('authorization', admin).set('content-type', 'application/json').send(body);
 const patch = (path: string, body: object) => h.http.patch(path).set('authorization', admin).send(body);
 const hour = 60 * 60 * 1000;
 
@@ -115,7 +117,7 @@ describe('campaigns', () => {
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({
       errorCode: 'CAMPAIGN_LIMIT_BELOW_COUNTER',
-      details: { limit: 1, counter: 2 },
+      details: { counter: 2 },
     });
     expect(await h.api.stores.campaigns.findById('spring')).toMatchObject({ limit: 5, name: 'Spring' });
     expect(await h.api.redis.hget(`${h.config.redis.keyPrefix}:{spring}:meta`, 'limit')).toBe('5');

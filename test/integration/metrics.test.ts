@@ -27,14 +27,16 @@ test('requests by route and outcome, latency, claims by outcome, queue depth, re
   // Drift for reconciliation to fix: the counter disappears; an operator asks for a run.
   await h.api.redis.del(`${h.config.redis.keyPrefix}:{m}:counter`);
   await h.startWorker();
-  expect((await h.http.post('/admin/campaigns/m/reconcile').set('authorization', admin)).status).toBe(202);
+  const reconcile = h.http.post('/admin/campaigns/m/reconcile').set('authorization', admin);
+  expect((await reconcile.set('content-type', 'application/json')).status).toBe(202);
   const deadline = Date.now() + 15_000;
   while ((await h.api.redis.get(`${h.config.redis.keyPrefix}:{m}:counter`)) === null && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
   }
   await h.drainQueue();
 
-  const response = await h.http.get('/metrics');
+  expect((await h.http.get('/metrics')).status).toBe(404); // never on the public port
+  const response = await h.metricsHttp.get('/metrics');
   expect(response.status).toBe(200);
   expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   const text = response.text;

@@ -30,11 +30,14 @@ afterAll(async () => {
 async function call(
   method: 'get' | 'post' | 'patch',
   path: string,
-  options: { auth?: string; body?: unknown; type?: string } = {},
+  options: { auth?: string; body?: unknown; type?: string; headers?: Record<string, string> } = {},
 ) {
   let request = h.http[method](path);
   if (options.auth) request = request.set('authorization', options.auth);
-  if (options.type) request = request.set('content-type', options.type);
+  // Writes are JSON unless a test says otherwise (admin writes require it even without a body).
+  const type = options.type ?? (method === 'get' ? undefined : 'application/json');
+  if (type) request = request.set('content-type', type);
+  for (const [name, value] of Object.entries(options.headers ?? {})) request = request.set(name, value);
   const response = await (options.body === undefined ? request : request.send(options.body as object));
   seen.push({ method, path, response });
   return response;
@@ -101,7 +104,8 @@ test('every answer matches the document', async () => {
     body: { endsAt: new Date(Date.now() - 500).toISOString() },
   });
   await call('post', '/admin/campaigns/doc/reset', { auth: admin });
-  await call('get', '/metrics');
+  await call('post', '/admin/campaigns/doc/pause', { auth: admin, type: 'text/plain' }); // 415
+  await call('post', '/admin/campaigns/doc/pause', { auth: admin, headers: { origin: 'https://evil.example' } }); // 403
 
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
@@ -136,6 +140,6 @@ test('every answer matches the document', async () => {
   );
   expect(documented.filter((op) => !exercised.has(op) && op !== 'get /admin/queues')).toEqual([]);
   expect(new Set(seen.map((s) => s.response.status))).toEqual(
-    new Set([200, 201, 202, 400, 401, 404, 409, 413, 415, 503]),
+    new Set([200, 201, 202, 400, 401, 403, 404, 409, 413, 415, 503]),
   );
 });

@@ -1,5 +1,7 @@
 import supertest from 'supertest';
 
+import { ScryptPasswordHasher } from '../../src/adapters/crypto/scrypt-password-hasher';
+import { RegisterUsers } from '../../src/application/register-users.use-case';
 import { composeApi } from '../../src/compose';
 import { silentLogger } from '../../src/ports/logger.port';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
@@ -7,6 +9,15 @@ import { sendJson } from '../support/http-client';
 
 const login = (h: Harness, account: string, password = TEST_PASSWORD, headers: Record<string, string> = {}) =>
   h.http.post('/api/login-campaign').set(headers).send({ account, password });
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+/** How long a wrong-password login of `account` takes, in ms; it must be refused with 401. */
+async function timedLogin(h: Harness, account: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const response = await login(h, account, 'not-the-password');
+  expect(response.status).toBe(401);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
 
 describe('rate limits (shared by every API process, in Redis)', () => {
   let h: Harness;
@@ -16,23 +27,24 @@ describe('rate limits (shared by every API process, in Redis)', () => {
       RATE_LIMIT_ACCOUNT_POINTS: '3',
       RATE_LIMIT_IP_POINTS: '12',
       LOGIN_FAILURES_ALLOWED: '3',
+      LOGIN_ACCOUNT_FAILURES_ALLOWED: '6',
       LOGIN_BACKOFF_SECONDS: '600',
       TRUST_PROXY: 'true',
     });
-    await h.registerUsers(14);
+    await h.registerUsers(16);
   });
   afterAll(async () => {
     await h.close();
   });
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
 
-  test('per account: the 4th attempt in the window is 429 RATE_LIMITED with Retry-After', async () => {
-    for (let i = 0; i < 3; i++)
-      expect((await login(h, 'user1', TEST_PASSWORD, from(`198.51.100.${i}`))).status).toBe(200);
-    const refused = await login(h, 'USER1', TEST_PASSWORD, from('198.51.100.9')); // same account, any case, any address
+  test('per account and address: the 4th attempt in the window is 429 RATE_LIMITED; the owner elsewhere is not', async () => {
+    for (let i = 0; i < 3; i++) expect((await login(h, 'user1', TEST_PASSWORD, from('198.51.100.1'))).status).toBe(200);
+    const refused = await login(h, 'USER1', TEST_PASSWORD, from('198.51.100.1')); // same account, any case
     expect(refused.status).toBe(429);
     expect(refused.body).toMatchObject({ status: false, errorCode: 'RATE_LIMITED', details: { scope: 'account' } });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await login(h, 'user1', TEST_PASSWORD, from('198.51.100.2'))).status).toBe(200);
   });
 
   test('per client address, across accounts; every API process counts into the same budget', async () => {
@@ -63,27 +75,49 @@ describe('rate limits (shared by every API process, in Redis)', () => {
     }
   });
 
-  test('wrong passwords put the account in a back-off, even for the right password; unknown accounts alike', async () => {
+  test('wrong passwords back off the guessing address, even for the right password; unknown accounts alike', async () => {
     for (const account of ['user11', 'ghost']) {
       for (let i = 0; i < 3; i++) {
-        const attempt = await login(h, account, 'wrong', from(`192.0.2.${i}`));
+        const attempt = await login(h, account, 'wrong', from('192.0.2.7'));
         expect(attempt.body).toMatchObject({ errorCode: 'INVALID_CREDENTIALS' });
       }
-      const backedOff = await login(h, account, TEST_PASSWORD, from('192.0.2.99'));
+      const backedOff = await login(h, account, TEST_PASSWORD, from('192.0.2.7'));
       expect(backedOff.status).toBe(429);
       expect(backedOff.body.details).toMatchObject({ scope: 'account', reason: 'too many wrong passwords' });
       expect(Number(backedOff.headers['retry-after'])).toBeGreaterThan(500);
     }
-    expect((await login(h, 'user12', TEST_PASSWORD, from('192.0.2.100'))).status).toBe(200); // others unaffected
+    expect((await login(h, 'user12', TEST_PASSWORD, from('192.0.2.7'))).status).toBe(200); // other accounts unaffected
   });
 
-  test('a right password clears the failures', async () => {
-    await login(h, 'user13', 'wrong', from('192.0.2.201'));
-    await login(h, 'user13', 'wrong', from('192.0.2.202'));
-    expect(await h.api.redis.keys(`${h.config.redis.keyPrefix}:rl:failures:user13`)).toHaveLength(1);
-    expect((await login(h, 'user13', TEST_PASSWORD, from('192.0.2.203'))).status).toBe(200);
-    const keys = await h.api.redis.keys(`${h.config.redis.keyPrefix}:rl:failures:user13`);
-    expect(keys).toEqual([]);
+  test('lockout is no weapon: while the attacker is throttled, the owner logs in from another address', async () => {
+    const attacker = from('203.0.113.66');
+    for (let i = 0; i < 5; i++) await login(h, 'user14', 'guess', attacker);
+    expect((await login(h, 'user14', 'guess', attacker)).status).toBe(429);
+    const owner = await login(h, 'user14', TEST_PASSWORD, from('198.51.100.14'));
+    expect(owner.status).toBe(200);
+    expect(owner.body.errorCode).not.toBe('RATE_LIMITED');
+    expect((await login(h, 'user14', 'guess', attacker)).status).toBe(429); // and the attacker still is
+  });
+
+  test('guessing from many addresses meets the account-wide cap; addresses the account logged in from stay open', async () => {
+    expect((await login(h, 'user15', TEST_PASSWORD, from('198.51.100.15'))).status).toBe(200); // the owner's address
+    for (let i = 0; i < 6; i++) {
+      expect((await login(h, 'user15', 'guess', from(`192.0.2.${100 + i}`))).status).toBe(401); // one guess each
+    }
+    const stranger = await login(h, 'user15', TEST_PASSWORD, from('192.0.2.150'));
+    expect(stranger.status).toBe(429);
+    expect(stranger.body.details).toMatchObject({ reason: 'too many wrong passwords for this account' });
+    expect((await login(h, 'user15', TEST_PASSWORD, from('198.51.100.15'))).status).toBe(200);
+  });
+
+  test('a right password clears that address’s failures', async () => {
+    const address = from('192.0.2.201');
+    await login(h, 'user13', 'wrong', address);
+    await login(h, 'user13', 'wrong', address);
+    const key = `${h.config.redis.keyPrefix}:rl:failures:user13|192.0.2.201`;
+    expect(await h.api.redis.keys(key)).toHaveLength(1);
+    expect((await login(h, 'user13', TEST_PASSWORD, address)).status).toBe(200);
+    expect(await h.api.redis.keys(key)).toEqual([]);
   });
 });
 
@@ -122,7 +156,6 @@ describe('password checks', () => {
       const response = await login(h, account, 'not-the-password');
       return { ms: Number(process.hrtime.bigint() - started) / 1e6, status: response.status, body: response.body };
     };
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
     const wrong: number[] = [];
     const unknown: number[] = [];
     for (let i = 0; i < 7; i++) {
@@ -172,6 +205,48 @@ describe('password checks', () => {
       `FIGURE hashing gate: ${served.length} served (slowest ${slowestServed} ms), ${shed.length} shed (slowest ${slowestShed} ms)`,
     );
     expect(slowestShed).toBeLessThan(slowestServed);
+  });
+});
+
+describe('after the hashing cost is raised (SCRYPT_LOG_N above the stored hashes)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ PASSWORD_HASH_PROFILE: 'test', SCRYPT_LOG_N: '14' });
+    // Accounts stored before the raise, at the old cost (2^10).
+    const before = new RegisterUsers(h.api.stores.users, new ScryptPasswordHasher({ logN: 10, r: 8, p: 1 }));
+    await before.execute(['old1', 'old2'].map((account) => ({ account, password: TEST_PASSWORD })));
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  test('unknown accounts take as long as real ones: the dummy hash follows the stored hashes’ cost', async () => {
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      wrong.push(await timedLogin(h, 'old1'));
+      unknown.push(await timedLogin(h, `nobody-${i}`));
+    }
+    const ratio = median(unknown) / median(wrong);
+    console.log(
+      `FIGURE after a cost raise, unknown/known login time: ${median(unknown).toFixed(1)} / ${median(wrong).toFixed(1)} ms (ratio ${ratio.toFixed(2)})`,
+    );
+    expect(ratio).toBeGreaterThan(0.5); // a dummy at the new cost made this ~16
+    expect(ratio).toBeLessThan(2);
+  });
+
+  test('a right password rehashes the account at the current cost, and it still logs in', async () => {
+    expect((await login(h, 'old2', TEST_PASSWORD)).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let stored = '';
+    while (Date.now() < deadline) {
+      stored = (await h.api.stores.users.findByAccount('old2'))?.passwordHash ?? '';
+      if (stored.startsWith('$scrypt$ln=14,')) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(stored).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
+    expect((await login(h, 'old2', TEST_PASSWORD)).status).toBe(200);
+    expect((await login(h, 'old2', 'wrong')).status).toBe(401);
   });
 });
 

@@ -51,6 +51,16 @@ test('a body without anything but the campaign is all a token login takes', asyn
 test.each([
   ['a token from another issuer', () => tokenFor(alice, 'elsewhere')],
   ['a malformed token', async () => 'abc.def.ghi'],
+  ['a token over 4 KB', async () => `${await tokenFor(alice)}${'A'.repeat(4_200)}`],
+  ['a token with characters no token has', async () => `${await tokenFor(alice)}<script>`],
+  [
+    'a token valid until 1e20 (longer than JWT_MAX_AGE_SECONDS)',
+    () =>
+      new SignJWT({ sub: alice, exp: 1e20 })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('login-service')
+        .sign(new TextEncoder().encode(SECRET)),
+  ],
 ])('%s is 401 INVALID_TOKEN and records nothing', async (_, make) => {
   const response = await h.http
     .post('/api/login-campaign')
@@ -59,6 +69,25 @@ test.each([
   expect(response.status).toBe(401);
   expect(response.body).toMatchObject({ status: false, errorCode: 'INVALID_TOKEN' });
   expect(await h.api.stores.winners.count('tokens')).toBe(1);
+});
+
+test('GET /api/vouchers with an over-long bearer token is 401 INVALID_TOKEN too', async () => {
+  const response = await h.http.get('/api/vouchers').set('authorization', `Bearer ${'A'.repeat(5_000)}`);
+  expect(response.status).toBe(401);
+  expect(response.body.errorCode).toBe('INVALID_TOKEN');
+});
+
+test('the identity provider is trusted: a verified token for a user this service never saw wins and sees its voucher', async () => {
+  // Token login exists for users of the app's own login service; its signature is the proof of identity.
+  const newcomer = await tokenFor('created-in-the-login-service-after-our-last-sync');
+  const won = await h.http
+    .post('/api/login-campaign')
+    .set('authorization', `Bearer ${newcomer}`)
+    .send({ campaignId: 'tokens' });
+  expect(won.status).toBe(200);
+  expect(won.body).toMatchObject({ status: true, campaigns: [{ outcome: 'won' }] });
+  const vouchers = await h.http.get('/api/vouchers').set('authorization', `Bearer ${newcomer}`);
+  expect(vouchers.body.vouchers).toEqual([expect.objectContaining({ campaignId: 'tokens', status: 'pending' })]);
 });
 
 describe('token logins and the login limits', () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { Redis } from 'ioredis';
@@ -30,6 +30,7 @@ import { tsNodeArgs } from './run-script';
 import { sendJson } from './http-client';
 import { waitForVoucherQueueDrain } from './queue-drain';
 import { uniqueTag } from './test-env';
+import { createHttpServer, listen } from '../../src/adapters/http/server';
 
 /**
  * A whole deployment of our own for fault injection: a redis-server and a FerretDB that this test may
@@ -115,8 +116,8 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel, 'fault-rig'); // silent unless TEST_LOG_LEVEL says otherwise
   const api = await composeApi(loadConfig({ ...env, ...options.apiEnv?.(env) }), logger);
-  const server: Server = createServer(api.app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server: Server = createHttpServer(api.app.callback(), config.http);
+  await listen(server, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   // Set-up and inspection go through connections of their own, with long timeouts.

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { Cluster } from 'ioredis';
@@ -20,6 +20,8 @@ import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../
 import { sendJson } from './http-client';
 import { waitForVoucherQueueDrain } from './queue-drain';
 import { testConfig } from './test-env';
+import { metricsListener } from '../../src/adapters/http/metrics-app';
+import { createHttpServer, listen } from '../../src/adapters/http/server';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
@@ -43,6 +45,8 @@ export interface Harness {
   api: Api;
   /** supertest against the listening server. */
   http: ReturnType<typeof supertest>;
+  /** supertest against what the metrics port serves. */
+  metricsHttp: ReturnType<typeof supertest>;
   /** Base URL of the listening server, for bursts of real concurrent requests. */
   baseUrl: string;
   /** POST /api/login-campaign over a keep-alive pool; resolves to the status and parsed body. */
@@ -62,10 +66,13 @@ export interface Harness {
 export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   const config = testConfig(overrides);
   const api = await composeApi(config, silentLogger, { monitorMongoCommands: true });
-  const server = createServer(api.app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = createHttpServer(api.app.callback(), config.http);
+  await listen(server, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const http = supertest(server);
+  const metricsHttp = supertest(
+    metricsListener(() => api.metrics.registry.metrics(), api.metrics.registry.contentType),
+  );
   const workers: RunningWorkers[] = [];
   // Set-up work goes through its own connection with a batch-sized timeout, as the scripts do.
   const setupMongo = await connectDatabase(config, 'test-setup', { operationTimeoutMs: 30_000 });
@@ -77,6 +84,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
     config,
     api,
     http,
+    metricsHttp,
     baseUrl,
     login: async (account, password = TEST_PASSWORD, campaignId) => {
       const payload = campaignId === undefined ? { account, password } : { account, password, campaignId };

@@ -19,6 +19,8 @@ describe('loadConfig', () => {
       perIp: { points: 600, windowSeconds: 60 },
       perAccount: { points: 10, windowSeconds: 60 },
       failures: { allowed: 5, backoffSeconds: 900 },
+      accountFailures: { allowed: 100 },
+      knownAddressDays: 30,
     });
     expect(config.redis.keyPrefix).toBe('promo');
   });
@@ -53,6 +55,78 @@ describe('loadConfig', () => {
     ).toThrow(/PASSWORD_HASH_PROFILE[\s\S]*ADMIN_PASSWORD[\s\S]*RATE_LIMIT_PROFILE/);
     expect(loadConfig(production).env).toBe('production');
     expect(loadConfig({ NODE_ENV: 'test', PASSWORD_HASH_PROFILE: 'test' }).passwordHash.logN).toBe(10);
+  });
+
+  describe('production refusals that are not easy to sidestep', () => {
+    const strong = 'Kx7#qLm2!vRt9@pZ';
+    const production = (extra: Record<string, string>) => () =>
+      loadConfig({ NODE_ENV: 'production', ADMIN_PASSWORD: strong, ...extra });
+
+    test.each([
+      [
+        'the development default with a trailing space',
+        { ADMIN_PASSWORD: 'admin-dev-password ' },
+        /ADMIN_PASSWORD: must be set, and not to the development default/,
+      ],
+      ['a leading space', { ADMIN_PASSWORD: ' Kx7#qLm2!vRt9@pZ' }, /ADMIN_PASSWORD: no leading or trailing spaces/],
+      [
+        'a 12-character repeated password',
+        { ADMIN_PASSWORD: 'aaaaaaaaaaaa' },
+        /ADMIN_PASSWORD: more varied characters/,
+      ],
+      ['a 12-character repeated pair', { ADMIN_PASSWORD: 'abababababab' }, /ADMIN_PASSWORD: more varied characters/],
+      ['a repeated word', { ADMIN_PASSWORD: 'passwordpassword' }, /ADMIN_PASSWORD: more varied characters/],
+      ['a 32-character aaaa… admin token', { ADMIN_TOKEN: 'a'.repeat(32) }, /ADMIN_TOKEN: more varied characters/],
+      ['a 32-character aaaa… JWT secret', { JWT_SECRET: 'a'.repeat(32) }, /JWT_SECRET: more varied characters/],
+      [
+        'a repeated-unit JWT secret',
+        { JWT_SECRET: '0123456789abcdef'.repeat(2) },
+        /JWT_SECRET: more varied characters/,
+      ],
+      [
+        'RATE_LIMIT_IP_POINTS=1e8',
+        { RATE_LIMIT_IP_POINTS: '1e8' },
+        /RATE_LIMIT_IP_\*: at most 100 attempts per second/,
+      ],
+      [
+        'a per-address rate pushed up by a 1 s window',
+        { RATE_LIMIT_IP_POINTS: '600', RATE_LIMIT_IP_WINDOW_SECONDS: '1' },
+        /RATE_LIMIT_IP_\*/,
+      ],
+      ['RATE_LIMIT_ACCOUNT_POINTS=1000000', { RATE_LIMIT_ACCOUNT_POINTS: '1000000' }, /RATE_LIMIT_ACCOUNT_\*/],
+      ['LOGIN_FAILURES_ALLOWED=1000', { LOGIN_FAILURES_ALLOWED: '1000' }, /LOGIN_FAILURES_ALLOWED: at most 20/],
+      [
+        'LOGIN_ACCOUNT_FAILURES_ALLOWED=1000000',
+        { LOGIN_ACCOUNT_FAILURES_ALLOWED: '1000000' },
+        /LOGIN_ACCOUNT_FAILURES_ALLOWED/,
+      ],
+      ['LOGIN_BACKOFF_SECONDS=1', { LOGIN_BACKOFF_SECONDS: '1' }, /LOGIN_BACKOFF_SECONDS: at least 60/],
+    ])('%s is refused', (_, extra, message) => {
+      expect(production(extra)).toThrow(message);
+    });
+
+    test.each([
+      ['a random 16-character password', {}],
+      ['a passphrase', { ADMIN_PASSWORD: 'correct horse battery staple' }],
+      [
+        'a 64-character hex token and secret',
+        {
+          ADMIN_TOKEN: '6d4b2f8e0a1c3e5f7092b4d6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c',
+          JWT_SECRET: '4f1e9a2c7b3d8e0f6a5c1b9d2e7f3a8c0b4d6e1f9a3c5b7d2e8f0a6c4b1d3e5f',
+        },
+      ],
+      [
+        'the limits at their production bounds',
+        {
+          RATE_LIMIT_IP_POINTS: '6000',
+          RATE_LIMIT_ACCOUNT_POINTS: '100',
+          LOGIN_FAILURES_ALLOWED: '20',
+          LOGIN_BACKOFF_SECONDS: '60',
+        },
+      ],
+    ])('%s is accepted', (_, extra) => {
+      expect(production(extra)().env).toBe('production');
+    });
   });
 
   test('rate limits come from a profile, each value overridable', () => {

@@ -21,11 +21,17 @@ describe('JoseTokenVerifier with a shared secret', () => {
     key: { kind: 'secret', secret: SECRET },
     issuer: 'login',
     audience: 'promotion',
+    maxAgeSeconds: 3_600,
   });
 
   test('a valid token names its sub as the user', async () => {
     const token = await sign({ sub: 'user-42', iss: 'login', aud: 'promotion' });
     expect(await verifier.verify(token)).toEqual({ userId: 'user-42' });
+  });
+
+  test('a token valid for exactly the maximum age is accepted', async () => {
+    const token = await sign({ sub: 'user-43', iss: 'login', aud: 'promotion' }, { expiresIn: '1h' });
+    expect(await verifier.verify(token)).toEqual({ userId: 'user-43' });
   });
 
   test.each(['HS256', 'HS384', 'HS512'])(
@@ -53,6 +59,23 @@ describe('JoseTokenVerifier with a shared secret', () => {
     ],
     ['garbage', async () => 'not.a.token'],
     [
+      'valid for longer than the maximum age (exp 1e20)',
+      () =>
+        new SignJWT({ sub: 'u', iss: 'login', aud: 'promotion', exp: 1e20 })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(key),
+    ],
+    ['valid for 2 h with a 1 h maximum', () => sign({ sub: 'u', iss: 'login', aud: 'promotion' }, { expiresIn: '2h' })],
+    [
+      'issued longer ago than the maximum age',
+      () =>
+        new SignJWT({ sub: 'u', iss: 'login', aud: 'promotion' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuedAt(Math.floor(Date.now() / 1000) - 7_200)
+          .setExpirationTime('5m')
+          .sign(key),
+    ],
+    [
       'an RS256 token',
       () =>
         new SignJWT({ sub: 'u', iss: 'login', aud: 'promotion' })
@@ -73,7 +96,7 @@ describe('JoseTokenVerifier with a shared secret', () => {
 test('a public key verifies RS256 tokens and refuses HMAC tokens made with the key as secret', async () => {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const verifier = new JoseTokenVerifier({ key: { kind: 'public-key', pem } });
+  const verifier = new JoseTokenVerifier({ key: { kind: 'public-key', pem }, maxAgeSeconds: 3_600 });
   const rs = await new SignJWT({ sub: 'user-7' })
     .setProtectedHeader({ alg: 'RS256' })
     .setExpirationTime('5m')
@@ -84,9 +107,9 @@ test('a public key verifies RS256 tokens and refuses HMAC tokens made with the k
 });
 
 test('with no key configured, token login is off', async () => {
-  await expect(new JoseTokenVerifier({ key: { kind: 'none' } }).verify(await sign({ sub: 'u' }))).rejects.toMatchObject(
-    {
-      code: 'INVALID_TOKEN',
-    },
-  );
+  await expect(
+    new JoseTokenVerifier({ key: { kind: 'none' }, maxAgeSeconds: 3_600 }).verify(await sign({ sub: 'u' })),
+  ).rejects.toMatchObject({
+    code: 'INVALID_TOKEN',
+  });
 });

@@ -15,7 +15,11 @@ export interface TokenOptions {
   key: TokenKey;
   issuer?: string | undefined;
   audience?: string | undefined;
+  /** Longest validity accepted: exp at most this far ahead, iat (when present) at most this old. */
+  maxAgeSeconds: number;
 }
+
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 const SECRET_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 const PUBLIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
@@ -42,7 +46,8 @@ function hmacKeys(secret: Buffer): JWTVerifyGetKey {
 /**
  * JWT verification with jose: an HS* shared secret, or an asymmetric public key (PEM), or a JWKS URL
  * (fetched and cached by jose). The algorithm list is pinned to the key's kind, so a token cannot choose
- * "none" or confuse a public key for an HMAC secret. An expiry is required; 5 s of clock tolerance.
+ * "none" or confuse a public key for an HMAC secret. An expiry is required, at most `maxAgeSeconds` ahead;
+ * 5 s of clock tolerance.
  */
 export class JoseTokenVerifier implements TokenVerifier {
   private readonly key: KeyObject | JWTVerifyGetKey | null;
@@ -74,7 +79,7 @@ export class JoseTokenVerifier implements TokenVerifier {
     try {
       const verifyOptions = {
         algorithms: this.algorithms,
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
         // A token without an expiry would be good for ever.
         requiredClaims: ['exp'],
         ...(this.options.issuer === undefined ? {} : { issuer: this.options.issuer }),
@@ -87,11 +92,24 @@ export class JoseTokenVerifier implements TokenVerifier {
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
         throw new AppError('INVALID_TOKEN', 'The token names no user (sub).');
       }
+      this.checkLifetime(payload.exp as number, payload.iat);
       return { userId: payload.sub };
     } catch (error) {
       if (error instanceof AppError) throw error;
       // jose's message says what failed (expired, signature, claim) without echoing the token.
       throw new AppError('INVALID_TOKEN', undefined, { reason: (error as Error).message.slice(0, 120) });
+    }
+  }
+
+  /** A stolen token is only good for so long: no exp far in the future, no iat far in the past. */
+  private checkLifetime(exp: number, iat: number | undefined): void {
+    const now = Date.now() / 1000;
+    const longest = this.options.maxAgeSeconds + CLOCK_TOLERANCE_SECONDS;
+    if (exp - now > longest) {
+      throw new AppError('INVALID_TOKEN', undefined, { reason: 'the token is valid for longer than allowed (exp)' });
+    }
+    if (iat !== undefined && now - iat > longest) {
+      throw new AppError('INVALID_TOKEN', undefined, { reason: 'the token was issued too long ago (iat)' });
     }
   }
 }

@@ -30,18 +30,25 @@ function derive(password: string, salt: Buffer, cost: ScryptCost, keyBytes: numb
 
 const b64 = (buffer: Buffer): string => buffer.toString('base64').replace(/=+$/, '');
 
+function costOf(parameters: string): ScryptCost | null {
+  const match = /^scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})$/.exec(parameters);
+  return match === null ? null : { logN: Number(match[1]), r: Number(match[2]), p: Number(match[3]) };
+}
+
+const describe = ({ logN, r, p }: ScryptCost): string => `scrypt$ln=${logN},r=${r},p=${p}`;
+
 /**
  * scrypt from node:crypto. Hashes carry their parameters, so raising the cost later leaves existing
- * hashes verifiable.
+ * hashes verifiable, and a login can tell that its hash is due for the new cost.
  */
 export class ScryptPasswordHasher implements PasswordHasher {
   constructor(private readonly cost: ScryptCost) {}
 
-  async hash(password: string): Promise<string> {
+  async hash(password: string, parameters?: string): Promise<string> {
+    const cost = (parameters === undefined ? null : costOf(parameters)) ?? this.cost;
     const salt = randomBytes(SALT_BYTES);
-    const key = await derive(password, salt, this.cost, KEY_BYTES);
-    const { logN, r, p } = this.cost;
-    return `$scrypt$ln=${logN},r=${r},p=${p}$${b64(salt)}$${b64(key)}`;
+    const key = await derive(password, salt, cost, KEY_BYTES);
+    return `$${describe(cost)}$${b64(salt)}$${b64(key)}`;
   }
 
   async verify(password: string, storedHash: string): Promise<boolean> {
@@ -52,5 +59,14 @@ export class ScryptPasswordHasher implements PasswordHasher {
     const cost = { logN: Number(logN), r: Number(r), p: Number(p) };
     const key = await derive(password, Buffer.from(salt, 'base64'), cost, expectedKey.length);
     return key.length === expectedKey.length && timingSafeEqual(key, expectedKey);
+  }
+
+  parametersOf(storedHash: string): string | null {
+    const match = PHC.exec(storedHash);
+    return match === null ? null : describe({ logN: Number(match[1]), r: Number(match[2]), p: Number(match[3]) });
+  }
+
+  needsRehash(storedHash: string): boolean {
+    return this.parametersOf(storedHash) !== describe(this.cost);
   }
 }

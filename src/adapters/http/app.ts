@@ -1,23 +1,27 @@
 import Router from '@koa/router';
 import type { Queue } from 'bullmq';
 import Koa from 'koa';
+import compose from 'koa-compose';
+import mount from 'koa-mount';
 
 import type { IdentifyUser } from '../../application/identify-user.use-case';
 import type { ListVouchers } from '../../application/list-vouchers.use-case';
 import type { LoginToCampaign } from '../../application/login-to-campaign.use-case';
 import type { Logger } from '../../ports/logger.port';
 import { requireAdmin, type AdminCredentials } from './admin-auth';
-import { securityHeaders } from './security-headers';
-import { bullBoard } from './bull-board';
+import { boundBoardBodies, refuseCrossSiteWrites, requireJsonWrites } from './admin-writes';
+import { BULL_BOARD_PATH, bullBoard } from './bull-board';
+import { resolveClientAddress, type ProxyTrust } from './client-address';
 import { errorHandler } from './error-body';
 import { jsonBody } from './json-body';
-import { openApiDocument } from './openapi';
 import type { Metrics } from './metrics';
+import { openApiDocument } from './openapi';
 import { observeRequests } from './request-log';
 import { adminCampaignRoutes, type AdminCampaignDeps } from './routes/admin-campaigns.route';
 import { healthRoutes, type DependencyCheck } from './routes/health.route';
 import { loginRoute } from './routes/login.route';
 import { vouchersRoute } from './routes/vouchers.route';
+import { securityHeaders } from './security-headers';
 
 export interface HttpDeps {
   login: LoginToCampaign;
@@ -25,7 +29,7 @@ export interface HttpDeps {
   listVouchers: ListVouchers;
   admin: AdminCampaignDeps & { credentials: AdminCredentials; queues: readonly Queue[]; boardReadOnly: boolean };
   checks: readonly DependencyCheck[];
-  trustProxy: boolean;
+  proxy: ProxyTrust;
   metrics: Metrics;
   /** True once SIGTERM arrived: /ready answers 503 and every connection closes after its answer. */
   isShuttingDown: () => boolean;
@@ -35,13 +39,19 @@ export interface HttpDeps {
   readyTimeoutMs: number;
 }
 
+/**
+ * Paths match exactly as written: `/ADMIN/campaigns`, `/admin/campaigns/` and `/%61dmin/...` are other
+ * paths, which no route answers.
+ */
+const ROUTING = { sensitive: true, strict: true } as const;
+
 /** Builds the Koa app without listening: the server entry calls listen, tests use app.callback(). */
 export function createHttpApp(deps: HttpDeps): Koa {
-  const app = new Koa();
+  const app = new Koa({ proxy: deps.proxy.trusted, maxIpsCount: deps.proxy.hops });
   app.silent = true; // errors are logged by errorHandler, once, structured
-  app.proxy = deps.trustProxy; // X-Forwarded-For decides ctx.ip only behind a trusted proxy
 
-  const publicRoutes = new Router();
+  const publicRoutes = new Router(ROUTING);
+  publicRoutes.use(jsonBody(deps.bodyLimitBytes));
   loginRoute(publicRoutes, deps.login, deps.retryAfterSeconds, (results) => deps.metrics.observeClaims(results));
   vouchersRoute(publicRoutes, deps.identify, deps.listVouchers);
   healthRoutes(publicRoutes, deps.checks, deps.readyTimeoutMs, deps.retryAfterSeconds, deps.isShuttingDown);
@@ -49,15 +59,23 @@ export function createHttpApp(deps: HttpDeps): Koa {
   publicRoutes.get('/openapi.json', (ctx) => {
     ctx.body = document;
   });
-  publicRoutes.get('/metrics', async (ctx) => {
-    ctx.type = deps.metrics.registry.contentType;
-    ctx.body = await deps.metrics.registry.metrics();
-  });
 
-  const adminRoutes = new Router();
-  adminCampaignRoutes(adminRoutes, deps.admin);
+  // The guard is the admin router's first middleware: it runs for every route this router matched, and
+  // a path no admin route matches reaches no admin handler. Nothing is read from the body before it.
   const guard = requireAdmin(deps.admin.credentials);
-  const board = bullBoard(deps.admin.queues, deps.admin.boardReadOnly);
+  const adminRoutes = new Router({ ...ROUTING, prefix: '/admin' });
+  adminRoutes.use(guard, refuseCrossSiteWrites(), requireJsonWrites(), jsonBody(deps.bodyLimitBytes));
+  adminCampaignRoutes(adminRoutes, deps.admin);
+  // Bull Board decides its routes inside koa-mount's prefix match (exact case); the guard sits inside it.
+  const board = mount(
+    BULL_BOARD_PATH,
+    compose([
+      guard,
+      refuseCrossSiteWrites(),
+      boundBoardBodies(deps.bodyLimitBytes),
+      bullBoard(deps.admin.queues, deps.admin.boardReadOnly),
+    ]),
+  );
 
   app.use(observeRequests(deps.logger, deps.metrics));
   app.use(securityHeaders());
@@ -66,10 +84,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
     await next();
   });
   app.use(errorHandler(deps.logger, deps.retryAfterSeconds));
-  // Everything under /admin needs the operator, before any body is read.
-  app.use(async (ctx, next) => (ctx.path === '/admin' || ctx.path.startsWith('/admin/') ? guard(ctx, next) : next()));
-  app.use(board); // mounted at /admin/queues; passes anything else on
-  app.use(jsonBody(deps.bodyLimitBytes));
+  app.use(resolveClientAddress(deps.proxy));
+  app.use(board);
   app.use(publicRoutes.routes());
   app.use(publicRoutes.allowedMethods({ throw: true }));
   app.use(adminRoutes.routes());

@@ -7,8 +7,8 @@ import type { Middleware } from 'koa';
 export const BULL_BOARD_PATH = '/admin/queues';
 
 /**
- * Bull Board over our queues, mounted at /admin/queues. Authentication is not its job: the caller mounts
- * it behind requireAdmin. `readOnly` hides retry, clean and promote.
+ * Bull Board over our queues, as a middleware for the caller to mount at BULL_BOARD_PATH (its pages link
+ * there) behind requireAdmin: authentication is not its job. `readOnly` hides retry, clean and promote.
  */
 export function bullBoard(queues: readonly Queue[], readOnly: boolean): Middleware {
   const serverAdapter = new KoaAdapter();
@@ -18,5 +18,5 @@ export function bullBoard(queues: readonly Queue[], readOnly: boolean): Middlewa
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Promotion queues' } },
   });
-  return serverAdapter.registerPlugin();
+  return serverAdapter.registerPlugin({ mount: '/' });
 }

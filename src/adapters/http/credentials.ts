@@ -2,11 +2,19 @@ import type { Credentials } from '../../application/identify-user.use-case';
 import { AppError } from '../../errors';
 import { accountSchema, passwordSchema } from './schemas';
 
-const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]{1,4096})$/i;
+const BEARER_SCHEME = /^Bearer\s/i;
+const TOKEN = /^[A-Za-z0-9_.~+/=-]{1,4096}$/;
 
-/** The bearer token of an `Authorization: Bearer <JWT>` header, or null when there is none. */
+/**
+ * The bearer token of an `Authorization: Bearer <JWT>` header, or null when the header names another
+ * scheme (or none). A Bearer header whose token is too long or malformed is INVALID_TOKEN: the caller
+ * meant a token, so an answer about accounts and passwords would mislead.
+ */
 export function bearerToken(header: string | undefined): string | null {
-  return BEARER.exec(header ?? '')?.[1] ?? null;
+  if (header === undefined || !BEARER_SCHEME.test(header)) return null;
+  const token = header.slice('Bearer '.length).trim();
+  if (!TOKEN.test(token)) throw new AppError('INVALID_TOKEN', 'The bearer token is malformed or too long.');
+  return token;
 }
 
 /**

@@ -27,13 +27,29 @@ export function jsonBody(limitBytes: number): Middleware {
   };
 }
 
+/** A rule broken, in our words: zod's own text for an unknown key quotes the key, which is input. */
+function problemOf(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return 'unknown field: only the documented fields are accepted';
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'too_big':
+      return `at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'too_small':
+      return `at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    default:
+      return issue.message; // our own messages (regex rules, refinements) and zod's, which name no value
+  }
+}
+
 /**
  * Validates input with a zod schema. Errors name the field and the rule, never the value sent (it may be a
- * password).
+ * password) nor an unknown key's name.
  */
 export function validate<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  const problems = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: problemOf(issue) }));
   throw new AppError('INVALID_REQUEST', 'The request body or parameters are invalid.', { problems });
 }

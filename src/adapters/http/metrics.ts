@@ -50,6 +50,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'Jobs per queue and state, read from Redis when scraped.',
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
+    aggregator: 'max', // every API process reads the same figures: not to be summed under node:cluster
     async collect() {
       this.reset();
       await Promise.all(
@@ -65,6 +66,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'Drift fixed by reconciliation, by kind, summed over every worker.',
     labelNames: ['kind'] as const,
     registers: [registry],
+    aggregator: 'max',
     async collect() {
       this.reset();
       for (const [kind, total] of Object.entries(await sources.reconcileTotals())) this.inc({ kind }, total);

@@ -33,6 +33,12 @@ const adminErrors = {
   '404': error('No such campaign (CAMPAIGN_NOT_FOUND)'),
   '503': error('A dependency did not answer in time (SERVICE_UNAVAILABLE)'),
 };
+/** Every admin write: JSON only (even without a body), and never on another site's behalf. */
+const adminWriteErrors = {
+  ...adminErrors,
+  '403': error('Sent from another site: Origin or Sec-Fetch-Site not ours (CROSS_SITE_REQUEST)'),
+  '415': error('Not Content-Type: application/json (UNSUPPORTED_MEDIA_TYPE)'),
+};
 
 /** The OpenAPI 3.1 document of the public and admin APIs, served at /openapi.json. */
 export function openApiDocument(): Record<string, unknown> {
@@ -57,8 +63,12 @@ export function openApiDocument(): Record<string, unknown> {
           requestBody: body(loginRequestSchema),
           responses: {
             '200': json(responses.loginResponse, 'Every decided outcome; status says whether the user holds a voucher'),
-            '400': error('Invalid input (INVALID_REQUEST)'),
-            '401': error('Unknown account or wrong password (INVALID_CREDENTIALS)'),
+            '400': error(
+              'Invalid input (INVALID_REQUEST), or no campaignId while more campaigns run than one login may claim in (CAMPAIGN_ID_REQUIRED)',
+            ),
+            '401': error(
+              'Unknown account or wrong password (INVALID_CREDENTIALS), or a bad bearer token (INVALID_TOKEN)',
+            ),
             '404': error('No such campaign (CAMPAIGN_NOT_FOUND)'),
             '413': error('Body too large (PAYLOAD_TOO_LARGE)'),
             '415': error('Body not JSON (UNSUPPORTED_MEDIA_TYPE)'),
@@ -97,14 +107,6 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/metrics': {
-        get: {
-          summary: 'Prometheus metrics',
-          responses: {
-            '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
-          },
-        },
-      },
       '/admin/campaigns': {
         get: {
           summary: 'List campaigns',
@@ -122,7 +124,9 @@ export function openApiDocument(): Record<string, unknown> {
             '201': json(responses.campaignSavedResponse, 'Created'),
             '400': adminErrors['400'],
             '401': adminErrors['401'],
+            '403': adminWriteErrors['403'],
             '409': error('The id is taken (CAMPAIGN_EXISTS)'),
+            '415': adminWriteErrors['415'],
             '503': adminErrors['503'],
           },
         },
@@ -140,7 +144,7 @@ export function openApiDocument(): Record<string, unknown> {
           requestBody: body(updateCampaignSchema),
           responses: {
             '200': json(responses.campaignSavedResponse, 'Changed'),
-            ...adminErrors,
+            ...adminWriteErrors,
             '409': error('The limit is below the slots handed out (CAMPAIGN_LIMIT_BELOW_COUNTER)'),
           },
         },
@@ -150,7 +154,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: 'Pause',
           security: admin,
-          responses: { '200': json(responses.campaignSavedResponse, 'Paused'), ...adminErrors },
+          responses: { '200': json(responses.campaignSavedResponse, 'Paused'), ...adminWriteErrors },
         },
       },
       '/admin/campaigns/{id}/resume': {
@@ -158,7 +162,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: 'Resume',
           security: admin,
-          responses: { '200': json(responses.campaignSavedResponse, 'Resumed'), ...adminErrors },
+          responses: { '200': json(responses.campaignSavedResponse, 'Resumed'), ...adminWriteErrors },
         },
       },
       '/admin/campaigns/{id}/reset': {
@@ -168,7 +172,7 @@ export function openApiDocument(): Record<string, unknown> {
           security: admin,
           responses: {
             '200': json(responses.campaignResetResponse, 'Reset'),
-            ...adminErrors,
+            ...adminWriteErrors,
             '409': error('The campaign is running (CAMPAIGN_RUNNING)'),
           },
         },
@@ -178,7 +182,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: 'Ask the workers to reconcile the campaign now',
           security: admin,
-          responses: { '202': json(responses.reconcileQueuedResponse, 'Queued'), ...adminErrors },
+          responses: { '202': json(responses.reconcileQueuedResponse, 'Queued'), ...adminWriteErrors },
         },
       },
       '/admin/campaigns/{id}/audit': {

@@ -2,8 +2,11 @@ import { z } from 'zod';
 
 import { CAMPAIGN_ID_PATTERN } from '../../domain/campaign';
 
+/** No control characters (NUL and the like): they have no place in a name and some databases refuse them. */
+export const printable = (schema: z.ZodString) => schema.regex(/^[^\p{Cc}]*$/u, 'no control characters');
+
 /** An account is an email, a phone number or a username. */
-export const accountSchema = z.string().trim().min(1).max(254);
+export const accountSchema = printable(z.string().trim().min(1).max(254));
 export const passwordSchema = z.string().min(1).max(256);
 export const campaignIdSchema = z
   .string()

@@ -48,4 +48,21 @@ export class MongoUserDirectory implements UserDirectory {
     );
     return result.upsertedCount;
   }
+
+  async replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean> {
+    const result = await this.collection.updateOne(
+      { _id: userId, passwordHash: expectedHash },
+      { $set: { passwordHash: newHash, updatedAt: new Date() } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async recentPasswordHashes(limit: number): Promise<string[]> {
+    const users = await this.collection
+      .find({}, { projection: { _id: 0, passwordHash: 1 } })
+      .sort({ updatedAt: -1 })
+      .limit(limit)
+      .toArray();
+    return users.map((user) => user.passwordHash);
+  }
 }

@@ -5,7 +5,7 @@ import type { Voucher } from '../../../src/domain/voucher';
 import type { CampaignStore } from '../../../src/ports/campaign-store.port';
 import type { ParticipationStore } from '../../../src/ports/participation-store.port';
 import type { UserCredentials, UserDirectory } from '../../../src/ports/user-directory.port';
-import type { LoginThrottle } from '../../../src/ports/login-throttle.port';
+import type { LoginAttempt, LoginThrottle } from '../../../src/ports/login-throttle.port';
 import type { ReconcileTrigger } from '../../../src/ports/reconcile-trigger.port';
 import type { RedeliveryResult, VoucherRedelivery } from '../../../src/ports/voucher-redelivery.port';
 import type { VoucherQueue } from '../../../src/ports/voucher-queue.port';
@@ -164,6 +164,8 @@ export class InMemoryCampaignStore implements CampaignStore {
 
 export class InMemoryUserDirectory implements UserDirectory {
   readonly users = new Map<string, UserCredentials>();
+  /** Accounts in the order their hash was last written. */
+  private readonly written = new Set<string>();
   private nextId = 1;
 
   async findByAccount(account: string): Promise<UserCredentials | null> {
@@ -182,8 +184,26 @@ export class InMemoryUserDirectory implements UserDirectory {
       const existing = this.users.get(account);
       if (existing === undefined) created += 1;
       this.users.set(account, { account, passwordHash, userId: existing?.userId ?? `user-${this.nextId++}` });
+      this.written.delete(account);
+      this.written.add(account);
     }
     return created;
+  }
+
+  async replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean> {
+    const user = [...this.users.values()].find((u) => u.userId === userId);
+    if (user === undefined || user.passwordHash !== expectedHash) return false;
+    user.passwordHash = newHash;
+    this.written.delete(user.account);
+    this.written.add(user.account);
+    return true;
+  }
+
+  async recentPasswordHashes(limit: number): Promise<string[]> {
+    return [...this.written]
+      .reverse()
+      .slice(0, limit)
+      .map((account) => this.users.get(account)?.passwordHash ?? '');
   }
 }
 
@@ -249,11 +269,11 @@ export class RecordingThrottle implements LoginThrottle {
     this.events.push(`admit token ${userId} ${clientIp}`);
   }
 
-  async recordFailure(account: string): Promise<void> {
+  async recordFailure({ account }: LoginAttempt): Promise<void> {
     this.events.push(`failure ${account}`);
   }
 
-  async recordSuccess(account: string): Promise<void> {
+  async recordSuccess({ account }: LoginAttempt): Promise<void> {
     this.events.push(`success ${account}`);
   }
 }

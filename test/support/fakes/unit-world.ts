@@ -73,10 +73,13 @@ export function unitWorld() {
       return { userId: token.slice('token-for:'.length) };
     },
   };
-  const authenticate = new AuthenticateUser(users, hasher, throttle, {
-    admission: new ConcurrencyGate(100, 0),
-    hashing: new ConcurrencyGate(8, 100),
-  });
+  const authenticate = new AuthenticateUser(
+    users,
+    hasher,
+    throttle,
+    { admission: new ConcurrencyGate(100, 0), hashing: new ConcurrencyGate(8, 100) },
+    silentLogger,
+  );
   const audit = new InMemoryAuditLog();
   const saveCampaign = new SaveCampaign(campaigns, winners, slots, audit, clock, silentLogger);
   return {
@@ -98,7 +101,7 @@ export function unitWorld() {
     lateParticipants,
     claimer,
     authenticate,
-    login: new LoginToCampaign(new IdentifyUser(authenticate, tokens, throttle), campaigns, claimer, clock),
+    login: new LoginToCampaign(new IdentifyUser(authenticate, tokens, throttle), campaigns, claimer, clock, 20),
     audit,
     /** The real use case; options default to an upsert by "test". */
     saveCampaign: {

@@ -49,15 +49,15 @@ async function* csvLines(batches: AsyncIterable<WinnerRow[]>): AsyncIterable<str
   }
 }
 
-/** The campaign admin API under /admin/campaigns (mounted behind requireAdmin). */
+/** The campaign admin API, on the router mounted at /admin behind requireAdmin. */
 export function adminCampaignRoutes(router: Router, deps: AdminCampaignDeps): void {
   const idOf = (params: Record<string, string | undefined>): string => validate(campaignIdSchema, params.id);
 
-  router.get('/admin/campaigns', async (ctx) => {
+  router.get('/campaigns', async (ctx) => {
     ctx.body = { status: true, campaigns: await orUnavailable(deps.campaigns.list(), 'campaign list') };
   });
 
-  router.post('/admin/campaigns', async (ctx) => {
+  router.post('/campaigns', async (ctx) => {
     const { id, ...changes } = validate(createCampaignSchema, ctx.request.body);
     const saved = await deps.saveCampaign.execute(id, changes, { actor: ctx.state.actor as string, mode: 'create' });
     deps.afterChange();
@@ -65,12 +65,12 @@ export function adminCampaignRoutes(router: Router, deps: AdminCampaignDeps): vo
     ctx.body = { status: true, campaign: saved.campaign, counter: saved.counter };
   });
 
-  router.get('/admin/campaigns/:id', async (ctx) => {
+  router.get('/campaigns/:id', async (ctx) => {
     const { campaign, stats } = await deps.stats.execute(idOf(ctx.params));
     ctx.body = { status: true, campaign, stats };
   });
 
-  router.patch('/admin/campaigns/:id', async (ctx) => {
+  router.patch('/campaigns/:id', async (ctx) => {
     const changes = validate(updateCampaignSchema, ctx.request.body);
     const saved = await deps.saveCampaign.execute(idOf(ctx.params), changes, {
       actor: ctx.state.actor as string,
@@ -84,7 +84,7 @@ export function adminCampaignRoutes(router: Router, deps: AdminCampaignDeps): vo
     ['pause', true],
     ['resume', false],
   ] as const) {
-    router.post(`/admin/campaigns/:id/${action}`, async (ctx) => {
+    router.post(`/campaigns/:id/${action}`, async (ctx) => {
       const saved = await deps.saveCampaign.execute(
         idOf(ctx.params),
         { paused },
@@ -95,24 +95,24 @@ export function adminCampaignRoutes(router: Router, deps: AdminCampaignDeps): vo
     });
   }
 
-  router.post('/admin/campaigns/:id/reset', async (ctx) => {
+  router.post('/campaigns/:id/reset', async (ctx) => {
     const deleted = await deps.resetCampaign.execute(idOf(ctx.params), ctx.state.actor as string);
     deps.afterChange();
     ctx.body = { status: true, deleted };
   });
 
-  router.post('/admin/campaigns/:id/reconcile', async (ctx) => {
+  router.post('/campaigns/:id/reconcile', async (ctx) => {
     await deps.requestReconcile.execute(idOf(ctx.params), ctx.state.actor as string);
     ctx.status = 202;
     ctx.body = { status: true, queued: true };
   });
 
-  router.get('/admin/campaigns/:id/audit', async (ctx) => {
+  router.get('/campaigns/:id/audit', async (ctx) => {
     const id = idOf(ctx.params);
     ctx.body = { status: true, entries: await orUnavailable(deps.audit.listByCampaign(id, 200), 'audit lookup') };
   });
 
-  router.get('/admin/campaigns/:id/winners.csv', async (ctx) => {
+  router.get('/campaigns/:id/winners.csv', async (ctx) => {
     const id = idOf(ctx.params);
     const batches = await orUnavailable(deps.exportWinners.open(id), 'winner export');
     ctx.type = 'text/csv; charset=utf-8';

@@ -24,10 +24,14 @@ export function loginRoute(
     let input: LoginToCampaignInput;
     if (token === null) {
       const { account, password, campaignId } = validate(loginRequestSchema, ctx.request.body);
-      input = { credentials: { kind: 'password', account, password }, campaignId, clientIp: ctx.ip };
+      input = {
+        credentials: { kind: 'password', account, password },
+        campaignId,
+        clientIp: ctx.state.clientIp as string,
+      };
     } else {
       const { campaignId } = validate(tokenLoginRequestSchema, ctx.request.body);
-      input = { credentials: { kind: 'token', token }, campaignId, clientIp: ctx.ip };
+      input = { credentials: { kind: 'token', token }, campaignId, clientIp: ctx.state.clientIp as string };
     }
     const result = await login.execute(input);
     onClaims(result.campaigns);

@@ -12,7 +12,7 @@ import { headerCredentials } from '../credentials';
 export function vouchersRoute(router: Router, identify: IdentifyUser, listVouchers: ListVouchers): void {
   router.get('/api/vouchers', async (ctx) => {
     const credentials = headerCredentials(ctx.get('authorization') || undefined);
-    const user = await orUnavailable(identify.execute(credentials, ctx.ip), 'authentication');
+    const user = await orUnavailable(identify.execute(credentials, ctx.state.clientIp as string), 'authentication');
     const vouchers = await listVouchers.execute(user.userId);
     ctx.body = { status: true, errorCode: null, errorMessage: null, userId: user.userId, vouchers };
   });

@@ -30,21 +30,48 @@ const argsSchema = z.object({
 
 function describe(report: ReconcileReport): string {
   const would = report.dryRun ? 'would ' : '';
+  const { plan } = report;
   const lines = [
     `campaign ${report.campaignId}: ${report.winners} winners; counter ${String(report.counterBefore ?? 'missing')} -> ${String(report.counterAfter)}`,
   ];
-  if (report.settingsRestored) lines.push(`  ${would}restore settings (limit, paused) from the database`);
+  if (report.settingsRestored) lines.push(`  ${would}publish the database's settings (limit, paused, window, version)`);
+  if (report.settingsProblem === 'counter_ahead') {
+    lines.push('  the counter holds newer settings than the database: left alone (save the campaign if this lasts)');
+  }
+  if (report.settingsProblem === 'limit_below_counter') {
+    lines.push('  the database limit is below the slots handed out: refused (raise the limit)');
+  }
   if (report.holdersRestored) lines.push(`  ${would}restore ${report.holdersRestored} forgotten winner slots`);
   if (report.holdersCorrected) lines.push(`  ${would}correct ${report.holdersCorrected} slot-map entries`);
   if (report.claimsCompleted)
     lines.push(`  ${would}complete ${report.claimsCompleted} claims stopped between Redis and MongoDB`);
   if (report.slotsFreed) lines.push(`  ${would}free ${report.slotsFreed} slots nobody holds`);
   if (report.freeListCleaned)
-    lines.push(`  ${would}drop ${report.freeListCleaned} free-list entries that have a winner`);
+    lines.push(`  ${would}drop ${report.freeListCleaned} free-list entries that are held, won or above the limit`);
   if (report.vouchersRequeued) lines.push(`  ${would}re-deliver ${report.vouchersRequeued} voucher jobs`);
   if (report.vouchersInQueue) lines.push(`  ${report.vouchersInQueue} vouchers waiting in the queue`);
   if (report.waiting)
     lines.push(`  ${report.waiting} suspects seen, left alone until they persist past the grace period`);
+  if (report.dryRun) {
+    // The plan itself, item by item (at most a few of each, so a large campaign stays readable).
+    const few = <T>(items: readonly T[], show: (item: T) => string) =>
+      items.length === 0
+        ? null
+        : `${items.slice(0, 5).map(show).join(', ')}${items.length > 5 ? `, ... (${items.length})` : ''}`;
+    const items: [string, string | null][] = [
+      ['settings', plan.settings.kind === 'none' ? null : plan.settings.kind],
+      ['restore', few(plan.restoreHolders, (h) => `${h.userId}=${h.slot}`)],
+      ['correct', few(plan.correctHolders, (h) => `${h.userId} ${h.from}->${h.to}`)],
+      ['complete', few(plan.completeClaims, (c) => `${c.userId}=${c.slot}`)],
+      ['drop', few(plan.dropHolders, (d) => `${d.userId}=${d.slot}`)],
+      ['counter', `raise to at least ${plan.counterTarget}`],
+      ['unfree', few(plan.unfree, String)],
+      ['free', few(plan.free, String)],
+      ['redeliver', few(plan.redeliver, String)],
+    ];
+    lines.push('  plan:');
+    for (const [name, value] of items) if (value !== null) lines.push(`    ${name}: ${value}`);
+  }
   lines.push(hasDrift(report) ? `  drift: ${report.dryRun ? 'found' : 'fixed'}` : '  no drift');
   return lines.join('\n');
 }

@@ -34,11 +34,15 @@ import { BullmqReconcileTrigger } from './adapters/queue/bullmq-reconcile-trigge
 import { QUEUE_NAMES, type ReconcileJobData, type VoucherIssueJobData } from './adapters/queue/queue-names';
 import { createApiRedis, waitForRedis } from './adapters/redis/connection';
 import { RedisLoginThrottle } from './adapters/redis/redis-login-throttle';
+import { RedisOperatorThrottle } from './adapters/redis/redis-operator-throttle';
 import { RedisReconcileTally } from './adapters/redis/redis-reconcile-tally';
 import { RedisSlotCounter } from './adapters/redis/redis-slot-counter';
 import type { Config } from './config';
 import { systemClock, type Clock } from './ports/clock.port';
 import type { Logger } from './ports/logger.port';
+
+/** How long batch connections (operators' statistics, reconciliation) wait for a database that is down. */
+export const BATCH_SERVER_SELECTION_MS = 5_000;
 
 /** The database-backed stores, built once per connection. */
 export function createStores(mongo: MongoConnection) {
@@ -56,6 +60,8 @@ export type Stores = ReturnType<typeof createStores>;
 export interface DatabaseOptions {
   /** Defaults to MONGO_OPERATION_TIMEOUT_MS, the request-path budget; batch work passes a longer one. */
   operationTimeoutMs?: number;
+  /** Defaults to the operation timeout; batch connections wait less for a server that is down. */
+  serverSelectionTimeoutMs?: number;
   /** Defaults to MONGO_MAX_POOL_SIZE. */
   maxPoolSize?: number;
   monitorCommands?: boolean;
@@ -72,6 +78,9 @@ export async function connectDatabase(
     appName,
     monitorCommands: options.monitorCommands ?? false,
     operationTimeoutMs: options.operationTimeoutMs ?? config.mongo.operationTimeoutMs,
+    ...(options.serverSelectionTimeoutMs === undefined
+      ? {}
+      : { serverSelectionTimeoutMs: options.serverSelectionTimeoutMs }),
     maxPoolSize: options.maxPoolSize ?? config.mongo.maxPoolSize,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
@@ -209,6 +218,7 @@ async function connectApiDependencies(config: Config, logger: Logger, options: C
     opened.push(() => mongo.client.close());
     const adminMongo = await connectDatabase(config, 'promotion-admin', {
       operationTimeoutMs: Math.max(config.mongo.operationTimeoutMs, 30_000),
+      serverSelectionTimeoutMs: BATCH_SERVER_SELECTION_MS,
       maxPoolSize: 5,
       logger,
     });
@@ -238,15 +248,16 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   const reconcileTrigger = new BullmqReconcileTrigger(queues.reconcile);
   const lateParticipants = new LateParticipants(stores.participations, logger);
   const throttle = new RedisLoginThrottle(redis, config.redis.keyPrefix, config.rateLimits);
-  const { maxConcurrent, maxWaiting } = config.passwordHash;
+  const { maxConcurrent, maxWaiting, maxWaitMs } = config.passwordHash;
   const gates = {
-    admission: new ConcurrencyGate(maxConcurrent + maxWaiting, 0),
-    hashing: new ConcurrencyGate(maxConcurrent, maxWaiting),
+    admission: new ConcurrencyGate({ maxRunning: maxConcurrent + maxWaiting, maxWaiting: 0, maxWaitMs: 0 }),
+    hashing: new ConcurrencyGate({ maxRunning: maxConcurrent, maxWaiting, maxWaitMs }),
   };
   const authenticate = new AuthenticateUser(stores.users, passwordHasher(config), throttle, gates, logger);
   const identify = new IdentifyUser(authenticate, new JoseTokenVerifier(config.jwt), throttle);
   const claimer = new ClaimCampaignSlot({
     slots: new RedisSlotCounter(redis, config.redis.keyPrefix),
+    campaigns: stores.campaigns,
     participations: stores.participations,
     winners: stores.winners,
     voucherQueue: voucherQueue(queues, config),
@@ -268,6 +279,8 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     listVouchers: new ListVouchers(stores.winners, stores.vouchers, campaigns, clock),
     admin: {
       credentials: config.admin,
+      throttle: new RedisOperatorThrottle(redis, config.redis.keyPrefix, config.admin.failures),
+      allowedOrigins: config.admin.allowedOrigins,
       queues: [queues.voucherIssue, queues.reconcile],
       boardReadOnly: config.admin.boardReadOnly,
       campaigns: adminStores.campaigns,
@@ -298,6 +311,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     ],
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
+    loginDeadlineMs: config.http.loginDeadlineMs,
     retryAfterSeconds: config.http.retryAfterSeconds,
     readyTimeoutMs: 500,
     proxy: { trusted: config.http.trustProxy, hops: config.http.proxyHops },

@@ -29,13 +29,16 @@ export const RATE_LIMIT_PROFILES = {
 } as const;
 
 /**
- * The widest login limits production accepts through the per-variable overrides (a rate is points per
- * window second): ten times the standard profile's rates, at most 20 wrong passwords before a back-off,
- * which lasts at least a minute.
+ * The widest login limits production accepts through the per-variable overrides: ten times the standard
+ * profile's rates (points per window second) and ten times its points in one window (the burst a long
+ * window would allow), at most 20 wrong passwords before a back-off, which lasts at least a minute.
  */
 export const PRODUCTION_LIMIT_BOUNDS = {
   perIpPerSecond: 100,
   perAccountPerSecond: 10 / 6,
+  /** A window's worth at once: bounds the burst, where the rates bound the average. */
+  perIpPoints: 6_000,
+  perAccountPoints: 100,
   failuresAllowed: 20,
   accountFailuresAllowed: 1_000,
   minBackoffSeconds: 60,
@@ -100,6 +103,16 @@ const schema = z.object({
   HASH_MAX_CONCURRENT: integer(1, 256).default(availableParallelism()),
   /** Beyond this many waiting checks, logins are shed at once with 503 SERVER_BUSY. */
   HASH_MAX_WAITING: integer(0, 100_000).default(256),
+  /**
+   * Longest a login waits for its password check to start: one whose turn is not expected within it is
+   * shed at once with 503 SERVER_BUSY (Retry-After sized to the line), and one still waiting gives up.
+   */
+  HASH_MAX_WAIT_MS: integer(100, 30_000).default(2_000),
+  /**
+   * Longest a login or voucher listing is held: past it the answer is 503 SERVICE_UNAVAILABLE with
+   * Retry-After (the work goes on: a claim that completes is there on the next try).
+   */
+  LOGIN_DEADLINE_MS: integer(500, 30_000).default(4_000),
   RATE_LIMIT_PROFILE: z.enum(['standard', 'relaxed']).default('standard'),
   RATE_LIMIT_IP_POINTS: integer(1, 1_000_000_000).optional(),
   RATE_LIMIT_IP_WINDOW_SECONDS: integer(1, 86_400).optional(),
@@ -161,9 +174,25 @@ const schema = z.object({
   RECONCILE_INTERVAL_MS: integer(1_000, 86_400_000).default(15_000),
   /** How long a hole or a stopped claim must persist before reconciliation acts on it. */
   RECONCILE_GRACE_MS: integer(0, 86_400_000).default(30_000),
-  /** Operator credentials for /admin (HTTP basic). The default is for development only. */
+  /**
+   * How often each worker checks that Redis kept its data (the epoch key) and re-asserts the reconcile
+   * schedule; a Redis that lost everything is recovered within about this long.
+   */
+  WORKER_WATCH_INTERVAL_MS: integer(200, 600_000).default(5_000),
+  /** Operator credentials for /admin (HTTP basic). The default is for development only; production wants 16+ varied characters. */
   ADMIN_USERNAME: z.string().min(1).max(64).default('admin'),
   ADMIN_PASSWORD: z.string().min(1).max(256).default(DEV_ADMIN_PASSWORD),
+  /** Wrong operator credentials from one address before it gets 429 on /admin for ADMIN_BACKOFF_SECONDS. */
+  ADMIN_FAILURES_ALLOWED: integer(1, 1_000).default(10),
+  ADMIN_BACKOFF_SECONDS: integer(1, 86_400).default(900),
+  /**
+   * Origins (scheme://host[:port], comma-separated) allowed to send admin writes besides the request's own
+   * Host: for a proxy that rewrites the Host header. Default: none.
+   */
+  ADMIN_ALLOWED_ORIGINS: z
+    .string()
+    .regex(/^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/, 'scheme://host[:port], comma-separated')
+    .optional(),
   /** Optional bearer token for /admin (automation); at least 32 characters. */
   ADMIN_TOKEN: z.string().min(32).max(512).optional(),
   /**
@@ -176,7 +205,7 @@ const schema = z.object({
   JWT_ISSUER: z.string().min(1).max(512).optional(),
   JWT_AUDIENCE: z.string().min(1).max(512).optional(),
   /** Longest a token may be valid: its exp at most this far ahead, its iat (when present) at most this old. */
-  JWT_MAX_AGE_SECONDS: integer(60, 7 * 86_400).default(3_600),
+  JWT_MAX_AGE_SECONDS: integer(60, 86_400).default(3_600),
   /** Bull Board without retry/clean/promote buttons. */
   BULL_BOARD_READ_ONLY: z.enum(['true', 'false']).default('false'),
 });
@@ -194,6 +223,7 @@ export interface Config {
     requestTimeoutMs: number;
     headersTimeoutMs: number;
     fanOutMax: number;
+    loginDeadlineMs: number;
     campaignCacheTtlMs: number;
     bodyLimitBytes: number;
     retryAfterSeconds: number;
@@ -211,8 +241,15 @@ export interface Config {
     lockDurationMs: number;
     stalledIntervalMs: number;
   };
-  reconcile: { intervalMs: number; graceMs: number };
-  admin: { username: string; password: string; token: string | null; boardReadOnly: boolean };
+  reconcile: { intervalMs: number; graceMs: number; watchIntervalMs: number };
+  admin: {
+    username: string;
+    password: string;
+    token: string | null;
+    boardReadOnly: boolean;
+    failures: { allowed: number; backoffSeconds: number };
+    allowedOrigins: string[];
+  };
   jwt: TokenOptions;
   passwordHash: {
     profile: keyof typeof SCRYPT_PROFILES;
@@ -221,6 +258,7 @@ export interface Config {
     p: number;
     maxConcurrent: number;
     maxWaiting: number;
+    maxWaitMs: number;
   };
   rateLimits: {
     profile: keyof typeof RATE_LIMIT_PROFILES;
@@ -240,7 +278,7 @@ function tokenKey(e: z.infer<typeof schema>): TokenKey {
   return { kind: 'none' };
 }
 
-const ADMIN_PASSWORD_RULE = { minLength: 12, minBits: 40 };
+const ADMIN_PASSWORD_RULE = { minLength: 16, minBits: 50 };
 const SECRET_RULE = { minLength: 32, minBits: 96 };
 
 /** Settings fit for development and tests that must never reach production; each one named. */
@@ -262,9 +300,17 @@ function productionRefusals(e: z.infer<typeof schema>, env: Record<string, strin
     if (value !== undefined)
       for (const weakness of weaknesses(value, SECRET_RULE)) refused.push(`${name}: ${weakness}`);
   }
+  if (e.JWT_JWKS_URL !== undefined && !e.JWT_JWKS_URL.startsWith('https://')) {
+    refused.push('JWT_JWKS_URL: https only (the signing keys must not travel in the clear)');
+  }
   if (e.RATE_LIMIT_PROFILE === 'relaxed') refused.push('RATE_LIMIT_PROFILE=relaxed: login limits lifted');
   const limits = config.rateLimits;
   const bounds = PRODUCTION_LIMIT_BOUNDS;
+  if (limits.perIp.points > bounds.perIpPoints || limits.perAccount.points > bounds.perAccountPoints) {
+    refused.push(
+      `RATE_LIMIT_*_POINTS: at most ${bounds.perIpPoints} per address and ${bounds.perAccountPoints} per account in one window`,
+    );
+  }
   if (limits.perIp.points / limits.perIp.windowSeconds > bounds.perIpPerSecond) {
     refused.push(`RATE_LIMIT_IP_*: at most ${bounds.perIpPerSecond} attempts per second per address`);
   }
@@ -326,6 +372,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       fanOutMax: e.LOGIN_FANOUT_MAX,
+      loginDeadlineMs: e.LOGIN_DEADLINE_MS,
       campaignCacheTtlMs: e.CAMPAIGN_CACHE_TTL_MS,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
@@ -348,13 +395,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
-    reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS },
+    reconcile: {
+      intervalMs: e.RECONCILE_INTERVAL_MS,
+      graceMs: e.RECONCILE_GRACE_MS,
+      watchIntervalMs: e.WORKER_WATCH_INTERVAL_MS,
+    },
     jwt: { key: tokenKey(e), issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, maxAgeSeconds: e.JWT_MAX_AGE_SECONDS },
     admin: {
       username: e.ADMIN_USERNAME,
       password: e.ADMIN_PASSWORD,
       token: e.ADMIN_TOKEN ?? null,
       boardReadOnly: e.BULL_BOARD_READ_ONLY === 'true',
+      failures: { allowed: e.ADMIN_FAILURES_ALLOWED, backoffSeconds: e.ADMIN_BACKOFF_SECONDS },
+      allowedOrigins: e.ADMIN_ALLOWED_ORIGINS?.split(',') ?? [],
     },
     passwordHash: {
       profile: e.PASSWORD_HASH_PROFILE,
@@ -363,6 +416,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       p: profile.p,
       maxConcurrent: e.HASH_MAX_CONCURRENT,
       maxWaiting: e.HASH_MAX_WAITING,
+      maxWaitMs: e.HASH_MAX_WAIT_MS,
     },
     rateLimits: {
       profile: e.RATE_LIMIT_PROFILE,

@@ -27,7 +27,8 @@ export const ERROR_CODES = {
   NO_ACTIVE_CAMPAIGN: 'No campaign is running at the moment.',
   // Raised inside the system (workers, scripts, admin), never by the public login route.
   WINNER_NOT_FOUND: 'No winner record exists for this campaign and user.',
-  CAMPAIGN_LIMIT_BELOW_COUNTER: 'The limit cannot go below the number of slots already handed out.',
+  CAMPAIGN_LIMIT_BELOW_COUNTER: 'The limit cannot go below the highest slot already handed out.',
+  CAMPAIGN_CHANGED: 'The campaign was changed by someone else meanwhile; read it again and retry.',
   CAMPAIGN_RUNNING: 'This operation is refused while the campaign is running.',
   CONFIG_INVALID: 'The configuration is invalid.',
 } as const;

@@ -15,8 +15,8 @@ export interface ReconcileWorkerOptions {
 }
 
 /**
- * (Re)installs the periodic reconciliation. Called at worker start and after every on-demand run: a
- * FLUSHALL wipes the scheduler with everything else, and an on-demand request is how we hear of one.
+ * (Re)installs the periodic reconciliation: an idempotent upsert, run at worker start, on every recovery
+ * check and after every on-demand run, so a FLUSHALL that wipes the scheduler costs one check interval.
  */
 export async function installReconcileScheduler(queue: Queue<ReconcileJobData>, intervalMs: number): Promise<void> {
   await queue.upsertJobScheduler(
@@ -40,9 +40,12 @@ export function startReconcileWorker(
   const worker = new Worker<ReconcileJobData>(
     QUEUE_NAMES.reconcile,
     async (job: Job<ReconcileJobData>) => {
-      const { campaignId } = job.data;
+      const { campaignId, unfinished } = job.data;
       if (campaignId === undefined) {
-        const results = await reconcile.executeAll();
+        const results = await reconcile.executeAll({ unfinished: unfinished === true });
+        if (unfinished === true) {
+          logger.info({ jobId: job.id, campaigns: results.length }, 'recovery reconciliation done');
+        }
         for (const result of results) if (!('error' in result)) await options.tally.add(result);
         const failed = results.filter((r): r is { campaignId: string; error: Error } => 'error' in r);
         if (failed.length > 0)

@@ -1,10 +1,19 @@
 import { createQueueRedis } from '../src/adapters/redis/connection';
+import { RedisEpoch } from '../src/adapters/redis/redis-epoch';
 import { RedisReconcileTally } from '../src/adapters/redis/redis-reconcile-tally';
-import { connectDatabase, createQueues, createStores, issueVoucherUseCase, reconcileUseCase } from '../src/compose';
+import {
+  BATCH_SERVER_SELECTION_MS,
+  connectDatabase,
+  createQueues,
+  createStores,
+  issueVoucherUseCase,
+  reconcileUseCase,
+} from '../src/compose';
 import type { Config } from '../src/config';
 import type { IssueVoucher } from '../src/application/issue-voucher.use-case';
 import type { Logger } from '../src/ports/logger.port';
-import { installReconcileScheduler, startReconcileWorker } from './reconcile.worker';
+import { startRecoveryWatch } from './recovery-watch';
+import { startReconcileWorker } from './reconcile.worker';
 import { startVoucherIssueWorker } from './voucher-issue.worker';
 
 export interface RunningWorkers {
@@ -31,6 +40,7 @@ export async function startWorkers(
   const jobsMongo = await connectDatabase(config, 'promotion-worker', { logger });
   const batchMongo = await connectDatabase(config, 'promotion-reconcile', {
     operationTimeoutMs: Math.max(config.mongo.operationTimeoutMs, 30_000),
+    serverSelectionTimeoutMs: BATCH_SERVER_SELECTION_MS,
     maxPoolSize: 5,
     logger,
   }).catch(async (error: unknown) => {
@@ -60,18 +70,28 @@ export async function startWorkers(
     intervalMs: config.reconcile.intervalMs,
     tally: new RedisReconcileTally(commands, config.redis.keyPrefix),
   });
-  await installReconcileScheduler(queues.reconcile, config.reconcile.intervalMs);
+  const recovery = startRecoveryWatch({
+    epoch: new RedisEpoch(commands, config.redis.keyPrefix),
+    queue: queues.reconcile,
+    connection: commands,
+    checkEveryMs: config.reconcile.watchIntervalMs,
+    reconcileEveryMs: config.reconcile.intervalMs,
+    logger,
+  });
+  await recovery.check();
   logger.info(
     {
       concurrency: config.queue.workerConcurrency,
       prefix: config.queue.prefix,
       reconcileEveryMs: config.reconcile.intervalMs,
+      recoveryCheckEveryMs: config.reconcile.watchIntervalMs,
     },
     'workers started',
   );
 
   return {
     close: async () => {
+      recovery.stop();
       // close() waits for the jobs in progress; unfinished ones stay in the queue for another worker.
       await Promise.all([voucherWorker.close(), reconcileWorker.close()]);
       await queues.close();

@@ -59,8 +59,9 @@ async function main(): Promise<void> {
   const counters = connections.map((redis) => new RedisSlotCounter(redis, prefix));
   const [first] = counters as [RedisSlotCounter];
   try {
-    await first.publish({ campaignId: 'open', limit: 10_000_000, paused: false }, true);
-    await first.publish({ campaignId: 'soldout', limit: 1, paused: false }, true);
+    const open = { paused: false, version: 1, startsAt: new Date(0), endsAt: null };
+    await first.publish('open', { ...open, limit: 10_000_000 }, true);
+    await first.publish('soldout', { ...open, limit: 1 }, true);
     await first.claim('soldout', 'the-only-winner');
     const winning = await phase(counters, admin, 'open');
     // Redis memory a winner costs: the slot map (userId -> slot) is the one structure that grows with them.

@@ -22,10 +22,15 @@ export interface LoginGates {
 /**
  * Checks an account and password: within the login limits first (before any password work), then the
  * lookup and the hash comparison, bounded by two gates: a flood is shed at the door instead of queueing
- * on the thread pool, while a slow database does not make logins wait on each other. An unknown account
- * costs the same hash work as a wrong password, counts the same towards the back-off and gets the same
- * error, so the answer does not reveal which accounts exist. A right password whose hash was made at an
- * older cost is hashed again at the current one, after the answer, when a hashing slot is free.
+ * on the thread pool, while a slow database does not make logins wait on each other.
+ *
+ * An unknown account costs the same hash work as a wrong password, counts the same towards the back-offs
+ * and gets the same error, so neither the answer nor its timing reveals which accounts exist:
+ * - an unknown account is checked against a dummy hash at a cost drawn from the stored hashes;
+ * - a check against a hash made at another cost than the current one is followed by a hash at the
+ *   current cost, whether the password is right or wrong and whether the account exists: on success it
+ *   replaces the stored one (the migration after a cost raise), otherwise it is thrown away. So the time
+ *   depends on the stored cost only, never on the outcome.
  */
 export class AuthenticateUser {
   private readonly costs: HashCostSampler;
@@ -42,33 +47,36 @@ export class AuthenticateUser {
 
   async execute(account: string, password: string, clientIp: string): Promise<AuthenticatedUser> {
     const attempt = { account, clientIp };
+    // Shed before counting: a login the server is too busy for costs the client none of its attempts.
+    const busy = this.gates.hashing.refusalNow();
+    if (busy !== null) throw busy;
     await this.throttle.admit(attempt);
-    const user = await this.gates.admission.run(async () => {
+    const checked = await this.gates.admission.run(async () => {
       const found = await this.users.findByAccount(account);
-      const stored = found === null ? await this.costs.dummyHash() : this.costs.seen(found.passwordHash);
-      const matches = await this.gates.hashing.run(() => this.hasher.verify(password, stored));
-      return matches ? found : null;
+      const stored = found?.passwordHash ?? (await this.costs.dummyHashFor(account));
+      return this.gates.hashing.run(async () => {
+        const matches = await this.hasher.verify(password, stored);
+        const upgrade = this.hasher.needsRehash(stored) ? await this.hasher.hash(password) : null;
+        return { user: matches ? found : null, upgrade };
+      });
     });
+    const { user, upgrade } = checked;
     if (user === null) {
       await this.throttle.recordFailure(attempt);
       throw new AppError('INVALID_CREDENTIALS');
     }
     await this.throttle.recordSuccess(attempt);
-    if (this.hasher.needsRehash(user.passwordHash)) this.rehash(user, password);
+    if (upgrade !== null) this.storeUpgrade(user, upgrade);
     return { userId: user.userId, account: user.account };
   }
 
-  /** Best effort, off the answer's path: a busy moment skips it, and the next login tries again. */
-  private rehash(user: UserCredentials, password: string): void {
-    const done = this.gates.hashing.tryRun(async () => {
-      const fresh = await this.hasher.hash(password);
-      return this.users.replacePasswordHash(user.userId, user.passwordHash, fresh);
-    });
-    done?.then(
+  /** Best effort, off the answer's path: if it fails, the next login upgrades again. */
+  private storeUpgrade(user: UserCredentials, upgrade: string): void {
+    this.users.replacePasswordHash(user.userId, user.passwordHash, upgrade).then(
       (replaced) => {
         if (replaced) this.logger.info({ userId: user.userId }, 'password rehashed at the current cost');
       },
-      (error: unknown) => this.logger.warn({ err: error, userId: user.userId }, 'password rehash failed'),
+      (error: unknown) => this.logger.warn({ err: error, userId: user.userId }, 'password rehash not stored'),
     );
   }
 }

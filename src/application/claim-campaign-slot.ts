@@ -2,6 +2,7 @@ import { isRunningAt, type Campaign } from '../domain/campaign';
 import type { CampaignResult } from '../domain/login-outcome';
 import { isWinningSlot, type SlotClaim, type Winner } from '../domain/slot';
 import { voucherCodeFor, voucherFor } from '../domain/voucher';
+import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
 import type { ParticipationStore } from '../ports/participation-store.port';
@@ -14,6 +15,8 @@ import type { LateParticipants } from './late-participants';
 
 export interface ClaimCampaignSlotDeps {
   slots: SlotCounter;
+  /** Read fresh (never from a cache) before a winner is written: the settings the slot was won under must still be the database's. */
+  campaigns: CampaignStore;
   participations: ParticipationStore;
   winners: WinnerStore;
   voucherQueue: VoucherQueue;
@@ -86,6 +89,9 @@ export class ClaimCampaignSlot {
       case 'paused':
         if (participation === 'deferred') lateParticipants.add(campaignId, userId, now);
         return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };
+      case 'not_active':
+        if (participation === 'deferred') lateParticipants.add(campaignId, userId, now);
+        return { campaignId, outcome: 'not_active', errorCode: 'CAMPAIGN_NOT_ACTIVE' };
       case 'not_ready':
         this.deps.logger.warn({ campaignId, userId, reason: claim.reason }, 'counter not ready: claims closed');
         this.requestReconcile(campaignId);
@@ -108,17 +114,15 @@ export class ClaimCampaignSlot {
     now: Date,
   ): Promise<CampaignResult> {
     const campaignId = campaign.id;
+    if (claim.kind === 'held') {
+      // Most held slots belong to recorded winners logging in again: a read, not a refused insert.
+      const recorded = await this.deps.winners.find(campaignId, userId);
+      if (recorded !== null) return this.alreadyWon(campaign, recorded, claim.slot, now);
+    }
     let { slot, limit } = claim;
     for (let attempt = 1; attempt <= MAX_SLOT_TRIES; attempt += 1) {
-      // The database's limit bounds the slot too: a stale Redis may still carry an older, higher one.
-      if (!isWinningSlot(slot, Math.min(limit, campaign.limit))) {
-        this.deps.logger.error(
-          { campaignId, userId, slot, limit, campaignLimit: campaign.limit },
-          'slot outside the limit',
-        );
-        this.requestReconcile(campaignId);
-        return unavailable(campaignId);
-      }
+      const refusal = await this.refusal(campaignId, userId, slot, limit, now);
+      if (refusal !== null) return refusal;
       const winner: Winner = {
         campaignId,
         userId,
@@ -131,18 +135,7 @@ export class ClaimCampaignSlot {
         this.deps.logger.info({ campaignId, userId, slot }, 'winner recorded');
         return this.answerWinner(campaign, winner, 'won', now);
       }
-      if (recorded.kind === 'user_already_won') {
-        const stored = recorded.winner;
-        if (stored.slot !== slot) {
-          // Redis forgot this winner and handed out a fresh slot: the recorded one stands, the fresh one goes back.
-          this.deps.logger.warn(
-            { campaignId, userId, slot: stored.slot, counterSlot: slot },
-            'counter corrected to the recorded slot',
-          );
-          await this.deps.slots.moveSlot(campaignId, userId, slot, stored.slot);
-        }
-        return this.answerWinner(campaign, stored, 'already_won', now);
-      }
+      if (recorded.kind === 'user_already_won') return this.alreadyWon(campaign, recorded.winner, slot, now);
       // slot_taken: the counter handed this slot out twice (it went backwards). Move forward.
       this.deps.logger.warn(
         { campaignId, userId, slot, attempt },
@@ -154,13 +147,51 @@ export class ClaimCampaignSlot {
         this.requestReconcile(campaignId);
         return unavailable(campaignId);
       }
-      if (next.slot === null) return unavailable(campaignId); // a concurrent request of this user took over
-      slot = next.slot;
-      if (next.kind === 'won') limit = next.limit;
+      if (next.kind === 'changed') return unavailable(campaignId); // another request of this user took over
+      ({ slot, limit } = next);
     }
     this.deps.logger.warn({ campaignId, userId, tries: MAX_SLOT_TRIES }, 'counter far behind the winners: reconciling');
     this.requestReconcile(campaignId);
     return unavailable(campaignId);
+  }
+
+  /**
+   * Why a slot the counter handed out may not become a winner now, or null when it may. Read fresh, never
+   * from a cache: the slot must lie within the limit in force (the counter's, which a concurrent change
+   * lowers atomically, and the database's, which an old Redis image may not know), and the database must
+   * not say paused or outside the window. A slot refused here stays held: the user's next login decides
+   * again (a resumed campaign records it; reconciliation completes it once it runs).
+   */
+  private async refusal(
+    campaignId: string,
+    userId: string,
+    slot: number,
+    limit: number,
+    now: Date,
+  ): Promise<CampaignResult | null> {
+    const current = await this.deps.campaigns.findById(campaignId);
+    if (current === null) return unavailable(campaignId);
+    if (current.paused) return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };
+    if (!isRunningAt(current, now)) return { campaignId, outcome: 'not_active', errorCode: 'CAMPAIGN_NOT_ACTIVE' };
+    if (isWinningSlot(slot, Math.min(limit, current.limit))) return null;
+    this.deps.logger.warn(
+      { campaignId, userId, slot, limit, databaseLimit: current.limit },
+      'slot above the limit in force: not recorded',
+    );
+    this.requestReconcile(campaignId);
+    return unavailable(campaignId);
+  }
+
+  /** The user's recorded slot stands; a different slot the counter handed them goes back to it. */
+  private async alreadyWon(campaign: Campaign, stored: Winner, counterSlot: number, now: Date) {
+    if (stored.slot !== counterSlot) {
+      this.deps.logger.warn(
+        { campaignId: campaign.id, userId: stored.userId, slot: stored.slot, counterSlot },
+        'counter corrected to the recorded slot',
+      );
+      await this.deps.slots.moveSlot(campaign.id, stored.userId, counterSlot, stored.slot);
+    }
+    return this.answerWinner(campaign, stored, 'already_won', now);
   }
 
   private async answerWinner(

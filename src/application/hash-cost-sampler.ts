@@ -1,50 +1,50 @@
+import { createHash } from 'node:crypto';
+
 import type { PasswordHasher } from '../ports/password-hasher.port';
 import type { UserDirectory } from '../ports/user-directory.port';
 
-/** How many recent real hashes the unknown-account path imitates. */
+/** How many stored hashes the unknown-account path imitates. */
 const SAMPLE_SIZE = 64;
+/** How long a sample is used before it is read again (hashes migrate to a new cost as owners log in). */
+const SAMPLE_TTL_MS = 10 * 60 * 1000;
 
 /**
- * Keeps an unknown account's check exactly as costly as a real one's. After the cost is raised, most
- * stored hashes keep their old cost until their owners log in again; a dummy at the new cost would make
- * unknown accounts measurably slower. So the dummy is drawn from the parameters of real hashes seen
- * lately (first read from the directory, then from every real login), one dummy hash per parameter set.
+ * Keeps an unknown account's check as costly as a real one's. After the cost is raised, stored hashes
+ * have mixed costs until their owners log in again. So an unknown account is checked against a dummy
+ * hash whose cost is drawn from a sample of stored hashes (accounts chosen by id, so nobody's logins
+ * steer it), and always the same one for the same account name: probing an unknown name again and again
+ * shows one steady cost, as a real account does.
  */
 export class HashCostSampler {
-  private readonly recent: string[] = [];
-  private next = 0;
+  private sample: Promise<string[]> | undefined;
+  private sampledAt = 0;
   private readonly dummies = new Map<string, Promise<string>>();
-  private loaded: Promise<void> | undefined;
 
   constructor(
     private readonly users: UserDirectory,
     private readonly hasher: PasswordHasher,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  /** Notes a real account's stored hash (and prepares a dummy of its cost); returns it unchanged. */
-  seen(storedHash: string): string {
-    const parameters = this.hasher.parametersOf(storedHash);
-    if (parameters !== null) {
-      this.recent[this.next] = parameters;
-      this.next = (this.next + 1) % SAMPLE_SIZE;
-      void this.dummyFor(parameters); // computed now, so it is ready when an unknown account needs it
-    }
-    return storedHash;
+  /** A hash of no one's password, at the cost the sample assigns to this account name. */
+  async dummyHashFor(account: string): Promise<string> {
+    const parameters = await this.parameters();
+    const pick = createHash('sha256').update(account.trim().toLowerCase()).digest().readUInt32BE(0);
+    return this.dummyFor(parameters.length === 0 ? undefined : parameters[pick % parameters.length]);
   }
 
-  /** A hash of no one's password, at a cost drawn from the real hashes seen lately. */
-  async dummyHash(): Promise<string> {
-    this.loaded ??= this.users.recentPasswordHashes(SAMPLE_SIZE).then(
-      (hashes) => {
-        if (this.recent.length === 0) for (const hash of hashes) this.seen(hash);
-      },
-      () => {
-        this.loaded = undefined; // try again on the next unknown account
-      },
-    );
-    await this.loaded;
-    const parameters = this.recent[Math.floor(Math.random() * this.recent.length)];
-    return this.dummyFor(parameters);
+  private async parameters(): Promise<string[]> {
+    if (this.sample === undefined || this.now() - this.sampledAt > SAMPLE_TTL_MS) {
+      this.sampledAt = this.now();
+      const read = this.users
+        .samplePasswordHashes(SAMPLE_SIZE)
+        .then((hashes) => hashes.map((hash) => this.hasher.parametersOf(hash)).filter((p): p is string => p !== null));
+      read.catch(() => {
+        this.sample = undefined; // read again on the next unknown account
+      });
+      this.sample = read;
+    }
+    return this.sample;
   }
 
   private dummyFor(parameters: string | undefined): Promise<string> {

@@ -1,4 +1,5 @@
-import type { Campaign } from '../domain/campaign';
+import { settingsOf, type Campaign } from '../domain/campaign';
+import { planReconcile, planChangesSomething, type RepairPlan } from '../domain/reconcile-plan';
 import type { Winner } from '../domain/slot';
 import { voucherCodeFor } from '../domain/voucher';
 import { AppError } from '../errors';
@@ -12,29 +13,46 @@ import type { VoucherStore } from '../ports/voucher-store.port';
 import type { WinnerStore } from '../ports/winner-store.port';
 
 export interface ReconcileOptions {
-  /** Report what would be done, change nothing. */
+  /** Report the plan, change nothing. */
   dryRun?: boolean;
   /** Called as long steps advance: (step, done, total). */
   onProgress?: (step: string, done: number, total: number) => void;
+}
+
+export interface ReconcileAllOptions extends ReconcileOptions {
+  /**
+   * After Redis lost its data: besides the recent campaigns, every campaign with a winner still waiting
+   * for a voucher, however long ago it ended.
+   */
+  unfinished?: boolean;
 }
 
 export interface ReconcileReport {
   campaignId: string;
   dryRun: boolean;
   winners: number;
-  /** The counter's settings were missing or differed from the database's. */
+  /** What was decided (the pure plan); with dryRun, all that happened. */
+  plan: RepairPlan;
+  /** The database's settings were published to the counter (they were missing or older). */
   settingsRestored: boolean;
+  /**
+   * Settings the counter would not take: `limit_below_counter` (the database's limit is below the slots
+   * handed out: an operator must raise it), `counter_ahead` (the counter holds a newer version than the
+   * database, which was restored from an older image: an operator re-saves the campaign). Claims cannot
+   * win meanwhile (the winner's write checks the version).
+   */
+  settingsProblem: 'limit_below_counter' | 'counter_ahead' | null;
   counterBefore: number | null;
   counterAfter: number | null;
   /** Winners whose slot the counter had forgotten, written back. */
   holdersRestored: number;
-  /** Counter entries pointing elsewhere than the recorded slot (or at someone else's), corrected. */
+  /** Counter entries pointing elsewhere than the recorded slot, or at a slot that can never win, corrected. */
   holdersCorrected: number;
   /** Slots the counter handed out whose winner was never recorded (the claim stopped between Redis and MongoDB), recorded now. */
   claimsCompleted: number;
   /** Slots nobody holds and nobody won, put on the free list so none is burned. */
   slotsFreed: number;
-  /** Free-list entries that turned out to have a winner, removed. */
+  /** Free-list entries that turned out to be held, won or above the limit, removed. */
   freeListCleaned: number;
   /** Things seen out of place for less than the grace period: left alone until they persist. */
   waiting: number;
@@ -43,6 +61,8 @@ export interface ReconcileReport {
   /** Winners without a voucher whose job is already waiting or running. */
   vouchersInQueue: number;
 }
+
+export type ReconcileResult = ReconcileReport | { campaignId: string; error: Error };
 
 export interface ReconcileDeps {
   campaigns: CampaignStore;
@@ -59,13 +79,14 @@ export interface ReconcileDeps {
 
 /**
  * Rebuilds a campaign's counter from the database (the authority) and re-delivers missing vouchers. The
- * order matters, and every step is monotone or conditional, so it is safe next to live claims and next to
- * another reconciliation:
- *   1. settings (limit, paused) from the database;
- *   2. the per-user slot map, entries added only where missing;
- *   3. claims that stopped between Redis and MongoDB completed (after the grace period);
- *   4. the counter raised to the highest slot known, never lowered; its existence is what re-opens claims;
- *   5. holes (slots at or below the counter that nobody holds or won) freed after the grace period;
+ * decision is planReconcile's, made from one read of both sides; this applies it, in an order that
+ * matters, each write monotone or conditional, so it is safe next to live claims, next to an operator's
+ * change and next to another reconciliation:
+ *   1. settings, a compare-and-set on their version (never over a newer pause, limit or window);
+ *   2. the per-user slot map, entries added only where missing, corrected only where unchanged;
+ *   3. claims that stopped between Redis and MongoDB, completed (after the grace period);
+ *   4. the counter raised, never lowered; its existence is what re-opens claims, so it comes last;
+ *   5. the free list cleaned, and holes freed after the grace period (never above the limit);
  *   6. every winner without a voucher re-delivered to the queue.
  */
 export class ReconcileCampaign {
@@ -78,142 +99,154 @@ export class ReconcileCampaign {
   }
 
   /**
-   * Every campaign that has started and ended less than a week ago. One campaign failing does not stop
-   * the others; its error is returned in its place.
+   * Every campaign that has started and ended less than a week ago (and, with `unfinished`, every one with
+   * a winner still waiting for a voucher). Each is read again just before its turn, so a change made while
+   * the pass runs is what it works from. One campaign failing does not stop the others.
    */
-  async executeAll(
-    options: ReconcileOptions = {},
-  ): Promise<(ReconcileReport | { campaignId: string; error: Error })[]> {
-    const campaigns = campaignsToReconcile(await this.deps.campaigns.list(), this.deps.clock.now());
-    const results: (ReconcileReport | { campaignId: string; error: Error })[] = [];
-    for (const campaign of campaigns) {
+  async executeAll(options: ReconcileAllOptions = {}): Promise<ReconcileResult[]> {
+    const candidates = await this.candidates(options.unfinished === true);
+    const results: ReconcileResult[] = [];
+    for (const id of candidates) {
       try {
-        results.push(await this.reconcile(campaign, options));
+        results.push(await this.execute(id, options));
       } catch (error) {
-        this.deps.logger.error({ err: error, campaignId: campaign.id }, 'reconciliation failed');
-        results.push({ campaignId: campaign.id, error: error instanceof Error ? error : new Error(String(error)) });
+        if (error instanceof AppError && error.code === 'CAMPAIGN_NOT_FOUND') continue;
+        this.deps.logger.error({ err: error, campaignId: id }, 'reconciliation failed');
+        results.push({ campaignId: id, error: error instanceof Error ? error : new Error(String(error)) });
       }
     }
     return results;
   }
 
+  private async candidates(unfinished: boolean): Promise<string[]> {
+    const all = await this.deps.campaigns.list();
+    const recent = new Set(campaignsToReconcile(all, this.deps.clock.now()).map((c) => c.id));
+    if (!unfinished) return [...recent];
+    const waiting: string[] = [];
+    for (const campaign of all) {
+      if (recent.has(campaign.id) || campaign.startsAt > this.deps.clock.now()) continue;
+      const [winners, vouchers] = await Promise.all([
+        this.deps.winners.count(campaign.id),
+        this.deps.vouchers.count(campaign.id),
+      ]);
+      if (winners > vouchers) waiting.push(campaign.id);
+    }
+    return [...recent, ...waiting];
+  }
+
   private async reconcile(campaign: Campaign, options: ReconcileOptions): Promise<ReconcileReport> {
-    const { repair, clock, graceMs } = this.deps;
-    const dryRun = options.dryRun === true;
+    const { repair } = this.deps;
     const id = campaign.id;
-    const now = clock.now().getTime();
-    const snapshot = await repair.snapshot(id);
-    const winners = await this.deps.winners.listByCampaign(id);
-    const byUser = new Map(winners.map((w) => [w.userId, w]));
-    const bySlot = new Map(winners.map((w) => [w.slot, w.userId]));
-    const seenBefore = await repair.suspects(id);
-    const seenNow = new Map<string, number>();
-    /** True once `what` has been out of place for the grace period; remembers it otherwise. */
-    const persisted = (what: string): boolean => {
-      const since = seenBefore.get(what) ?? now;
-      if (now - since >= graceMs) return true;
-      seenNow.set(what, since);
-      return false;
-    };
+    const [snapshot, winners, vouchered, suspects] = await Promise.all([
+      repair.snapshot(id),
+      this.deps.winners.listByCampaign(id),
+      this.deps.vouchers.userIdsByCampaign(id),
+      repair.suspects(id),
+    ]);
+    const plan = planReconcile({
+      campaign: settingsOf(campaign),
+      counter: { settings: snapshot.settings, value: snapshot.counter, holders: snapshot.holders, free: snapshot.free },
+      winners,
+      vouchered,
+      suspects,
+      now: this.deps.clock.now().getTime(),
+      graceMs: this.deps.graceMs,
+    });
     const report: ReconcileReport = {
       campaignId: id,
-      dryRun,
+      dryRun: options.dryRun === true,
       winners: winners.length,
-      settingsRestored: false,
+      plan,
+      settingsRestored: plan.settings.kind === 'publish',
+      settingsProblem: plan.settings.kind === 'counter_ahead' ? 'counter_ahead' : null,
       counterBefore: snapshot.counter,
-      counterAfter: snapshot.counter,
-      holdersRestored: 0,
-      holdersCorrected: 0,
-      claimsCompleted: 0,
-      slotsFreed: 0,
-      freeListCleaned: 0,
-      waiting: 0,
-      vouchersRequeued: 0,
+      counterAfter: Math.max(snapshot.counter ?? 0, plan.counterTarget),
+      holdersRestored: plan.restoreHolders.length,
+      holdersCorrected: plan.correctHolders.length + plan.dropHolders.length,
+      claimsCompleted: plan.completeClaims.length,
+      slotsFreed: plan.free.length,
+      freeListCleaned: plan.unfree.length,
+      waiting: plan.suspects.size,
+      vouchersRequeued: plan.redeliver.length,
       vouchersInQueue: 0,
     };
+    if (report.dryRun) return report;
 
-    // 1. Settings.
-    const { settings } = snapshot;
-    if (settings === null || settings.limit !== campaign.limit || settings.paused !== campaign.paused) {
-      report.settingsRestored = true;
-      if (!dryRun) await repair.syncSettings(id, { limit: campaign.limit, paused: campaign.paused });
+    await this.apply(campaign, plan, report, options);
+    if (hasDrift(report)) this.deps.logger.warn({ ...report, plan: undefined }, 'campaign reconciled: drift fixed');
+    if (report.settingsProblem !== null) {
+      this.deps.logger.error(
+        { campaignId: id, problem: report.settingsProblem },
+        'campaign settings could not be published: claims cannot win until an operator saves the campaign',
+      );
     }
-
-    // 2. Winners the slot map forgot.
-    const forgotten = winners.filter((w) => !snapshot.holders.has(w.userId));
-    report.holdersRestored = dryRun ? forgotten.length : await repair.restoreHolders(id, forgotten);
-    const held = new Map(snapshot.holders);
-    for (const w of forgotten) held.set(w.userId, w.slot);
-
-    // 3. Entries of the slot map that disagree with the winners.
-    const entries = [...snapshot.holders].filter(([userId, slot]) => byUser.get(userId)?.slot !== slot);
-    let done = 0;
-    for (const [userId, slot] of entries) {
-      options.onProgress?.('slot map', ++done, entries.length);
-      const recorded = byUser.get(userId);
-      if (recorded !== undefined) {
-        report.holdersCorrected += 1;
-        held.set(userId, recorded.slot);
-        if (!dryRun) await this.deps.slots.moveSlot(id, userId, slot, recorded.slot);
-      } else if (persisted(`claim:${userId}:${slot}`)) {
-        const completed = await this.completeClaim(campaign, userId, slot, bySlot, dryRun);
-        if (completed === null) {
-          report.holdersCorrected += 1;
-          held.delete(userId);
-        } else {
-          report.claimsCompleted += 1;
-          byUser.set(userId, completed);
-          bySlot.set(completed.slot, userId);
-          held.set(userId, completed.slot);
-        }
-      }
-    }
-
-    // 4. The counter, raised last: its existence re-opens claims.
-    const highest = [...bySlot.keys(), ...held.values()].reduce((max, slot) => Math.max(max, slot), 0);
-    if (dryRun) report.counterAfter = Math.max(snapshot.counter ?? 0, highest);
-    else report.counterAfter = (await repair.raiseCounter(id, highest)).after;
-
-    // 5. Holes and the free list.
-    const heldSlots = new Set(held.values());
-    const free = new Set(snapshot.free);
-    const stale = snapshot.free.filter((slot) => bySlot.has(slot) || heldSlots.has(slot));
-    report.freeListCleaned = dryRun ? stale.length : await repair.unfreeSlots(id, stale);
-    const holes: number[] = [];
-    for (let slot = 1; slot <= Math.max(snapshot.counter ?? 0, highest); slot += 1) {
-      if (bySlot.has(slot) || heldSlots.has(slot) || free.has(slot)) continue;
-      if (persisted(`hole:${slot}`)) holes.push(slot);
-    }
-    report.slotsFreed = dryRun ? holes.length : await repair.freeSlots(id, holes);
-    report.waiting = seenNow.size;
-    if (!dryRun) await repair.saveSuspects(id, seenNow);
-
-    // 6. Vouchers.
-    const issued = await this.deps.vouchers.userIdsByCampaign(id);
-    const missing = [...byUser.keys()].filter((userId) => !issued.has(userId));
-    done = 0;
-    for (const userId of missing) {
-      options.onProgress?.('vouchers', ++done, missing.length);
-      const result = dryRun ? 'added' : await this.deps.redelivery.redeliver(id, userId);
-      if (result === 'in_queue') report.vouchersInQueue += 1;
-      else report.vouchersRequeued += 1;
-    }
-
-    if (!dryRun && hasDrift(report)) this.deps.logger.warn({ ...report }, 'campaign reconciled: drift fixed');
     return report;
   }
 
-  /**
-   * Records the winner a stopped claim would have recorded. Returns the recorded winner, or null when the
-   * slot belongs to someone else (the entry is dropped then).
-   */
-  private async completeClaim(
+  private async apply(
     campaign: Campaign,
-    userId: string,
-    slot: number,
-    bySlot: ReadonlyMap<number, string>,
-    dryRun: boolean,
-  ): Promise<Winner | null> {
+    plan: RepairPlan,
+    report: ReconcileReport,
+    options: ReconcileOptions,
+  ): Promise<void> {
+    const { repair, slots } = this.deps;
+    const id = campaign.id;
+
+    // 1. Settings.
+    if (plan.settings.kind === 'publish') {
+      const published = await slots.publish(id, settingsOf(campaign), false);
+      report.settingsRestored = published.kind === 'published' || published.kind === 'counter_missing';
+      if (published.kind === 'limit_below_counter') report.settingsProblem = 'limit_below_counter';
+    }
+
+    // 2. The slot map.
+    report.holdersRestored = await repair.restoreHolders(id, plan.restoreHolders);
+    let done = 0;
+    const entries = [...plan.correctHolders, ...plan.dropHolders.map((d) => ({ ...d, from: d.slot, to: null }))];
+    for (const { userId, from, to } of entries) {
+      options.onProgress?.('slot map', ++done, entries.length);
+      await slots.moveSlot(id, userId, from, to);
+    }
+
+    // 3. Stopped claims: each one recorded is a winner without a voucher, too.
+    report.claimsCompleted = 0;
+    const redeliver = [...plan.redeliver];
+    for (const { userId, slot } of plan.completeClaims) {
+      if (await this.completeClaim(campaign, userId, slot)) {
+        report.claimsCompleted += 1;
+        redeliver.push(userId);
+      } else {
+        report.holdersCorrected += 1;
+      }
+    }
+
+    // 4. The counter, raised last: its existence re-opens claims. Not under settings the counter refused.
+    if (report.settingsProblem === null) {
+      report.counterAfter = (await repair.raiseCounter(id, plan.counterTarget)).after;
+    }
+
+    // 5. The free list.
+    report.freeListCleaned = await repair.unfreeSlots(id, plan.unfree);
+    report.slotsFreed = await repair.freeSlots(id, plan.free);
+    await repair.saveSuspects(id, plan.suspects);
+
+    // 6. Vouchers.
+    report.vouchersRequeued = 0;
+    done = 0;
+    for (const userId of redeliver) {
+      options.onProgress?.('vouchers', ++done, redeliver.length);
+      const result = await this.deps.redelivery.redeliver(id, userId);
+      if (result === 'in_queue') report.vouchersInQueue += 1;
+      else report.vouchersRequeued += 1;
+    }
+  }
+
+  /**
+   * Records the winner a stopped claim would have recorded (the plan checked the slot is within the limit
+   * and won by nobody else). True when recorded; otherwise the entry is pointed at the user's recorded slot
+   * or dropped.
+   */
+  private async completeClaim(campaign: Campaign, userId: string, slot: number): Promise<boolean> {
     const id = campaign.id;
     const winner: Winner = {
       campaignId: id,
@@ -222,20 +255,11 @@ export class ReconcileCampaign {
       voucherCode: voucherCodeFor(id, userId),
       createdAt: this.deps.clock.now(),
     };
-    const outOfRange = slot < 1 || slot > campaign.limit;
-    if (dryRun) return bySlot.has(slot) || outOfRange ? null : winner;
-    if (bySlot.has(slot) || outOfRange) {
-      await this.deps.slots.moveSlot(id, userId, slot, null);
-      return null;
-    }
     const recorded = await this.deps.winners.record(winner);
-    if (recorded.kind === 'recorded') return winner;
-    if (recorded.kind === 'user_already_won') {
-      await this.deps.slots.moveSlot(id, userId, slot, recorded.winner.slot);
-      return recorded.winner;
-    }
-    await this.deps.slots.moveSlot(id, userId, slot, null);
-    return null;
+    if (recorded.kind === 'recorded') return true;
+    const to = recorded.kind === 'user_already_won' ? recorded.winner.slot : null;
+    await this.deps.slots.moveSlot(id, userId, slot, to);
+    return false;
   }
 }
 
@@ -244,7 +268,8 @@ export function hasDrift(report: ReconcileReport): boolean {
     report.settingsRestored ||
     report.counterBefore !== report.counterAfter ||
     report.holdersRestored + report.holdersCorrected + report.claimsCompleted + report.slotsFreed > 0 ||
-    report.freeListCleaned + report.vouchersRequeued > 0
+    report.freeListCleaned + report.vouchersRequeued > 0 ||
+    (report.dryRun && planChangesSomething(report.plan))
   );
 }
 

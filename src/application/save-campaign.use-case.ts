@@ -1,4 +1,4 @@
-import { CAMPAIGN_DEFAULTS, campaignProblems, type Campaign } from '../domain/campaign';
+import { CAMPAIGN_DEFAULTS, campaignProblems, settingsOf, type Campaign } from '../domain/campaign';
 import { AppError } from '../errors';
 import type { AuditLog } from '../ports/audit-log.port';
 import type { CampaignStore } from '../ports/campaign-store.port';
@@ -34,15 +34,25 @@ export interface SaveCampaignResult {
   campaign: Campaign;
   previous: Campaign | null;
   created: boolean;
-  /** Slots handed out so far, or null when the counter is missing and awaits reconciliation. */
+  /** Slots handed out so far; null when the counter is missing (claims closed until reconciliation) or a newer change superseded this one. */
   counter: number | null;
 }
 
 /**
- * Creates or changes a campaign. The counter decides first, atomically, whether the new limit is still
- * above the slots handed out; only then is the definition stored. A counter is created (at 0) only for a
- * campaign with no winner; any other missing counter is left to reconciliation, which rebuilds it from the
- * winners, so saving a campaign never re-opens slots that were won.
+ * Creates or changes a campaign, its settings versioned:
+ *   1. the new limit may not fall below the highest slot handed out, recorded (the winners) or counted
+ *      (the counter): below it, winners would outnumber the limit;
+ *   2. the settings go to the counter first, under the next version, a compare-and-set inside its script
+ *      that also refuses, atomically, a limit below the counter (claims may have moved it since step 1):
+ *      refused, nothing has changed anywhere. From here the change is in force for every claim;
+ *   3. the campaign is stored at that version, a compare-and-set on the version it was read at, so of two
+ *      concurrent changes one wins; the loser, and a database that cannot be reached, put the counter back
+ *      to what the database holds (as a newer version) and refuse the change.
+ * The counter may thus be a version ahead of the database for the moment between steps 2 and 3, never
+ * behind it for longer than a failed step 2; reconciliation never replaces a newer version, so it cannot
+ * roll back a pause, limit or window. A counter is created (at 0) only for a campaign with no winner; any
+ * other missing counter is left to reconciliation, which rebuilds it from the winners, so saving a
+ * campaign never re-opens slots that were won.
  */
 export class SaveCampaign {
   constructor(
@@ -61,37 +71,70 @@ export class SaveCampaign {
       throw new AppError('CAMPAIGN_EXISTS', undefined, { campaignId: id });
     if (options.mode === 'update' && previous === null)
       throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId: id });
-    const campaign = merge(id, previous, changes, now);
-    const problems = campaignProblems(campaign);
+    // The campaign's own rules first: refused input costs no call to the counter.
+    const draft = merge(id, previous, changes, now);
+    const problems = campaignProblems(draft);
     if (problems.length > 0)
       throw new AppError('INVALID_REQUEST', `invalid campaign: ${problems.join('; ')}`, { problems });
+    const [counter, highestSlot] = await Promise.all([
+      orUnavailable(this.slots.inspect(id), 'counter lookup'),
+      orUnavailable(this.winners.maxSlot(id), 'winner lookup'),
+    ]);
+    // Above every version anyone has seen, the counter's included (it may be ahead of the database).
+    const version = Math.max(previous?.version ?? 0, counter.version ?? 0) + 1;
+    const campaign: Campaign = { ...draft, version };
+    if (campaign.limit < Math.max(highestSlot, counter.counter ?? 0)) {
+      throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, { counter: counter.counter, highestSlot });
+    }
 
-    const settings = { campaignId: id, limit: campaign.limit, paused: campaign.paused };
-    const winnerCount = await orUnavailable(this.winners.count(id), 'winner lookup');
-    if (campaign.limit < winnerCount) {
-      throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, { limit: campaign.limit, counter: winnerCount });
-    }
-    const published = await orUnavailable(this.slots.publish(settings, winnerCount === 0), 'counter update');
+    const published = await orUnavailable(this.slots.publish(id, settingsOf(campaign), highestSlot === 0), 'publish');
     if (published.kind === 'limit_below_counter') {
-      throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, {
-        limit: campaign.limit,
-        counter: published.counter,
-      });
+      throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, { counter: published.counter, highestSlot });
     }
-    try {
-      await this.campaigns.save(campaign);
-    } catch (error) {
-      if (previous !== null) await this.restoreCounterSettings(previous);
-      throw new AppError('SERVICE_UNAVAILABLE', 'campaign could not be stored', undefined, { cause: error });
-    }
+    if (published.kind === 'stale') throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: id });
+    await this.store(campaign, previous);
     await this.recordAudit(options, previous, campaign, now);
     this.logger.info(
-      { campaignId: id, limit: campaign.limit, paused: campaign.paused, actor: options.actor },
+      { campaignId: id, limit: campaign.limit, paused: campaign.paused, version, actor: options.actor },
       'campaign saved',
     );
-    const counter = published.kind === 'published' ? published.counter : null;
-    if (counter === null) this.logger.warn({ campaignId: id }, 'counter missing: claims closed until reconciliation');
-    return { campaign, previous, created: previous === null, counter };
+    const counterValue = published.kind === 'published' ? published.counter : null;
+    if (counterValue === null)
+      this.logger.warn({ campaignId: id }, 'counter missing: claims closed until reconciliation');
+    return { campaign, previous, created: previous === null, counter: counterValue };
+  }
+
+  /** Step 3; on failure the counter is put back to the database's settings before the error is raised. */
+  private async store(campaign: Campaign, previous: Campaign | null): Promise<void> {
+    let stored: 'saved' | 'conflict';
+    try {
+      stored = await this.campaigns.save(campaign, previous?.version ?? null);
+    } catch (error) {
+      await this.putCounterBack(campaign);
+      throw new AppError('SERVICE_UNAVAILABLE', 'campaign could not be stored', undefined, { cause: error });
+    }
+    if (stored === 'conflict') {
+      await this.putCounterBack(campaign);
+      throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: campaign.id });
+    }
+  }
+
+  /**
+   * The counter took settings the database did not: it gets the database's (as they are now, or the
+   * previous ones if it cannot be read), under a newer version still, so nothing older can win later.
+   */
+  private async putCounterBack(rejected: Campaign): Promise<void> {
+    try {
+      const current = await this.campaigns.findById(rejected.id);
+      if (current === null) return; // a campaign never created: its counter settings are harmless until it is
+      const settings = { ...settingsOf(current), version: rejected.version + 1 };
+      await this.slots.publish(rejected.id, settings, false);
+    } catch (error) {
+      this.logger.error(
+        { err: error, campaignId: rejected.id, version: rejected.version },
+        'counter holds settings the database refused: an operator must save the campaign again',
+      );
+    }
   }
 
   private async recordAudit(options: SaveOptions, before: Campaign | null, after: Campaign, at: Date): Promise<void> {
@@ -103,16 +146,9 @@ export class SaveCampaign {
       this.logger.error({ err: error, campaignId: after.id, actor: options.actor, action }, 'audit entry not written');
     }
   }
-
-  private async restoreCounterSettings(previous: Campaign): Promise<void> {
-    try {
-      await this.slots.publish({ campaignId: previous.id, limit: previous.limit, paused: previous.paused }, false);
-    } catch (error) {
-      this.logger.error({ err: error, campaignId: previous.id }, 'counter settings not restored after failed save');
-    }
-  }
 }
 
+/** The campaign as changed, at the version it was read at (the caller sets the new one). */
 function merge(id: string, previous: Campaign | null, changes: CampaignChanges, now: Date): Campaign {
   const base: Campaign = previous ?? {
     id,
@@ -121,9 +157,10 @@ function merge(id: string, previous: Campaign | null, changes: CampaignChanges, 
     startsAt: now,
     endsAt: null,
     paused: false,
+    version: 0,
     createdAt: now,
     updatedAt: now,
   };
   const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-  return { ...base, ...defined, id, createdAt: base.createdAt, updatedAt: now };
+  return { ...base, ...defined, id, version: base.version, createdAt: base.createdAt, updatedAt: now };
 }

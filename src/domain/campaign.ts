@@ -28,11 +28,41 @@ export interface Campaign {
   voucherValidityDays: number;
   /** A paused campaign answers nobody new; winners still see their voucher. */
   paused: boolean;
+  /**
+   * Grows by one with every change. The settings the counter enforces carry it, and are only ever
+   * replaced by a higher version, so no stale copy (a slow reconciliation, an old Redis image) can roll
+   * back a newer pause, limit or time window.
+   */
+  version: number;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export function isRunningAt(campaign: Campaign, now: Date): boolean {
+/** What the slot counter enforces on every claim: the campaign's settings at one version. */
+export interface CampaignSettings {
+  limit: number;
+  paused: boolean;
+  version: number;
+  startsAt: Date;
+  endsAt: Date | null;
+}
+
+export function settingsOf(campaign: Campaign): CampaignSettings {
+  const { limit, paused, version, startsAt, endsAt } = campaign;
+  return { limit, paused, version, startsAt, endsAt };
+}
+
+/** True when two settings say the same thing (whatever their versions). */
+export function sameSettings(a: CampaignSettings, b: CampaignSettings): boolean {
+  return (
+    a.limit === b.limit &&
+    a.paused === b.paused &&
+    a.startsAt.getTime() === b.startsAt.getTime() &&
+    (a.endsAt?.getTime() ?? null) === (b.endsAt?.getTime() ?? null)
+  );
+}
+
+export function isRunningAt(campaign: Pick<Campaign, 'startsAt' | 'endsAt'>, now: Date): boolean {
   if (now < campaign.startsAt) return false;
   return campaign.endsAt === null || now < campaign.endsAt;
 }

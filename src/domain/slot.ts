@@ -3,12 +3,14 @@
  * record in the database is the authority (see Winner).
  */
 export type SlotClaim =
-  /** A fresh slot was handed to this user just now. */
-  | { kind: 'won'; slot: number; limit: number }
+  /** A fresh slot was handed to this user just now, under the settings of `version`. */
+  | { kind: 'won'; slot: number; limit: number; version: number }
   /** The user already held this slot (a repeated or interrupted login). */
-  | { kind: 'held'; slot: number; limit: number }
+  | { kind: 'held'; slot: number; limit: number; version: number }
   | { kind: 'full'; limit: number }
   | { kind: 'paused'; limit: number }
+  /** Outside the campaign's time window, by the counter's clock. */
+  | { kind: 'not_active' }
   /**
    * The counter cannot be trusted: it or the campaign's settings are missing (Redis lost its data).
    * Claims stay closed until the campaign is rebuilt from the database.

@@ -11,6 +11,10 @@ export interface CampaignStore {
   /** Every campaign, newest first. */
   list(): Promise<Campaign[]>;
 
-  /** Create or replace the campaign with this id. */
-  save(campaign: Campaign): Promise<void>;
+  /**
+   * Store the campaign only if the stored one is still at `expectedVersion` (null: only if there is none
+   * yet), so of two concurrent changes one wins and the other learns it lost. Answers `conflict` when the
+   * stored version is another (nothing is written then).
+   */
+  save(campaign: Campaign, expectedVersion: number | null): Promise<'saved' | 'conflict'>;
 }

@@ -1,6 +1,9 @@
+import type { CampaignSettings } from '../domain/campaign';
+
 /** What the counter holds for a campaign, read at one moment. */
 export interface CounterSnapshot {
-  settings: { limit: number; paused: boolean } | null;
+  /** Null when missing. */
+  settings: CampaignSettings | null;
   /** Null when missing: claims are closed. */
   counter: number | null;
   /** userId -> slot. */
@@ -11,17 +14,12 @@ export interface CounterSnapshot {
 
 /**
  * The counter's state as reconciliation sees and repairs it. Every write is monotone or conditional, so a
- * repair is safe next to live claims and next to another repair.
+ * repair is safe next to live claims and next to another repair. Settings are written with
+ * SlotCounter.publish, whose compare-and-set on the version no stale repair can get past.
  */
 export interface CounterRepair {
   /** Reads settings, counter, holders and free slots (holders in batches, so large campaigns are fine). */
   snapshot(campaignId: string): Promise<CounterSnapshot>;
-
-  /**
-   * Writes the settings from the database, the authority, as they are: unlike SlotCounter.publish this also
-   * writes a limit below the counter (claims then answer full), as after a stale Redis restore.
-   */
-  syncSettings(campaignId: string, settings: { limit: number; paused: boolean }): Promise<void>;
 
   /** Gives users their recorded slot back where the map has no entry for them; returns how many. */
   restoreHolders(campaignId: string, entries: readonly { userId: string; slot: number }[]): Promise<number>;
@@ -29,10 +27,13 @@ export interface CounterRepair {
   /** Raises the counter to at least `atLeast`, creating it if missing (which re-opens claims). Never lowers it. */
   raiseCounter(campaignId: string, atLeast: number): Promise<{ before: number | null; after: number }>;
 
-  /** Puts slots (1..counter, checked unheld and without winner) on the free list; returns how many were added. */
+  /**
+   * Puts slots on the free list, only those between 1 and both the counter and the limit (the caller has
+   * checked they are unheld and without winner); returns how many were added.
+   */
   freeSlots(campaignId: string, slots: readonly number[]): Promise<number>;
 
-  /** Takes slots off the free list (they turned out to have a winner); returns how many. */
+  /** Takes slots off the free list (they turned out to be held, won or above the limit); returns how many. */
   unfreeSlots(campaignId: string, slots: readonly number[]): Promise<number>;
 
   /** What reconciliation saw out of place before, and since when (ms since epoch). */

@@ -24,10 +24,16 @@ export interface LoginThrottle {
    */
   admitToken(attempt: { userId: string; clientIp: string }): Promise<void>;
 
-  /** A wrong password (or an unknown account: the same answer, the same count): towards the back-offs. */
+  /**
+   * A wrong password (or an unknown account: the same answer, the same count): towards the back-offs.
+   * Best effort: never rejects (a store that does not answer in time loses the count, not the answer).
+   */
   recordFailure(attempt: LoginAttempt): Promise<void>;
 
-  /** The right password: this address's failures for the account are forgotten and the address is known. */
+  /**
+   * The right password: this address's failures for the account are forgotten and the address is known.
+   * Best effort: never rejects, so a login that succeeded is never failed by its bookkeeping.
+   */
   recordSuccess(attempt: LoginAttempt): Promise<void>;
 }
 

@@ -1,11 +1,5 @@
+import type { CampaignSettings } from '../domain/campaign';
 import type { SlotClaim } from '../domain/slot';
-
-/** What the counter knows of a campaign; published whenever the campaign is saved. */
-export interface CounterSettings {
-  campaignId: string;
-  limit: number;
-  paused: boolean;
-}
 
 /** What a claim whose slot turned out to be taken in the database gets instead. */
 export type Reassignment =
@@ -19,6 +13,8 @@ export interface CounterInspection {
   /** Null when the settings are missing. */
   limit: number | null;
   paused: boolean;
+  /** The version of the settings the counter enforces; null when they are missing. */
+  version: number | null;
   /** Users holding a slot. */
   holders: number;
   /** Slots on the free list. */
@@ -30,13 +26,16 @@ export type PublishResult =
   /** Settings written, but the counter is missing: claims stay closed until reconciliation rebuilds it. */
   | { kind: 'counter_missing' }
   /** The new limit is below the slots already handed out; nothing was changed. */
-  | { kind: 'limit_below_counter'; counter: number };
+  | { kind: 'limit_below_counter'; counter: number }
+  /** The counter enforces a newer version of the settings; nothing was changed. */
+  | { kind: 'stale'; version: number };
 
 /** The atomic per-campaign slot counter (Redis). One round trip per call. */
 export interface SlotCounter {
   /**
-   * Atomically: return the user's slot if they hold one; else refuse when paused or full; else hand out the
-   * next slot and remember it for the user. Never creates a missing counter (answers `not_ready`).
+   * Atomically: refuse outside the time window; return the user's slot if they hold one; else refuse when
+   * paused or full; else hand out the next slot and remember it for the user. Never creates a missing
+   * counter (answers `not_ready`). Won and held answers carry the settings version they were decided under.
    */
   claim(campaignId: string, userId: string): Promise<SlotClaim>;
 
@@ -53,15 +52,17 @@ export interface SlotCounter {
   moveSlot(campaignId: string, userId: string, fromSlot: number, toSlot: number | null): Promise<boolean>;
 
   /**
-   * Write the campaign's limit and paused flag. A missing counter is created at 0 only when `fresh` (the
-   * campaign has no winner anywhere). Refuses, changing nothing, a limit below the current counter.
-   * Never lowers the counter.
+   * Write the campaign's settings, only over settings of the same or an older version (compare-and-set, so
+   * no stale writer rolls back a newer change). A missing counter is created at 0 only when `fresh` (the
+   * campaign has no winner anywhere). Refuses, changing nothing, a limit below the current counter. Never
+   * lowers the counter.
    */
-  publish(settings: CounterSettings, fresh: boolean): Promise<PublishResult>;
+  publish(campaignId: string, settings: CampaignSettings, fresh: boolean): Promise<PublishResult>;
 
   /**
-   * Sets the counter to 0 and forgets every user's slot. The only operation that lowers a counter; the
-   * reset use case allows it only for a campaign that is not running and whose winners are deleted.
+   * Sets the counter to 0 and forgets every user's slot (the settings stay). The only operation that
+   * lowers a counter; the reset use case allows it only for a campaign that is not running and whose
+   * winners are deleted.
    */
   reset(campaignId: string): Promise<void>;
 

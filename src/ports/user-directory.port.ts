@@ -25,6 +25,9 @@ export interface UserDirectory {
    */
   replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean>;
 
-  /** Up to `limit` stored password hashes, the most recently written first (their parameters matter, not who). */
-  recentPasswordHashes(limit: number): Promise<string[]>;
+  /**
+   * Up to `limit` stored password hashes of accounts chosen without regard to their activity (so nobody's
+   * logins can steer the choice); their parameters matter, not whose they are.
+   */
+  samplePasswordHashes(limit: number): Promise<string[]>;
 }

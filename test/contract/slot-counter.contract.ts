@@ -1,9 +1,17 @@
+import type { CampaignSettings } from '../../src/domain/campaign';
 import type { SlotCounter } from '../../src/ports/slot-counter.port';
 
 export interface SlotCounterSubject {
   counter: SlotCounter;
   /** Makes the counter lose everything it knows of a campaign, as a Redis restart without data would. */
   forget(campaignId: string): Promise<void>;
+}
+
+const HOUR = 60 * 60 * 1000;
+
+/** Settings running from an hour ago, open-ended, unless told otherwise. */
+export function settings(limit: number, changes: Partial<CampaignSettings> = {}): CampaignSettings {
+  return { limit, paused: false, version: 1, startsAt: new Date(Date.now() - HOUR), endsAt: null, ...changes };
 }
 
 /** What every SlotCounter must do; run against the in-memory fake and the Redis adapter alike. */
@@ -24,19 +32,16 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
     });
 
     test('hands out 1..limit once each, then answers full; a holder keeps their slot', async () => {
-      expect(await counter.publish({ campaignId: id, limit: 2, paused: false }, true)).toEqual({
-        kind: 'published',
-        counter: 0,
-      });
-      expect(await counter.claim(id, 'a')).toEqual({ kind: 'won', slot: 1, limit: 2 });
-      expect(await counter.claim(id, 'b')).toEqual({ kind: 'won', slot: 2, limit: 2 });
+      expect(await counter.publish(id, settings(2, { version: 3 }), true)).toEqual({ kind: 'published', counter: 0 });
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'won', slot: 1, limit: 2, version: 3 });
+      expect(await counter.claim(id, 'b')).toEqual({ kind: 'won', slot: 2, limit: 2, version: 3 });
       expect(await counter.claim(id, 'c')).toEqual({ kind: 'full', limit: 2 });
-      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 1, limit: 2 });
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 1, limit: 2, version: 3 });
       expect(await counter.readCounter(id)).toBe(2);
     });
 
     test('concurrent claims never share a slot', async () => {
-      await counter.publish({ campaignId: id, limit: 50, paused: false }, true);
+      await counter.publish(id, settings(50), true);
       const claims = await Promise.all(Array.from({ length: 80 }, (_, i) => counter.claim(id, `u${i % 60}`)));
       const slots = claims.flatMap((c) => (c.kind === 'won' ? [c.slot] : []));
       expect(slots.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
@@ -44,52 +49,87 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
     });
 
     test('a paused campaign refuses newcomers but still answers its holders', async () => {
-      await counter.publish({ campaignId: id, limit: 5, paused: false }, true);
+      await counter.publish(id, settings(5), true);
       await counter.claim(id, 'a');
-      await counter.publish({ campaignId: id, limit: 5, paused: true }, false);
+      await counter.publish(id, settings(5, { paused: true, version: 2 }), false);
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'paused', limit: 5 });
-      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 1, limit: 5 });
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 1, limit: 5, version: 2 });
+    });
+
+    test('outside its time window a campaign answers not_active, holders included', async () => {
+      await counter.publish(id, settings(5), true);
+      await counter.claim(id, 'a');
+      const ended = { startsAt: new Date(Date.now() - 2 * HOUR), endsAt: new Date(Date.now() - 1_000), version: 2 };
+      await counter.publish(id, settings(5, ended), false);
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'not_active' });
+      expect(await counter.claim(id, 'b')).toEqual({ kind: 'not_active' });
+      await counter.publish(id, settings(5, { startsAt: new Date(Date.now() + HOUR), version: 3 }), false);
+      expect(await counter.claim(id, 'b')).toEqual({ kind: 'not_active' });
+      expect(await counter.readCounter(id)).toBe(1);
+    });
+
+    test('settings are only replaced by the same or a newer version: a stale writer changes nothing', async () => {
+      await counter.publish(id, settings(5, { version: 4 }), true);
+      await counter.publish(id, settings(5, { version: 7, paused: true }), false);
+      expect(await counter.publish(id, settings(9, { version: 6, paused: false }), false)).toEqual({
+        kind: 'stale',
+        version: 7,
+      });
+      expect(await counter.inspect(id)).toMatchObject({ limit: 5, paused: true, version: 7 });
+      expect(await counter.publish(id, settings(5, { version: 7, paused: true }), false)).toEqual({
+        kind: 'published',
+        counter: 0,
+      });
     });
 
     test('refuses a limit below the counter and changes nothing; accepts one equal to it', async () => {
-      await counter.publish({ campaignId: id, limit: 5, paused: false }, true);
+      await counter.publish(id, settings(5), true);
       await counter.claim(id, 'a');
       await counter.claim(id, 'b');
-      expect(await counter.publish({ campaignId: id, limit: 1, paused: true }, false)).toEqual({
+      expect(await counter.publish(id, settings(1, { paused: true, version: 2 }), false)).toEqual({
         kind: 'limit_below_counter',
         counter: 2,
       });
-      expect(await counter.claim(id, 'c')).toEqual({ kind: 'won', slot: 3, limit: 5 }); // neither limit nor pause applied
-      expect(await counter.publish({ campaignId: id, limit: 3, paused: false }, false)).toEqual({
-        kind: 'published',
-        counter: 3,
-      });
+      expect(await counter.claim(id, 'c')).toEqual({ kind: 'won', slot: 3, limit: 5, version: 1 }); // nothing applied
+      expect(await counter.publish(id, settings(3, { version: 3 }), false)).toEqual({ kind: 'published', counter: 3 });
       expect(await counter.claim(id, 'd')).toEqual({ kind: 'full', limit: 3 });
     });
 
-    test('inspect tells counter, settings, holders and free slots', async () => {
-      expect(await counter.inspect(id)).toEqual({ counter: null, limit: null, paused: false, holders: 0, free: 0 });
-      await counter.publish({ campaignId: id, limit: 4, paused: true }, true);
-      expect(await counter.inspect(id)).toEqual({ counter: 0, limit: 4, paused: true, holders: 0, free: 0 });
+    test('inspect tells counter, settings, version, holders and free slots', async () => {
+      expect(await counter.inspect(id)).toEqual({
+        counter: null,
+        limit: null,
+        paused: false,
+        version: null,
+        holders: 0,
+        free: 0,
+      });
+      await counter.publish(id, settings(4, { paused: true, version: 2 }), true);
+      expect(await counter.inspect(id)).toEqual({
+        counter: 0,
+        limit: 4,
+        paused: true,
+        version: 2,
+        holders: 0,
+        free: 0,
+      });
     });
 
     test('only the explicit reset lowers the counter; it forgets every slot', async () => {
-      await counter.publish({ campaignId: id, limit: 3, paused: false }, true);
+      await counter.publish(id, settings(3), true);
       await counter.claim(id, 'a');
       await counter.claim(id, 'b');
       await counter.reset(id);
       expect(await counter.readCounter(id)).toBe(0);
-      expect(await counter.claim(id, 'b')).toEqual({ kind: 'won', slot: 1, limit: 3 });
+      expect(await counter.claim(id, 'b')).toEqual({ kind: 'won', slot: 1, limit: 3, version: 1 });
     });
 
     test('after losing its data it stays closed; only a fresh campaign gets a new counter', async () => {
-      await counter.publish({ campaignId: id, limit: 5, paused: false }, true);
+      await counter.publish(id, settings(5), true);
       await counter.claim(id, 'a');
       await forget(id);
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'not_ready', reason: 'campaign_missing' });
-      expect(await counter.publish({ campaignId: id, limit: 5, paused: false }, false)).toEqual({
-        kind: 'counter_missing',
-      });
+      expect(await counter.publish(id, settings(5), false)).toEqual({ kind: 'counter_missing' });
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'not_ready', reason: 'counter_missing' });
       expect(await counter.readCounter(id)).toBeNull();
     });

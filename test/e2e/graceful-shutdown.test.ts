@@ -94,7 +94,14 @@ test('the API answers every request in flight at SIGTERM, reports not ready, the
   await h.saveCampaign('drain', { limit: 100 });
 
   const port = await freePort();
-  const api = start('src/main.ts', { PORT: String(port), HOST: '127.0.0.1', METRICS_PORT: '0' });
+  // Every login gets its turn (no shedding): what is measured here is that none is dropped at SIGTERM.
+  const api = start('src/main.ts', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    HASH_MAX_WAIT_MS: '30000',
+    LOGIN_DEADLINE_MS: '30000',
+  });
   const deadline = Date.now() + 30_000;
   while (!api.output().includes('api listening') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 

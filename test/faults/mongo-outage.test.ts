@@ -21,8 +21,12 @@ afterAll(async () => {
 test('voucher jobs that exhausted their attempts during an outage are all delivered once it ends', async () => {
   const accounts = await rig.registerUsers(30);
   await rig.saveCampaign('c', { limit: 30 });
-  const answers = await Promise.all(accounts.map((account) => rig.login(account, 'c')));
-  expect(answers.every((a) => a.body.campaigns?.[0]?.outcome === 'won')).toBe(true);
+  // Clients retry a 503 as the app does (a busy machine can take longer than the request budget).
+  const answers = (await Promise.all(accounts.map((account) => rig.loginUntilDecided(account, 'c')))).map((tries) =>
+    tries.at(-1),
+  );
+  // Won, or already won: a try answered 503 may have won late (its write landed), and the retry says so.
+  expect(answers.every((a) => ['won', 'already_won'].includes(a?.body.campaigns?.[0]?.outcome ?? ''))).toBe(true);
 
   await queue.pause(); // hold the jobs until the database is gone
   await rig.startWorkers();

@@ -4,16 +4,31 @@ import { join } from 'node:path';
 
 import { Redis } from 'ioredis';
 
+import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { DEV_ADMIN_PASSWORD } from '../../src/config';
 import { startFaultRig, type Answer, type FaultRig } from '../support/fault-rig';
-import { burstWithFault, checkPromises, settle, type Outcomes } from '../support/invariants';
+import { sendJson } from '../support/http-client';
+import {
+  burstWithFault,
+  checkHistory,
+  checkPromises,
+  settle,
+  type OperatorEvent,
+  type Outcomes,
+} from '../support/invariants';
 
 /**
- * Randomized soak: each run is a burst against a fresh campaign with faults fired at random moments, then
- * a settle (reconcile, drain, returning users) and the promises checked. SOAK_RUNS sets the number of runs
- * (3 by default, for CI), SOAK_SEED replays a fault schedule; the summary line names both.
+ * Randomized soak: each run is a burst against a fresh campaign, with faults (Redis lost in several ways,
+ * also while the workers are stopped; frozen and restarted services; killed workers) and operator actions
+ * (pause and resume, the limit raised or lowered, the campaign ended) fired at random moments. Then the
+ * system heals itself (nobody reconciles by hand) and the promises are checked over the whole history of
+ * answers, not only the end state. Between runs the previous campaign is ended and reset. SOAK_RUNS sets
+ * the number of runs (3 by default, for CI); SOAK_SEED replays a schedule; the summary line names both.
  */
 const RUNS = Number(process.env.SOAK_RUNS ?? 3);
 const SEED = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** The promise: every winner has exactly one voucher within this long of the last fault. */
+const HEAL_WITHIN_MS = 60_000;
 
 /** mulberry32: a small seeded generator, so a schedule can be replayed. */
 function generator(seed: number): () => number {
@@ -28,6 +43,7 @@ function generator(seed: number): () => number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const operator = `Basic ${Buffer.from(`admin:${DEV_ADMIN_PASSWORD}`).toString('base64')}`;
 let rig: FaultRig;
 let workers: ChildProcess[] = [];
 
@@ -37,10 +53,20 @@ async function waitForWorkers(count: number): Promise<void> {
   while ((await queue.getWorkers().catch(() => [])).length < count && Date.now() < deadline) await sleep(100);
 }
 
+const flushAll = async (): Promise<void> => {
+  const admin = new Redis(rig.redis.url, { maxRetriesPerRequest: 1 });
+  await admin.flushall().finally(() => admin.disconnect());
+};
+
 const FAULTS: Record<string, () => Promise<void>> = {
-  'redis-flushall': async () => {
-    const admin = new Redis(rig.redis.url, { maxRetriesPerRequest: 1 });
-    await admin.flushall().finally(() => admin.disconnect());
+  'redis-flushall': flushAll,
+  'redis-flushall-workers-stopped': async () => {
+    const stopped = [...workers];
+    for (const worker of stopped) worker.kill('SIGSTOP');
+    await sleep(300);
+    await flushAll();
+    await sleep(700);
+    for (const worker of stopped) worker.kill('SIGCONT');
   },
   'redis-restart-empty': async () => {
     await rig.redis.stop('SIGKILL');
@@ -80,6 +106,53 @@ const FAULTS: Record<string, () => Promise<void>> = {
   },
 };
 
+/** An admin call as an operator makes it, recorded with when it was sent and answered. */
+async function admin(
+  method: string,
+  path: string,
+  body: object = {},
+): Promise<{ status: number; at: number; doneAt: number }> {
+  const at = Date.now();
+  for (;;) {
+    const { status } = await sendJson('POST' === method ? 'POST' : method, `${rig.baseUrl}${path}`, body, {
+      authorization: operator,
+    }).catch(() => ({ status: 0 }));
+    // An operator retries what the service could not decide (a frozen store); a refusal stands.
+    if ((status !== 503 && status !== 0) || Date.now() - at > 20_000) return { status, at, doneAt: Date.now() };
+    await sleep(200);
+  }
+}
+
+type Action = 'pause-resume' | 'raise-limit' | 'lower-limit' | 'end-campaign';
+const ACTIONS: readonly Action[] = ['pause-resume', 'raise-limit', 'lower-limit', 'end-campaign'];
+
+async function act(
+  action: Action,
+  campaignId: string,
+  limit: () => number,
+  random: () => number,
+  events: OperatorEvent[],
+): Promise<void> {
+  const path = `/admin/campaigns/${campaignId}`;
+  switch (action) {
+    case 'pause-resume': {
+      events.push({ action: 'pause', ...(await admin('POST', `${path}/pause`)) });
+      await sleep(300 + Math.floor(random() * 700));
+      events.push({ action: 'resume', ...(await admin('POST', `${path}/resume`)) });
+      return;
+    }
+    case 'raise-limit':
+    case 'lower-limit': {
+      const change = 1 + Math.floor(random() * 10);
+      const next = Math.max(1, action === 'raise-limit' ? limit() + change : limit() - change);
+      events.push({ action: 'limit', limit: next, ...(await admin('PATCH', path, { limit: next })) });
+      return;
+    }
+    case 'end-campaign':
+      events.push({ action: 'end', ...(await admin('PATCH', path, { endsAt: new Date().toISOString() })) });
+  }
+}
+
 beforeAll(async () => {
   rig = await startFaultRig({ aof: true });
   await rig.registerUsers(120);
@@ -91,58 +164,111 @@ afterAll(async () => {
   await rig.close();
 });
 
-// A run takes about 5 s; allow a minute each.
 test(
-  `soak: ${RUNS} runs of bursts with random faults keep every promise`,
+  `soak: ${RUNS} runs of bursts with random faults and operator actions keep every promise`,
   async () => {
     const random = generator(SEED);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-    const faultCounts: Record<string, number> = Object.fromEntries(Object.keys(FAULTS).map((k) => [k, 0]));
+    const counts: Record<string, number> = Object.fromEntries(
+      [...Object.keys(FAULTS), ...ACTIONS, 'reset'].map((k) => [k, 0]),
+    );
     const totals = { maxOverLimit: 0, lostWinners: 0, lostSlots: 0, duplicateVouchers: 0, winnersWithoutVoucher: 0 };
+    const healTimes: number[] = [];
     const failures: string[] = [];
 
     for (let run = 1; run <= RUNS; run += 1) {
       const campaignId = `soak-${run}`;
-      const limit = 10 + Math.floor(random() * 31); // 10..40
-      const demand = Math.min(120, Math.ceil(limit * (1.5 + random() * 1.5)));
+      const initialLimit = 10 + Math.floor(random() * 31); // 10..40
+      const demand = Math.min(120, Math.ceil(initialLimit * (1.5 + random() * 1.5)));
       const accounts = Array.from({ length: demand }, (_, i) => `user${i + 1}`);
       const faults = Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(Object.keys(FAULTS)));
-      const moments = faults.map(() => Math.floor(random() * 2_500));
-      await rig.saveCampaign(campaignId, { limit });
+      const actions = Array.from({ length: Math.floor(random() * 3) }, () => pick(ACTIONS));
+      const faultMoments = faults.map(() => Math.floor(random() * 2_500));
+      const actionMoments = actions.map(() => Math.floor(random() * 2_500));
+      await rig.saveCampaign(campaignId, { limit: initialLimit });
+      const events: OperatorEvent[] = [];
+      const limitNow = (): number => {
+        const changes = events.filter((e) => e.action === 'limit' && e.status === 200);
+        return (changes.at(-1)?.limit as number | undefined) ?? initialLimit;
+      };
 
-      const answers: Answer[] = await burstWithFault(rig, campaignId, accounts, async () => {
-        await Promise.all(
-          faults.map(async (fault, i) => {
-            await sleep(moments[i] as number);
-            faultCounts[fault] = (faultCounts[fault] ?? 0) + 1;
-            await (FAULTS[fault] as () => Promise<void>)();
-          }),
-        );
-      });
-      await settle(rig, campaignId, limit, accounts, answers, 10);
-      const outcome: Outcomes = await checkPromises(rig, campaignId, limit, demand, answers);
-      totals.maxOverLimit = Math.max(totals.maxOverLimit, outcome.winners - limit);
+      let lastFaultAt = Date.now();
+      const answers: Answer[] = await burstWithFault(
+        rig,
+        campaignId,
+        accounts,
+        async () => {
+          await Promise.all([
+            ...faults.map(async (fault, i) => {
+              await sleep(faultMoments[i] as number);
+              counts[fault] = (counts[fault] ?? 0) + 1;
+              await (FAULTS[fault] as () => Promise<void>)();
+              lastFaultAt = Math.max(lastFaultAt, Date.now());
+            }),
+            ...actions.map(async (action, i) => {
+              await sleep(actionMoments[i] as number);
+              counts[action] = (counts[action] ?? 0) + 1;
+              await act(action, campaignId, limitNow, random, events);
+            }),
+          ]);
+        },
+        3_000,
+        random,
+      );
+      const ended = events.some((e) => e.action === 'end' && e.status === 200);
+      const finalLimit = limitNow();
+      // Healing: counted from the last fault; nobody reconciles by hand.
+      await settle(rig, campaignId, ended ? 0 : finalLimit, ended ? [] : accounts, answers, HEAL_WITHIN_MS);
+      const healedMs = Date.now() - lastFaultAt;
+      healTimes.push(healedMs);
+      const outcome: Outcomes = await checkPromises(rig, campaignId, finalLimit, ended ? 0 : demand, answers);
+      const violations = [
+        ...outcome.violations,
+        ...(await checkHistory(rig, campaignId, initialLimit, answers, events)),
+      ];
+      if (outcome.winnersWithoutVoucher > 0 && healedMs > HEAL_WITHIN_MS) {
+        violations.push(`vouchers not all delivered ${healedMs} ms after the last fault`);
+      }
+      totals.maxOverLimit = Math.max(totals.maxOverLimit, outcome.winners - finalLimit);
       totals.lostWinners += outcome.lostWinners;
       totals.lostSlots += outcome.lostSlots;
       totals.duplicateVouchers += outcome.duplicateVouchers;
       totals.winnersWithoutVoucher += outcome.winnersWithoutVoucher;
-      const line = `run ${run}/${RUNS} (limit ${limit}, demand ${demand}, faults ${faults.join('+')} at ${moments.join('/')} ms)`;
+
+      // Reset between runs: the campaign is ended, its results deleted, and no late voucher reappears.
+      await admin('PATCH', `/admin/campaigns/${campaignId}`, { endsAt: new Date(Date.now() - 1_000).toISOString() });
+      const reset = await admin('POST', `/admin/campaigns/${campaignId}/reset`);
+      counts.reset = (counts.reset ?? 0) + 1;
+      await sleep(500);
+      const left = await rig.read(async (db) => ({
+        winners: await db.collection(COLLECTIONS.winners).countDocuments({ campaignId }),
+        vouchers: await db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId }),
+      }));
+      if (reset.status !== 200 || left.winners + left.vouchers > 0) {
+        violations.push(`reset answered ${reset.status} and left ${left.winners} winners, ${left.vouchers} vouchers`);
+      }
+
+      const line =
+        `run ${run}/${RUNS} (limit ${initialLimit}->${finalLimit}, demand ${demand}, faults ${faults.join('+')} at ${faultMoments.join('/')} ms, ` +
+        `actions ${actions.join('+') || 'none'} at ${actionMoments.join('/')} ms)`;
       // Straight to stderr: jest holds console output back until the test ends, and this one runs long.
       process.stderr.write(
-        `SOAK ${line}: ${outcome.winners} winners, ${outcome.vouchers} vouchers${outcome.violations.length > 0 ? `; BROKEN: ${outcome.violations.join('; ')}` : ''}\n`,
+        `SOAK ${line}: ${outcome.winners} winners, ${outcome.vouchers} vouchers, healed ${healedMs} ms after the last fault` +
+          `${violations.length > 0 ? `; BROKEN: ${violations.join('; ')}` : ''}\n`,
       );
-      if (outcome.violations.length > 0) {
-        failures.push(`${line}: ${outcome.violations.join('; ')}`);
+      if (violations.length > 0) {
+        failures.push(`${line}: ${violations.join('; ')}`);
         break; // the first broken promise is the one to look at; later runs would only pile on
       }
     }
 
+    const sorted = [...healTimes].sort((a, b) => a - b);
     console.log(
-      `SOAK seed=${SEED} runs=${RUNS} faults=${JSON.stringify(faultCounts)} maxWinnersOverLimit=${totals.maxOverLimit} ` +
+      `SOAK seed=${SEED} runs=${RUNS} events=${JSON.stringify(counts)} maxWinnersOverLimit=${totals.maxOverLimit} ` +
         `lostWinners=${totals.lostWinners} lostSlots=${totals.lostSlots} duplicateVouchers=${totals.duplicateVouchers} ` +
-        `winnersWithoutVoucher=${totals.winnersWithoutVoucher}`,
+        `winnersWithoutVoucher=${totals.winnersWithoutVoucher} healMs(p50/max)=${sorted[Math.floor(sorted.length / 2)] ?? 0}/${sorted.at(-1) ?? 0}`,
     );
     expect(failures).toEqual([]);
   },
-  RUNS * 60_000,
+  RUNS * 90_000,
 );

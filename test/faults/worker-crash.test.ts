@@ -25,24 +25,35 @@ test('a worker killed mid-jobs loses none: another takes them over, vouchers exa
   expect(answers.every((a) => a.body.campaigns?.[0]?.outcome === 'won')).toBe(true);
 
   // Hold the queue until the first worker is up, freeze the database so that worker's jobs hang in the
-  // middle, let it take them, then kill it.
+  // middle, let it take them, and kill it only once it holds jobs: each active, each under its lock.
   await queue.pause();
   const first = rig.spawnWorker();
   const deadline = Date.now() + 30_000;
-  while ((await queue.getWorkers()).length === 0) {
-    if (Date.now() > deadline) throw new Error('the first worker did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const until = async (what: string, done: () => Promise<boolean>): Promise<void> => {
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(what);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await until('the first worker did not start', async () => (await queue.getWorkers()).length > 0);
   rig.ferret.freeze();
   await queue.resume();
-  while ((await queue.getJobCounts('active')).active === 0) {
-    if (Date.now() > deadline) throw new Error('the first worker never took a job');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const heldByTheDead = (await queue.getJobs(['active'])).map((job) => job.id as string);
+  const lockOf = (id: string) => `${rig.config.queue.prefix}:${queue.name}:${id}:lock`;
+  let heldByTheDead: string[] = [];
+  await until('the first worker never held a job', async () => {
+    const active = (await queue.getJobs(['active'])).map((job) => job.id as string);
+    const locked = await Promise.all(active.map(async (id) => (await rig.api.redis.exists(lockOf(id))) === 1));
+    heldByTheDead = active.filter((_, i) => locked[i]);
+    return heldByTheDead.length > 0;
+  });
   first.kill('SIGKILL');
   await new Promise<void>((resolve) => first.once('exit', () => resolve()));
   rig.ferret.thaw();
+  // Their locks lapse (nobody renews them now), so the next worker finds them stalled, not merely busy.
+  await until('the dead worker’s locks never lapsed', async () => {
+    const locked = await Promise.all(heldByTheDead.map(async (id) => rig.api.redis.exists(lockOf(id))));
+    return locked.every((exists) => exists === 0);
+  });
 
   await rig.startWorkers();
   await rig.drain();

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { DEV_ADMIN_PASSWORD } from '../../src/config';
@@ -115,14 +116,21 @@ async function databaseState(): Promise<string> {
   ].join('\n');
 }
 
+/** Other methods on each route: none may tell an anonymous caller which routes exist (no 405, no OPTIONS 200). */
+const OTHER_METHODS = ['OPTIONS', 'HEAD', 'PUT', 'DELETE', 'TRACE', 'PROPFIND'];
+
 test('no spelling of any admin path reaches an admin handler without credentials, and nothing changes', async () => {
   const before = await databaseState();
   const answered: string[] = [];
-  for (const [method, path, body] of ADMIN_OPERATIONS) {
-    for (const spelled of spellings(path)) {
+  for (const [route, path, body] of ADMIN_OPERATIONS) {
+    for (const [method, spelled] of [
+      ...spellings(path).map((spelled) => [route, spelled] as const),
+      ...OTHER_METHODS.map((other) => [other, path] as const),
+    ]) {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': 'application/json' };
-      const response = await raw(method, spelled, headers, payload);
+      const own = method === route; // other methods go without a body (Node's client would not frame it)
+      const response = await raw(method, spelled, own ? headers : {}, own ? payload : undefined);
       if (response.status !== 401 && response.status !== 404) answered.push(`${method} ${spelled}: ${response.status}`);
     }
   }
@@ -158,6 +166,46 @@ describe('cross-site admin writes', () => {
     const response = await pause({ 'content-type': 'application/json', ...headers });
     expect(response.status).toBe(403);
     expect(JSON.parse(response.text)).toMatchObject({ errorCode: 'CROSS_SITE_REQUEST' });
+    expect(await paused()).toBe(false);
+  });
+
+  test('a compressed body is refused with 415 (it could unpack to far more than the limit)', async () => {
+    const gzip = await pause(
+      { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': '2' },
+      '{}',
+    );
+    expect(gzip.status).toBe(415);
+    const board = await raw(
+      'PUT',
+      '/admin/queues/api/queues/voucher-issue/pause',
+      { authorization: operator, 'content-type': 'application/json', 'content-encoding': 'deflate' },
+      '{}',
+    );
+    expect(board.status).toBe(415);
+    expect(await paused()).toBe(false);
+  });
+
+  test('a bodiless JSON write without Content-Length (curl -X POST -H content-type) is served', async () => {
+    // Written by hand: Node's client would add a Content-Length: 0; curl sends no length at all.
+    const url = new URL(h.baseUrl);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(Number(url.port), url.hostname, () =>
+        socket.write(
+          `POST /admin/campaigns/spring/pause HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${operator}\r\n` +
+            'Content-Type: application/json\r\nConnection: close\r\n\r\n',
+        ),
+      );
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(await paused()).toBe(true);
+    await raw('POST', '/admin/campaigns/spring/resume', {
+      authorization: operator,
+      'content-type': 'application/json',
+    });
     expect(await paused()).toBe(false);
   });
 
@@ -216,5 +264,47 @@ describe('cross-site admin writes', () => {
     expect(await h.api.queues.voucherIssue.isPaused()).toBe(true);
     await board('PUT', '/resume', {});
     expect(await h.api.queues.voucherIssue.isPaused()).toBe(false);
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  let proxied: Harness;
+  beforeAll(async () => {
+    proxied = await startHarness({ TRUST_PROXY: 'true', ADMIN_FAILURES_ALLOWED: '3' });
+    await proxied.saveCampaign('autumn', { limit: 5 });
+  });
+  afterAll(async () => {
+    await proxied.close();
+  });
+  const post = (path: string, headers: Record<string, string>) =>
+    proxied.http.post(path).set({ 'content-type': 'application/json', ...headers });
+
+  test('X-Forwarded-Host cannot make another site’s Origin look like ours', async () => {
+    const forged = await post('/admin/campaigns/autumn/pause', {
+      authorization: operator,
+      origin: 'https://evil.example',
+      'x-forwarded-host': 'evil.example',
+    });
+    expect(forged.status).toBe(403);
+    expect((await proxied.api.stores.campaigns.findById('autumn'))?.paused).toBe(false);
+  });
+
+  test('guessing the operator’s password backs off the guessing address only, even for the right password', async () => {
+    const guess = (password: string, address: string) =>
+      proxied.http
+        .get('/admin/campaigns')
+        .set('x-forwarded-for', address)
+        .set('authorization', `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`);
+    for (let i = 0; i < 3; i++) expect((await guess(`guess-${i}`, '203.0.113.66')).status).toBe(401);
+    const locked = await guess(DEV_ADMIN_PASSWORD, '203.0.113.66');
+    expect(locked.status).toBe(429);
+    expect(locked.body).toMatchObject({ errorCode: 'RATE_LIMITED', details: { scope: 'client' } });
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await guess(DEV_ADMIN_PASSWORD, '198.51.100.20')).status).toBe(200); // the operator, elsewhere
+    // A browser's first request carries no credentials: that is no guess.
+    for (let i = 0; i < 5; i++) {
+      expect((await proxied.http.get('/admin/campaigns').set('x-forwarded-for', '198.51.100.21')).status).toBe(401);
+    }
+    expect((await guess(DEV_ADMIN_PASSWORD, '198.51.100.21')).status).toBe(200);
   });
 });

@@ -79,13 +79,29 @@ describe('control characters', () => {
     }
   });
 
-  test('a campaign name with NUL is refused by the admin API', async () => {
-    const response = await h.http
-      .post('/admin/campaigns')
-      .set('authorization', operator)
-      .send({ id: 'nul', name: 'a\u0000b' });
+  test.each([
+    ['NUL', 'a\u0000b'],
+    ['a right-to-left override', 'gift \u202ecod'],
+    ['a zero-width space', 'free\u200bvoucher'],
+  ])('a campaign name with %s is refused by the admin API', async (_, name) => {
+    const response = await h.http.post('/admin/campaigns').set('authorization', operator).send({ id: 'nul', name });
     expect(response.status).toBe(400);
     expect(await h.api.stores.campaigns.findById('nul')).toBeNull();
+  });
+
+  test('the audit log of a campaign that does not exist is 404', async () => {
+    const response = await h.http.get('/admin/campaigns/never-created/audit').set('authorization', operator);
+    expect(response.status).toBe(404);
+    expect(response.body.errorCode).toBe('CAMPAIGN_NOT_FOUND');
+  });
+
+  test('a compressed login body is 415, before any database call', async () => {
+    const response = await h.http
+      .post('/api/login-campaign')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'gzip')
+      .send('{"account":"user1","password":"x"}');
+    expect(response.status).toBe(415);
   });
 });
 

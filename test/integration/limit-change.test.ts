@@ -39,17 +39,21 @@ test('lowering the limit mid-burst stops the burst at exactly the new limit', as
   await h.saveCampaign('midburst', { limit: 250 });
   const burst = Promise.all(accounts.map((account) => h.login(account, TEST_PASSWORD, 'midburst')));
 
-  // Wait until some slots are gone, then cut the limit a little above the counter as it stands, through
-  // the same script the campaign settings use. It refuses a limit below the slots already handed out
-  // (the burst may overtake us between read and write), so retry with the fresh value until it lands.
+  // Wait until some slots are gone, then cut the limit a little above the counter as it stands, as an
+  // operator does (SaveCampaign: the counter's script takes it first, atomically). It refuses a limit below
+  // the slots already handed out (the burst may overtake us between read and write), changing nothing, so
+  // retry with the fresh value until it lands.
   const counter = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);
   while (((await counter.readCounter('midburst')) ?? 0) < 20) await new Promise((r) => setTimeout(r, 5));
   let cutTo: number;
   for (;;) {
     cutTo = ((await counter.readCounter('midburst')) ?? 0) + 10;
-    const published = await counter.publish({ campaignId: 'midburst', limit: cutTo, paused: false }, false);
-    if (published.kind === 'published') break;
-    expect(published.kind).toBe('limit_below_counter');
+    const saved = await h.saveCampaign('midburst', { limit: cutTo }).then(
+      () => 'saved',
+      (error: { code?: string }) => error.code,
+    );
+    if (saved === 'saved') break;
+    expect(saved).toBe('CAMPAIGN_LIMIT_BELOW_COUNTER');
   }
 
   const replies = await burst;

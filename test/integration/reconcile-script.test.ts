@@ -39,10 +39,12 @@ test('after a FLUSHALL, --dry-run prints the drift and changes nothing; the real
   expect(dry.stderr).toBe('');
   expect(dry.code).toBe(0);
   expect(dry.stdout).toContain('campaign flushed: 4 winners; counter missing -> 4');
-  expect(dry.stdout).toContain('would restore settings (limit, paused) from the database');
+  expect(dry.stdout).toContain("would publish the database's settings (limit, paused, window, version)");
   expect(dry.stdout).toContain('would restore 4 forgotten winner slots');
   expect(dry.stdout).toContain('would re-deliver 4 voucher jobs');
   expect(dry.stdout).toContain('drift: found');
+  expect(dry.stdout).toMatch(/plan:\n {4}settings: publish\n {4}restore: [^\n]+=1, [^\n]+=2, [^\n]+\n/);
+  expect(dry.stdout).toContain('counter: raise to at least 4');
   expect(await h.api.redis.exists(`${h.config.redis.keyPrefix}:{flushed}:counter`)).toBe(0);
   expect((await h.login('user5', undefined, 'flushed')).status).toBe(503);
 

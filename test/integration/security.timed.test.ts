@@ -235,6 +235,31 @@ describe('after the hashing cost is raised (SCRYPT_LOG_N above the stored hashes
     expect(ratio).toBeLessThan(2);
   });
 
+  test('an attacker cannot steer it: logging in to an own, rehashed account before each probe changes nothing', async () => {
+    const own = new RegisterUsers(h.api.stores.users, new ScryptPasswordHasher({ logN: 10, r: 8, p: 1 }));
+    await own.execute([{ account: 'attacker', password: TEST_PASSWORD }]);
+    expect((await login(h, 'attacker', TEST_PASSWORD)).status).toBe(200); // now rehashed at 2^14
+    const primed = async (account: string) => {
+      await login(h, 'attacker', TEST_PASSWORD);
+      return timedLogin(h, account);
+    };
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      known.push(await primed('old1'));
+      unknown.push(await primed(`stranger-${i}`));
+    }
+    const ratio = median(unknown) / median(known);
+    console.log(
+      `FIGURE primed by a rehashed account, unknown/known: ${median(unknown).toFixed(1)} / ${median(known).toFixed(1)} ms (ratio ${ratio.toFixed(2)})`,
+    );
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
+    // The same unknown name costs the same every time (a steady cost, as a real account's).
+    const again = [await primed('stranger-0'), await primed('stranger-0'), await primed('stranger-0')];
+    expect(Math.max(...again) / Math.min(...again)).toBeLessThan(3);
+  });
+
   test('a right password rehashes the account at the current cost, and it still logs in', async () => {
     expect((await login(h, 'old2', TEST_PASSWORD)).status).toBe(200);
     const deadline = Date.now() + 10_000;

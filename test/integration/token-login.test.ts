@@ -53,6 +53,8 @@ test.each([
   ['a malformed token', async () => 'abc.def.ghi'],
   ['a token over 4 KB', async () => `${await tokenFor(alice)}${'A'.repeat(4_200)}`],
   ['a token with characters no token has', async () => `${await tokenFor(alice)}<script>`],
+  ['a verified token whose sub holds a NUL', () => tokenFor('u\u0000x')],
+  ['a verified token whose sub holds a line break', () => tokenFor('u\u0007x\n')],
   [
     'a token valid until 1e20 (longer than JWT_MAX_AGE_SECONDS)',
     () =>

@@ -9,15 +9,12 @@ import { PROJECT_ROOT, startFerretDb, startRedisServer, type LocalService } from
 
 import { waitForRedis } from '../../src/adapters/redis/connection';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
-import type { ReconcileReport } from '../../src/application/reconcile-campaign.use-case';
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
 import {
   composeApi,
   connectDatabase,
-  createQueues,
   createStores,
   passwordHasher,
-  reconcileUseCase,
   saveCampaignUseCase,
   type Api,
 } from '../../src/compose';
@@ -42,6 +39,8 @@ export interface Answer {
   account: string;
   status: number;
   body: LoginBody;
+  /** When the request was sent (ms since the epoch), and how long its answer took. */
+  at: number;
   ms: number;
   retryAfter?: string;
 }
@@ -67,7 +66,6 @@ export interface FaultRig {
   startWorkers(): Promise<RunningWorkers>;
   /** `npm run worker` as a child process (to be killed for real). */
   spawnWorker(): ChildProcess;
-  reconcile(campaignId: string): Promise<ReconcileReport>;
   /** Waits until the voucher queue has nothing waiting, delayed or active. */
   drain(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -84,10 +82,23 @@ export const FAULT_ENV: Record<string, string> = {
   MONGO_OPERATION_TIMEOUT_MS: '3000',
   RECONCILE_GRACE_MS: '1000',
   RECONCILE_INTERVAL_MS: '1000',
+  WORKER_WATCH_INTERVAL_MS: '500',
   WORKER_LOCK_DURATION_MS: '2000',
   WORKER_STALLED_INTERVAL_MS: '1000',
   VOUCHER_JOB_ATTEMPTS: '4',
   VOUCHER_JOB_BACKOFF_MS: '50',
+};
+
+/** The service's own defaults for everything FAULT_ENV shortens: for tests that promise "with default settings". */
+export const DEFAULT_TIMING: Record<string, string> = {
+  MONGO_OPERATION_TIMEOUT_MS: '400',
+  RECONCILE_GRACE_MS: '30000',
+  RECONCILE_INTERVAL_MS: '15000',
+  WORKER_WATCH_INTERVAL_MS: '5000',
+  WORKER_LOCK_DURATION_MS: '30000',
+  WORKER_STALLED_INTERVAL_MS: '30000',
+  VOUCHER_JOB_ATTEMPTS: '8',
+  VOUCHER_JOB_BACKOFF_MS: '1000',
 };
 
 export interface FaultRigOptions {
@@ -99,6 +110,8 @@ export interface FaultRigOptions {
   apiEnv?: (env: Record<string, string>) => Record<string, string>;
   /** Runs against the fresh redis-server (as its default user) before anything connects. */
   prepareRedis?: (redisUrl: string) => Promise<void>;
+  /** The API's database client emits command events (a test can act on the moment a command is sent). */
+  monitorMongoCommands?: boolean;
 }
 
 export async function startFaultRig(options: FaultRigOptions = {}): Promise<FaultRig> {
@@ -115,7 +128,9 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
   };
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel, 'fault-rig'); // silent unless TEST_LOG_LEVEL says otherwise
-  const api = await composeApi(loadConfig({ ...env, ...options.apiEnv?.(env) }), logger);
+  const api = await composeApi(loadConfig({ ...env, ...options.apiEnv?.(env) }), logger, {
+    monitorMongoCommands: options.monitorMongoCommands === true,
+  });
   const server: Server = createHttpServer(api.app.callback(), config.http);
   await listen(server, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -148,6 +163,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
         account,
         status,
         body,
+        at: started,
         ms: Date.now() - started,
         ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
       };
@@ -156,6 +172,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
         account,
         status: 0,
         body: { status: false, errorCode: String(error), errorMessage: null },
+        at: started,
         ms: Date.now() - started,
       };
     }
@@ -228,14 +245,6 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
       });
       children.push(child);
       return child;
-    },
-    reconcile: async (campaignId) => {
-      const queues = createQueues(setupRedis, config, silentLogger);
-      try {
-        return await reconcileUseCase(setupStores, setupRedis, queues, config, silentLogger).execute(campaignId);
-      } finally {
-        await queues.close();
-      }
     },
     drain: (timeoutMs = 60_000) => waitForVoucherQueueDrain(setupRedis, config.queue.prefix, timeoutMs),
     close: async () => {

@@ -14,6 +14,7 @@ export function campaignFixture(id: string, changes: Partial<Campaign> = {}): Ca
     endsAt: null,
     voucherValidityDays: 30,
     paused: false,
+    version: 1,
     createdAt: startsAt,
     updatedAt: startsAt,
     ...changes,

@@ -15,6 +15,7 @@ import {
   type Api,
 } from '../../src/compose';
 import type { Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
 import { silentLogger } from '../../src/ports/logger.port';
 import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../../workers/start-workers';
 import { sendJson } from './http-client';
@@ -65,7 +66,9 @@ export interface Harness {
 /** The real API (composeApi, as `npm start` wires it) on its own database and key prefixes. */
 export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   const config = testConfig(overrides);
-  const api = await composeApi(config, silentLogger, { monitorMongoCommands: true });
+  // Silent unless TEST_LOG_LEVEL says otherwise (then the service's own log lines, for a post-mortem).
+  const logger = config.logLevel === 'silent' ? silentLogger : createLogger(config.logLevel, 'harness');
+  const api = await composeApi(config, logger, { monitorMongoCommands: true });
   const server = createHttpServer(api.app.callback(), config.http);
   await listen(server, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -62,9 +62,10 @@ export async function checkPromises(
 }
 
 /**
- * After the faults: reconcile until nothing drifts, let the workers drain, and let users who hold no slot
- * come back (demand that exceeds the limit keeps coming), until every slot is filled and every voucher
- * written, or `rounds` are spent.
+ * After the faults, with nobody's help: the workers reconcile on their own (their schedule, the recovery
+ * watch, on-demand requests), users who hold no slot come back (demand that exceeds the limit keeps
+ * coming), until every slot is filled and every winner has a voucher, or `deadlineMs` passes. Never
+ * reconciles by hand: a system that cannot heal itself fails here. Returns how long healing took (ms).
  */
 export async function settle(
   rig: FaultRig,
@@ -72,29 +73,26 @@ export async function settle(
   limit: number,
   accounts: readonly string[],
   answers: Answer[],
-  rounds = 8,
-): Promise<void> {
-  const graceMs = rig.config.reconcile.graceMs;
-  for (let round = 0; round < rounds; round += 1) {
-    await rig.reconcile(campaignId);
-    await rig.drain();
-    const winners = await rig.read((db) => db.collection(COLLECTIONS.winners).countDocuments({ campaignId }));
+  deadlineMs = 60_000,
+): Promise<number> {
+  const started = Date.now();
+  const pause = rig.config.reconcile.intervalMs + 200;
+  while (Date.now() - started < deadlineMs) {
+    await rig.drain(deadlineMs);
+    const winners = await rig.read((db) => db.collection(COLLECTIONS.winners).find({ campaignId }).toArray());
     const vouchers = await rig.read((db) => db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId }));
-    const filled = winners >= Math.min(limit, accounts.length);
-    if (filled && vouchers === winners) return;
+    const filled = winners.length >= Math.min(limit, accounts.length);
+    if (filled && vouchers === winners.length) return Date.now() - started;
     if (!filled) {
-      const holders = new Set(
-        (await rig.read((db) => db.collection(COLLECTIONS.winners).find({ campaignId }).toArray())).map(
-          (w) => w.userId as string,
-        ),
-      );
+      const holders = new Set(winners.map((w) => w.userId as string));
       const userIds = new Map(answers.filter((a) => a.body.userId).map((a) => [a.account, a.body.userId as string]));
       const comeback = accounts.filter((account) => !holders.has(userIds.get(account) ?? ''));
       const again = await Promise.all(comeback.map((account) => rig.loginUntilDecided(account, campaignId, 10_000)));
       answers.push(...again.flat());
     }
-    await new Promise((r) => setTimeout(r, graceMs + 200));
+    await new Promise((r) => setTimeout(r, pause));
   }
+  return Date.now() - started;
 }
 
 /**
@@ -107,10 +105,12 @@ export async function burstWithFault(
   accounts: readonly string[],
   fault: () => Promise<void>,
   spreadMs = 3_000,
+  random: () => number = Math.random,
 ): Promise<Answer[]> {
+  const arrivals = accounts.map(() => random() * spreadMs); // drawn up front, so a seed replays them
   const logins = Promise.all(
-    accounts.map(async (account) => {
-      await new Promise((r) => setTimeout(r, Math.random() * spreadMs));
+    accounts.map(async (account, i) => {
+      await new Promise((r) => setTimeout(r, arrivals[i]));
       return rig.loginUntilDecided(account, campaignId);
     }),
   );
@@ -134,4 +134,77 @@ export async function counterReaches(
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`counter of ${campaignId} did not reach ${slots}`);
+}
+
+/** An operator's change as the soak made it: when it was sent and answered, and what it set. */
+export interface OperatorEvent {
+  action: 'pause' | 'resume' | 'limit' | 'end';
+  at: number;
+  doneAt: number;
+  status: number;
+  limit?: number;
+}
+
+/**
+ * The promises over the whole history of one run, not only its end state:
+ * - every "won" or "already_won" answer names a recorded winner with that slot;
+ * - no "won" answer to a request sent after a pause was answered and answered before the resume was sent,
+ *   nor to one sent after the campaign's end was answered;
+ * - every "won" answer's slot lies within the limit in force while the request ran, and the winners
+ *   within the final limit.
+ */
+export async function checkHistory(
+  rig: FaultRig,
+  campaignId: string,
+  initialLimit: number,
+  answers: readonly Answer[],
+  events: readonly OperatorEvent[],
+): Promise<string[]> {
+  const violations: string[] = [];
+  const winners = await rig.read((db) => db.collection(COLLECTIONS.winners).find({ campaignId }).toArray());
+  const slotOf = new Map(winners.map((w) => [w.userId as string, w.slot as number]));
+  const applied = events.filter((e) => e.status === 200).sort((a, b) => a.doneAt - b.doneAt);
+  const pausedIntervals: [number, number][] = [];
+  let pausedSince: number | null = null;
+  for (const event of applied) {
+    if (event.action === 'pause') pausedSince ??= event.doneAt;
+    if (event.action === 'resume' && pausedSince !== null) {
+      pausedIntervals.push([pausedSince, event.at]);
+      pausedSince = null;
+    }
+  }
+  if (pausedSince !== null) pausedIntervals.push([pausedSince, Infinity]);
+  const endedAt = applied.find((e) => e.action === 'end')?.doneAt ?? Infinity;
+  /** Every limit that was in force at some moment of [from, to]. */
+  const limitsDuring = (from: number, to: number): number[] => {
+    let current = initialLimit;
+    const seen: number[] = [];
+    for (const event of applied.filter((e) => e.action === 'limit')) {
+      if (event.doneAt <= from) current = event.limit as number;
+      else if (event.at <= to) seen.push(event.limit as number);
+    }
+    return [current, ...seen];
+  };
+  let finalLimit = initialLimit;
+  for (const event of applied) if (event.action === 'limit') finalLimit = event.limit as number;
+
+  for (const answer of answers) {
+    const result = answer.body.campaigns?.find((c) => c.campaignId === campaignId);
+    if (answer.status !== 200 || (result?.outcome !== 'won' && result?.outcome !== 'already_won')) continue;
+    const sent = answer.at;
+    const answered = answer.at + answer.ms;
+    if (slotOf.get(answer.body.userId as string) !== result.slot) {
+      violations.push(`${answer.account} was answered ${result.outcome} slot ${String(result.slot)}, not recorded`);
+    }
+    if (result.outcome !== 'won') continue;
+    if (pausedIntervals.some(([from, to]) => sent >= from && answered <= to)) {
+      violations.push(`${answer.account} won slot ${String(result.slot)} while paused`);
+    }
+    if (sent >= endedAt) violations.push(`${answer.account} won after the campaign ended`);
+    if ((result.slot as number) > Math.max(...limitsDuring(sent, answered))) {
+      violations.push(`${answer.account} won slot ${String(result.slot)} above the limit in force`);
+    }
+  }
+  if (winners.length > finalLimit) violations.push(`${winners.length} winners for a final limit of ${finalLimit}`);
+  return violations;
 }

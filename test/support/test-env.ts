@@ -40,8 +40,14 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     CAMPAIGN_CACHE_TTL_MS: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     VOUCHER_JOB_BACKOFF_MS: '50',
-    // FerretDB on a shared 2-core machine is slow under a burst; tests about timeouts set their own.
+    // FerretDB on a shared 2-core machine is slow under a burst; tests about timeouts, shedding and
+    // deadlines set their own.
     MONGO_OPERATION_TIMEOUT_MS: '10000',
+    REDIS_COMMAND_TIMEOUT_MS: '5000',
+    LOGIN_DEADLINE_MS: '30000',
+    HASH_MAX_WAIT_MS: '30000',
+    // Tests try wrong operator credentials on purpose; the back-off has a test of its own.
+    ADMIN_FAILURES_ALLOWED: '1000',
     ...overrides,
   });
 }

@@ -10,7 +10,7 @@ let cache: CachedCampaignStore;
 beforeEach(async () => {
   clock = 0;
   store = new InMemoryCampaignStore();
-  await store.save(campaign('a'));
+  await store.save(campaign('a'), null);
   cache = new CachedCampaignStore(store, 1_000, () => clock);
 });
 
@@ -19,7 +19,7 @@ test('reads once per time-to-live, and concurrent misses share one read', async 
   const first = await Promise.all(Array.from({ length: 50 }, () => cache.findById('a')));
   expect(first.every((c) => c?.id === 'a')).toBe(true);
   expect(reads).toHaveBeenCalledTimes(1);
-  await store.save({ ...campaign('a'), name: 'renamed' });
+  await store.save({ ...campaign('a'), name: 'renamed' }, 1);
   clock = 999;
   expect((await cache.findById('a'))?.name).toBe('a'); // still within the time-to-live
   clock = 1_000;
@@ -28,11 +28,11 @@ test('reads once per time-to-live, and concurrent misses share one read', async 
 });
 
 test('the running list is filtered again at the time asked, and refreshed after the time-to-live', async () => {
-  await store.save(campaign('ending', new Date('2026-06-01T00:00:00.500Z')));
+  await store.save(campaign('ending', new Date('2026-06-01T00:00:00.500Z')), null);
   const now = new Date('2026-06-01T00:00:00Z');
   expect((await cache.listRunning(now)).map((c) => c.id).sort()).toEqual(['a', 'ending']);
   expect((await cache.listRunning(new Date('2026-06-01T00:00:01Z'))).map((c) => c.id)).toEqual(['a']);
-  await store.save(campaign('b'));
+  await store.save(campaign('b'), null);
   clock = 1_000;
   expect((await cache.listRunning(now)).map((c) => c.id).sort()).toEqual(['a', 'b', 'ending']);
 });
@@ -41,7 +41,7 @@ test('a failed read is not cached; invalidate forgets at once', async () => {
   jest.spyOn(store, 'findById').mockRejectedValueOnce(new Error('database down'));
   await expect(cache.findById('a')).rejects.toThrow('database down');
   expect((await cache.findById('a'))?.id).toBe('a');
-  await store.save({ ...campaign('a'), name: 'changed' });
+  await store.save({ ...campaign('a'), name: 'changed' }, 1);
   cache.invalidate();
   expect((await cache.findById('a'))?.name).toBe('changed');
 });

@@ -1,5 +1,5 @@
 import { clientAddress } from '../../src/adapters/http/client-address';
-import { addressBucket } from '../../src/adapters/redis/redis-login-throttle';
+import { addressBucket } from '../../src/adapters/ip-address';
 
 const socket = '198.51.100.200';
 const oneHop = { trusted: true, hops: 1 };
@@ -20,8 +20,11 @@ describe('clientAddress', () => {
     ['an address with a port: the socket', '203.0.113.9:4711', oneHop, socket],
     ['3,000 characters: the socket', 'a'.repeat(3_000), oneHop, socket],
     ['an empty entry: the socket', '203.0.113.9, ', oneHop, socket],
-    ['IPv6', '2001:db8::1', oneHop, '2001:db8::1'],
+    ['IPv6', '2001:db8::1', oneHop, '2001:db8:0:0:0:0:0:1'],
     ['IPv4-mapped IPv6 is the IPv4 address', '::ffff:203.0.113.9', oneHop, '203.0.113.9'],
+    ['IPv4-mapped, in hex', '::ffff:a00:e', oneHop, '10.0.0.14'],
+    ['IPv4-mapped, written out', '0:0:0:0:0:ffff:10.0.0.15', oneHop, '10.0.0.15'],
+    ['IPv6 in any spelling is written out in full', '2001:0DB8::0001', oneHop, '2001:db8:0:0:0:0:0:1'],
   ])('%s', (_, header, trust, expected) => {
     expect(clientAddress(header, socket, trust)).toBe(expected);
   });

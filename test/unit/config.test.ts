@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       p: 1,
       maxConcurrent: availableParallelism(),
       maxWaiting: 256,
+      maxWaitMs: 2_000,
     });
     expect(config.rateLimits).toEqual({
       profile: 'standard',
@@ -42,14 +43,14 @@ describe('loadConfig', () => {
   });
 
   test('production refuses development settings, naming each one', () => {
-    const production = { NODE_ENV: 'production', ADMIN_PASSWORD: 'a-long-operator-secret' };
+    const production = { NODE_ENV: 'production', ADMIN_PASSWORD: 'Kx7#qLm2!vRt9@pZ' };
     expect(() => loadConfig({ ...production, PASSWORD_HASH_PROFILE: 'test' })).toThrow(/PASSWORD_HASH_PROFILE=test/);
     expect(() => loadConfig({ ...production, RATE_LIMIT_PROFILE: 'relaxed' })).toThrow(/RATE_LIMIT_PROFILE=relaxed/);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ADMIN_PASSWORD: must be set/);
     expect(() => loadConfig({ NODE_ENV: 'production', ADMIN_PASSWORD: 'admin-dev-password' })).toThrow(
       /ADMIN_PASSWORD/,
     );
-    expect(() => loadConfig({ NODE_ENV: 'production', ADMIN_PASSWORD: 'short' })).toThrow(/at least 12/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ADMIN_PASSWORD: 'short' })).toThrow(/at least 16/);
     expect(() =>
       loadConfig({ NODE_ENV: 'production', PASSWORD_HASH_PROFILE: 'test', RATE_LIMIT_PROFILE: 'relaxed' }),
     ).toThrow(/PASSWORD_HASH_PROFILE[\s\S]*ADMIN_PASSWORD[\s\S]*RATE_LIMIT_PROFILE/);
@@ -70,11 +71,34 @@ describe('loadConfig', () => {
       ],
       ['a leading space', { ADMIN_PASSWORD: ' Kx7#qLm2!vRt9@pZ' }, /ADMIN_PASSWORD: no leading or trailing spaces/],
       [
-        'a 12-character repeated password',
-        { ADMIN_PASSWORD: 'aaaaaaaaaaaa' },
+        'a 16-character repeated password',
+        { ADMIN_PASSWORD: 'a'.repeat(16) },
         /ADMIN_PASSWORD: more varied characters/,
       ],
-      ['a 12-character repeated pair', { ADMIN_PASSWORD: 'abababababab' }, /ADMIN_PASSWORD: more varied characters/],
+      ['a 16-character repeated pair', { ADMIN_PASSWORD: 'ab'.repeat(8) }, /ADMIN_PASSWORD: more varied characters/],
+      ['the default in capitals', { ADMIN_PASSWORD: 'ADMIN-DEV-PASSWORD' }, /ADMIN_PASSWORD: no well-known word/],
+      ['the default with underscores', { ADMIN_PASSWORD: 'admin_dev_password' }, /ADMIN_PASSWORD: no well-known word/],
+      ['the demo users’ password', { ADMIN_PASSWORD: 'promo-demo-password' }, /ADMIN_PASSWORD: no well-known word/],
+      ['a common password', { ADMIN_PASSWORD: 'Password1234!!!!' }, /ADMIN_PASSWORD: no well-known word/],
+      ['a keyboard row', { ADMIN_PASSWORD: 'qwertyuiop123456' }, /ADMIN_PASSWORD/],
+      ['the alphabet', { ADMIN_PASSWORD: 'abcdefghijklmnop' }, /ADMIN_PASSWORD: no run like/],
+      ['12 characters', { ADMIN_PASSWORD: 'Kx7#qLm2!vRt' }, /ADMIN_PASSWORD: at least 16/],
+      ['a zero-width space', { ADMIN_PASSWORD: '\u200bKx7#qLm2!vRt9@pZ' }, /ADMIN_PASSWORD: no control or invisible/],
+      ['a control character', { ADMIN_PASSWORD: 'Kx7#qLm2\u0001vRt9@pZ' }, /ADMIN_PASSWORD: no control or invisible/],
+      ['an alphabet token', { ADMIN_TOKEN: 'abcdefghijklmnopqrstuvwxyz0123456789' }, /ADMIN_TOKEN: no run like/],
+      ['a pangram secret', { JWT_SECRET: 'thequickbrownfoxjumpsoverthelazydog' }, /JWT_SECRET: no well-known word/],
+      ['the jwt.io example secret', { JWT_SECRET: 'your-256-bit-secret-your-256-bit-secret' }, /JWT_SECRET/],
+      ['a JWKS over plain HTTP', { JWT_JWKS_URL: 'http://login.example/jwks.json' }, /JWT_JWKS_URL: https only/],
+      [
+        'a day-long window of points at the allowed rate',
+        { RATE_LIMIT_IP_POINTS: '8640000', RATE_LIMIT_IP_WINDOW_SECONDS: '86400' },
+        /RATE_LIMIT_\*_POINTS/,
+      ],
+      [
+        'a long account window',
+        { RATE_LIMIT_ACCOUNT_POINTS: '100000', RATE_LIMIT_ACCOUNT_WINDOW_SECONDS: '60000' },
+        /RATE_LIMIT_\*_POINTS/,
+      ],
       ['a repeated word', { ADMIN_PASSWORD: 'passwordpassword' }, /ADMIN_PASSWORD: more varied characters/],
       ['a 32-character aaaa… admin token', { ADMIN_TOKEN: 'a'.repeat(32) }, /ADMIN_TOKEN: more varied characters/],
       ['a 32-character aaaa… JWT secret', { JWT_SECRET: 'a'.repeat(32) }, /JWT_SECRET: more varied characters/],
@@ -108,6 +132,7 @@ describe('loadConfig', () => {
     test.each([
       ['a random 16-character password', {}],
       ['a passphrase', { ADMIN_PASSWORD: 'correct horse battery staple' }],
+      ['a JWKS over HTTPS', { JWT_JWKS_URL: 'https://login.example/jwks.json' }],
       [
         'a 64-character hex token and secret',
         {

@@ -68,6 +68,7 @@ describe('campaign rules', () => {
     startsAt: new Date('2026-03-01T00:00:00Z'),
     endsAt: new Date('2026-04-01T00:00:00Z'),
     voucherValidityDays: 30,
+    version: 1,
     paused: false,
     createdAt: new Date('2026-02-01T00:00:00Z'),
     updatedAt: new Date('2026-02-01T00:00:00Z'),

@@ -166,12 +166,22 @@ describe('reconciliation', () => {
     expect(w.voucherQueue.requests.size).toBe(2);
   });
 
-  test('puts the database’s settings back, even a limit below the counter', async () => {
+  test('puts the database’s settings back over an older version, never over a newer one', async () => {
     await campaign(5);
     await login('a');
-    await w.slots.syncSettings('c', { limit: 9, paused: true }); // an older Redis image
-    expect(await w.reconcile.execute('c')).toMatchObject({ settingsRestored: true });
-    expect((await w.slots.snapshot('c')).settings).toEqual({ limit: 5, paused: false });
+    const saved = await w.campaigns.findById('c');
+    const database = { limit: 5, paused: false, version: saved?.version, startsAt: saved?.startsAt, endsAt: null };
+    const state = w.slots.campaigns.get('c');
+    if (!state?.settings) throw new Error('no settings');
+    state.settings = { ...state.settings, limit: 9, paused: true, version: 0 }; // an older Redis image
+    expect(await w.reconcile.execute('c')).toMatchObject({ settingsRestored: true, settingsProblem: null });
+    expect((await w.slots.snapshot('c')).settings).toEqual(database);
+
+    // A change the counter took at a newer version than the database holds (its database write pending):
+    state.settings = { ...state.settings, paused: true, version: (saved?.version ?? 0) + 1 };
+    expect(await w.reconcile.execute('c')).toMatchObject({ settingsRestored: false, settingsProblem: 'counter_ahead' });
+    expect((await w.slots.snapshot('c')).settings).toMatchObject({ paused: true });
+    expect(await outcome('b')).toMatchObject({ outcome: 'paused' });
   });
 
   test('reconciles every started campaign that ended less than a week ago', async () => {

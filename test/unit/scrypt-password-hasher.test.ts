@@ -14,12 +14,10 @@ describe('ScryptPasswordHasher', () => {
     const stored = await hasher.hash('secret');
     expect(await hasher.verify('secret', stored)).toBe(true);
     expect(await hasher.verify('Secret', stored)).toBe(false);
-    expect(
-      await hasher.verify(
-        'secret',
-        stored.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
-      ),
-    ).toBe(false);
+    // One character inside the key changed (the last one also carries padding bits, which decode to nothing).
+    const at = stored.length - 10;
+    const tampered = `${stored.slice(0, at)}${stored[at] === 'A' ? 'B' : 'A'}${stored.slice(at + 1)}`;
+    expect(await hasher.verify('secret', tampered)).toBe(false);
     expect(await hasher.verify('secret', 'not-a-hash')).toBe(false);
   });
 

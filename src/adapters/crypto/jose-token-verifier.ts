@@ -89,11 +89,12 @@ export class JoseTokenVerifier implements TokenVerifier {
         typeof this.key === 'function'
           ? await jwtVerify(token, this.key, verifyOptions)
           : await jwtVerify(token, this.key, verifyOptions);
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
-        throw new AppError('INVALID_TOKEN', 'The token names no user (sub).');
+      const { sub } = payload;
+      if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128 || /[\p{Cc}\p{Cf}]/u.test(sub)) {
+        throw new AppError('INVALID_TOKEN', 'The token names no user (sub), or one with control characters.');
       }
       this.checkLifetime(payload.exp as number, payload.iat);
-      return { userId: payload.sub };
+      return { userId: sub };
     } catch (error) {
       if (error instanceof AppError) throw error;
       // jose's message says what failed (expired, signature, claim) without echoing the token.

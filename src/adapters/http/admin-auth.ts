@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
 
 import { AppError } from '../../errors';
+import type { OperatorThrottle } from '../../ports/operator-throttle.port';
 
 export interface AdminCredentials {
   username: string;
@@ -35,12 +36,18 @@ export function adminActor(header: string | undefined, credentials: AdminCredent
 
 /**
  * Guards everything under it (the admin API and Bull Board): 401 with a Basic challenge, so a browser asks
- * for credentials, unless the caller is the operator. The actor's name is left in ctx.state.actor.
+ * for credentials, unless the caller is the operator. Wrong credentials count towards a back-off of the
+ * caller's address (a browser's first request, without credentials, does not). The actor's name is left
+ * in ctx.state.actor.
  */
-export function requireAdmin(credentials: AdminCredentials): Middleware {
+export function requireAdmin(credentials: AdminCredentials, throttle: OperatorThrottle): Middleware {
   return async (ctx, next) => {
-    const actor = adminActor(ctx.get('authorization') || undefined, credentials);
+    const header = ctx.get('authorization') || undefined;
+    const clientIp = ctx.state.clientIp as string;
+    if (header !== undefined) await throttle.admit(clientIp);
+    const actor = adminActor(header, credentials);
     if (actor === null) {
+      if (header !== undefined) await throttle.recordFailure(clientIp);
       ctx.set('WWW-Authenticate', 'Basic realm="promotion-admin", charset="UTF-8"');
       throw new AppError('ADMIN_UNAUTHORIZED');
     }

@@ -1,21 +1,30 @@
 import type { Middleware } from 'koa';
 
 import { AppError } from '../../errors';
+import { hasBody, isPlainJson } from './json-body';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Refuses a state-changing admin request that a browser sent on behalf of another site (cross-site
  * request forgery with the operator's cached Basic credentials): a Sec-Fetch-Site other than same-origin
- * or none, or an Origin whose host is not ours. Tools such as curl send neither and are unaffected.
+ * or none, or an Origin whose host is neither the Host header's (as the browser sent it, never a proxy's
+ * X-Forwarded-Host, which a client can write) nor one of `allowedOrigins`. Tools such as curl send
+ * neither header and are unaffected.
  */
-export function refuseCrossSiteWrites(): Middleware {
+export function refuseCrossSiteWrites(allowedOrigins: readonly string[] = []): Middleware {
+  const allowed = new Set(allowedOrigins.map((origin) => hostOf(origin)));
   return async (ctx, next) => {
     if (!SAFE_METHODS.has(ctx.method)) {
       const site = ctx.get('sec-fetch-site');
       if (site !== '' && site !== 'same-origin' && site !== 'none') throw new AppError('CROSS_SITE_REQUEST');
       const origin = ctx.get('origin');
-      if (origin !== '' && hostOf(origin) !== ctx.host.toLowerCase()) throw new AppError('CROSS_SITE_REQUEST');
+      if (origin !== '') {
+        const host = hostOf(origin);
+        if (host === null || (host !== ctx.get('host').toLowerCase() && !allowed.has(host))) {
+          throw new AppError('CROSS_SITE_REQUEST');
+        }
+      }
     }
     await next();
   };
@@ -40,9 +49,8 @@ export function requireJsonWrites(): Middleware {
  */
 export function boundBoardBodies(limitBytes: number): Middleware {
   return async (ctx, next) => {
-    const hasBody = ctx.get('transfer-encoding') !== '' || Number(ctx.get('content-length') || '0') > 0;
-    if (hasBody && !SAFE_METHODS.has(ctx.method)) {
-      if (ctx.request.type !== 'application/json') throw new AppError('UNSUPPORTED_MEDIA_TYPE');
+    if (hasBody(ctx) && !SAFE_METHODS.has(ctx.method)) {
+      if (!isPlainJson(ctx)) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
       if (Number(ctx.get('content-length') || '0') > limitBytes) throw new AppError('PAYLOAD_TOO_LARGE');
     }
     await next();

@@ -1,12 +1,13 @@
 import { bodyParser } from '@koa/bodyparser';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
 
 import { AppError } from '../../errors';
 
 /**
- * Parses JSON bodies only. Another content type is refused with 415, a body over the limit with 413 (the
- * parser stops reading there), malformed JSON with 400. Nothing reaches a route unparsed.
+ * Parses JSON bodies only. Another content type, or a compressed body, is refused with 415, a body over
+ * the limit with 413 (the parser stops reading there), malformed JSON with 400. Nothing reaches a route
+ * unparsed; a bodiless request is fine.
  */
 export function jsonBody(limitBytes: number): Middleware {
   const parse = bodyParser({
@@ -20,7 +21,7 @@ export function jsonBody(limitBytes: number): Middleware {
     },
   });
   return async (ctx, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && ctx.request.length !== 0 && !ctx.is('application/json')) {
+    if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && hasBody(ctx) && !isPlainJson(ctx)) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE');
     }
     await parse(ctx, next);
@@ -52,4 +53,15 @@ export function validate<T extends z.ZodType>(schema: T, input: unknown): z.infe
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: problemOf(issue) }));
   throw new AppError('INVALID_REQUEST', 'The request body or parameters are invalid.', { problems });
+}
+
+/** A request body is announced by a length above 0 or by chunked transfer. */
+export function hasBody(ctx: Context): boolean {
+  return ctx.get('transfer-encoding') !== '' || Number(ctx.get('content-length') || '0') > 0;
+}
+
+/** JSON, not compressed: a compressed body could unpack to far more than the size limit allows. */
+export function isPlainJson(ctx: Context): boolean {
+  const encoding = ctx.get('content-encoding').toLowerCase();
+  return ctx.request.type === 'application/json' && (encoding === '' || encoding === 'identity');
 }

@@ -80,6 +80,8 @@ const campaign = z.strictObject({
   endsAt: instant.nullable(),
   voucherValidityDays: z.number().int(),
   paused: z.boolean(),
+  /** Grows by one with every change; the counter enforces the settings of the version it holds. */
+  version: z.number().int(),
   createdAt: instant,
   updatedAt: instant,
 });

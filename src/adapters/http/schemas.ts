@@ -2,8 +2,11 @@ import { z } from 'zod';
 
 import { CAMPAIGN_ID_PATTERN } from '../../domain/campaign';
 
-/** No control characters (NUL and the like): they have no place in a name and some databases refuse them. */
-export const printable = (schema: z.ZodString) => schema.regex(/^[^\p{Cc}]*$/u, 'no control characters');
+/**
+ * No control or invisible formatting characters (NUL, escapes, zero-width and bidi overrides): they have
+ * no place in a name, some databases refuse them, and they make one name look like another.
+ */
+export const printable = (schema: z.ZodString) => schema.regex(/^[^\p{Cc}\p{Cf}]*$/u, 'no control characters');
 
 /** An account is an email, a phone number or a username. */
 export const accountSchema = printable(z.string().trim().min(1).max(254));

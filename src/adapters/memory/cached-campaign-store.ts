@@ -47,9 +47,10 @@ export class CachedCampaignStore implements CampaignStore {
     return this.store.list();
   }
 
-  async save(campaign: Campaign): Promise<void> {
-    await this.store.save(campaign);
+  async save(campaign: Campaign, expectedVersion: number | null): Promise<'saved' | 'conflict'> {
+    const result = await this.store.save(campaign, expectedVersion);
     this.invalidate();
+    return result;
   }
 
   /** Forgets everything cached (after an operator's change in this process). */

@@ -3,6 +3,7 @@ import type { Db, IndexDescription } from 'mongodb';
 /** Collection names and the indexes our promises rest on. */
 export const COLLECTIONS = {
   campaigns: 'campaigns',
+  campaignVersions: 'campaign_versions',
   users: 'users',
   campaignLogins: 'campaign_logins',
   winners: 'winners',
@@ -12,6 +13,9 @@ export const COLLECTIONS = {
 
 export const INDEXES: Record<keyof typeof COLLECTIONS, IndexDescription[]> = {
   campaigns: [],
+  // One successor per version: of two changes made from the same version, one insert wins (a unique index,
+  // atomic on every MongoDB-wire server), which makes saving a campaign a compare-and-set.
+  campaignVersions: [{ key: { campaignId: 1, predecessor: 1 }, name: 'campaign_predecessor_unique', unique: true }],
   users: [{ key: { account: 1 }, name: 'account_unique', unique: true }],
   // The seed's campaign_idx: one participation per user and campaign.
   campaignLogins: [{ key: { campaignId: 1, userId: 1 }, name: 'campaign_user_unique', unique: true }],

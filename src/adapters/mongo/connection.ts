@@ -11,6 +11,12 @@ export interface MongoConnectionOptions {
    * on, so a failed operation may take two of these.
    */
   operationTimeoutMs: number;
+  /**
+   * How long an operation waits for a reachable server (default: operationTimeoutMs). Batch connections
+   * keep long reads but give up quickly on a database that is down, so a pass started during an outage
+   * ends soon and the next one, after it, starts promptly.
+   */
+  serverSelectionTimeoutMs?: number;
   appName: string;
   maxPoolSize?: number;
   monitorCommands?: boolean;
@@ -27,7 +33,7 @@ export interface MongoConnection {
 export async function connectMongo(url: string, options: MongoConnectionOptions): Promise<MongoConnection> {
   const client = new MongoClient(url, {
     appName: options.appName,
-    serverSelectionTimeoutMS: options.operationTimeoutMs,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? options.operationTimeoutMs,
     waitQueueTimeoutMS: options.operationTimeoutMs,
     socketTimeoutMS: options.operationTimeoutMs,
     connectTimeoutMS: options.operationTimeoutMs,

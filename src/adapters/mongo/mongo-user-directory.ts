@@ -57,10 +57,11 @@ export class MongoUserDirectory implements UserDirectory {
     return result.modifiedCount === 1;
   }
 
-  async recentPasswordHashes(limit: number): Promise<string[]> {
+  /** The first accounts by _id: random UUIDs, so a sample that no login activity influences. */
+  async samplePasswordHashes(limit: number): Promise<string[]> {
     const users = await this.collection
       .find({}, { projection: { _id: 0, passwordHash: 1 } })
-      .sort({ updatedAt: -1 })
+      .sort({ _id: 1 })
       .limit(limit)
       .toArray();
     return users.map((user) => user.passwordHash);

@@ -10,9 +10,13 @@ export interface VoucherIssueJobData {
   userId: string;
 }
 
-/** A reconcile job: one campaign, or every campaign worth reconciling when absent. */
+/**
+ * A reconcile job: one campaign; or, without one, every campaign worth reconciling, and with `unfinished`
+ * (after Redis lost its data) also every campaign with a winner still waiting for a voucher.
+ */
 export interface ReconcileJobData {
   campaignId?: string;
+  unfinished?: boolean;
 }
 
 /** The scheduler that reconciles every campaign periodically. */

@@ -1,5 +1,3 @@
-import { isIPv6 } from 'node:net';
-
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -9,6 +7,7 @@ import {
 } from 'rate-limiter-flexible';
 
 import { AppError } from '../../errors';
+import { addressBucket } from '../ip-address';
 import type { LoginAttempt, LoginThrottle } from '../../ports/login-throttle.port';
 import type { RedisClient } from './scripts';
 
@@ -53,18 +52,7 @@ export class RedisLoginThrottle implements LoginThrottle {
     private readonly limits: LoginLimits,
     timeoutMs = 100,
   ) {
-    const limiter = (name: string, points: number, duration: number, blockDuration = 0) =>
-      new RLWrapperTimeouts({
-        limiter: new RateLimiterRedis({
-          storeClient: redis,
-          keyPrefix: `${keyPrefix}:rl:${name}`,
-          points,
-          duration,
-          blockDuration,
-        }),
-        insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${name}-fallback`, points, duration, blockDuration }),
-        timeoutMs,
-      });
+    const limiter = sharedLimiter(redis, keyPrefix, timeoutMs);
     const backoff = limits.failures.backoffSeconds;
     this.perIp = limiter('ip', limits.perIp.points, limits.perIp.windowSeconds);
     this.perAccount = limiter('account', limits.perAccount.points, limits.perAccount.windowSeconds);
@@ -117,20 +105,41 @@ export class RedisLoginThrottle implements LoginThrottle {
     );
   }
 
+  /** Best effort: the answer (wrong password) stands whether or not the count could be written. */
   async recordFailure(attempt: LoginAttempt): Promise<void> {
-    await Promise.all([
+    await Promise.allSettled([
       this.failures.penalty(pairKey(attempt), 1),
       this.accountFailures.penalty(accountKey(attempt.account), 1),
     ]);
   }
 
+  /** Best effort: a login that succeeded never fails because its bookkeeping timed out. */
   async recordSuccess(attempt: LoginAttempt): Promise<void> {
     const pair = pairKey(attempt);
-    await Promise.all([
+    await Promise.allSettled([
       this.failures.delete(pair),
       this.knownAddresses.set(pair, 1, this.limits.knownAddressDays * DAY_SECONDS),
     ]);
   }
+}
+
+/**
+ * A limiter kept in Redis under <prefix>:rl:<name>, shared by every process; when Redis does not answer
+ * within `timeoutMs`, the same limit in this process's memory instead of none.
+ */
+export function sharedLimiter(redis: RedisClient, keyPrefix: string, timeoutMs: number) {
+  return (name: string, points: number, duration: number, blockDuration = 0): RateLimiterAbstract =>
+    new RLWrapperTimeouts({
+      limiter: new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `${keyPrefix}:rl:${name}`,
+        points,
+        duration,
+        blockDuration,
+      }),
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${name}-fallback`, points, duration, blockDuration }),
+      timeoutMs,
+    });
 }
 
 /** Accounts are compared case-insensitively here, so "Alice" and "alice" share one budget. */
@@ -142,25 +151,7 @@ function pairKey({ account, clientIp }: LoginAttempt): string {
   return `${accountKey(account)}|${addressBucket(clientIp)}`;
 }
 
-/**
- * The unit an address is counted in: an IPv4 address itself, an IPv6 address's /64 (one subscriber's
- * network: whoever holds one can use 2^64 addresses).
- */
-export function addressBucket(address: string): string {
-  if (!isIPv6(address)) return address;
-  const [head = '', tail = ''] = address.split('::', 2);
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  const groups = address.includes('::')
-    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
-}
-
-function limited(res: RateLimiterRes, scope: 'client' | 'account', reason = 'too many attempts'): AppError {
+export function limited(res: RateLimiterRes, scope: 'client' | 'account', reason = 'too many attempts'): AppError {
   const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
   return new AppError('RATE_LIMITED', undefined, { scope, reason, retryAfterSeconds });
 }

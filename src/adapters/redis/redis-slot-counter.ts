@@ -1,35 +1,47 @@
+import type { CampaignSettings } from '../../domain/campaign';
 import type { SlotClaim } from '../../domain/slot';
 import type { CounterRepair, CounterSnapshot } from '../../ports/counter-repair.port';
-import type {
-  CounterInspection,
-  CounterSettings,
-  PublishResult,
-  Reassignment,
-  SlotCounter,
-} from '../../ports/slot-counter.port';
+import type { CounterInspection, PublishResult, Reassignment, SlotCounter } from '../../ports/slot-counter.port';
 import { campaignKeyList, campaignKeys } from './keys';
+import { REPLY } from './script-replies';
 import { defineScripts, runScript, type RedisClient } from './scripts';
 
 const BATCH = 1_000;
+const META_FIELDS = ['limit', 'paused', 'version', 'startsAt', 'endsAt'] as const;
 
-/** The script codes shared by claim-slot.lua and reassign-slot.lua. */
-function decodeClaim(code: number | undefined, slot: number, limit: number): SlotClaim | null {
+/** The replies shared by claim-slot.lua and reassign-slot.lua. */
+function decodeClaim(code: number | undefined, slot: number, limit: number, version: number): SlotClaim | null {
   switch (code) {
-    case 1:
-      return { kind: 'won', slot, limit };
-    case 2:
-      return { kind: 'held', slot, limit };
-    case 3:
+    case REPLY.WON:
+      return { kind: 'won', slot, limit, version };
+    case REPLY.HELD:
+      return { kind: 'held', slot, limit, version };
+    case REPLY.FULL:
       return { kind: 'full', limit };
-    case 4:
+    case REPLY.PAUSED:
       return { kind: 'paused', limit };
-    case 5:
+    case REPLY.NOT_ACTIVE:
+      return { kind: 'not_active' };
+    case REPLY.NO_COUNTER:
       return { kind: 'not_ready', reason: 'counter_missing' };
-    case 6:
+    case REPLY.NO_META:
       return { kind: 'not_ready', reason: 'campaign_missing' };
     default:
       return null;
   }
+}
+
+/** The meta hash's fields (as HMGET answers them, in META_FIELDS order) as settings; null when missing. */
+function settingsFrom(fields: readonly (string | null)[]): CampaignSettings | null {
+  const [limit, paused, version, startsAt, endsAt] = fields;
+  if (limit === null || limit === undefined) return null;
+  return {
+    limit: Number(limit),
+    paused: paused === '1',
+    version: Number(version ?? 0),
+    startsAt: new Date(Number(startsAt ?? 0)),
+    endsAt: endsAt === null || endsAt === undefined || endsAt === '0' ? null : new Date(Number(endsAt)),
+  };
 }
 
 /**
@@ -53,17 +65,20 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
   }
 
   async claim(campaignId: string, userId: string): Promise<SlotClaim> {
-    const [code, slot = 0, limit = 0] = await this.run('promoClaimSlot', campaignId, [userId]);
-    const claim = decodeClaim(code, slot, limit);
+    const [code, slot = 0, limit = 0, version = 0] = await this.run('promoClaimSlot', campaignId, [userId]);
+    const claim = decodeClaim(code, slot, limit, version);
     if (claim === null) throw new Error(`claim script answered unknown code ${String(code)}`);
     return claim;
   }
 
   async reassign(campaignId: string, userId: string, staleSlot: number): Promise<Reassignment> {
-    const [code, slot = 0, limit = 0] = await this.run('promoReassignSlot', campaignId, [userId, staleSlot]);
-    if (code === 7) return { kind: 'changed', slot: slot === 0 ? null : slot };
-    const claim = decodeClaim(code, slot, limit);
-    if (claim === null || claim.kind === 'held' || claim.kind === 'paused') {
+    const [code, slot = 0, limit = 0, version = 0] = await this.run('promoReassignSlot', campaignId, [
+      userId,
+      staleSlot,
+    ]);
+    if (code === REPLY.CHANGED) return { kind: 'changed', slot: slot === 0 ? null : slot };
+    const claim = decodeClaim(code, slot, limit, version);
+    if (claim === null || claim.kind === 'held' || claim.kind === 'paused' || claim.kind === 'not_active') {
       throw new Error(`reassign script answered unexpected code ${String(code)}`);
     }
     return claim;
@@ -74,16 +89,25 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
     return changed === 1;
   }
 
-  async publish(settings: CounterSettings, fresh: boolean): Promise<PublishResult> {
-    const args = [settings.limit, settings.paused ? '1' : '0', fresh ? '1' : '0'];
-    const [code, counter = 0] = await this.run('promoPublishCampaign', settings.campaignId, args);
+  async publish(campaignId: string, settings: CampaignSettings, fresh: boolean): Promise<PublishResult> {
+    const args = [
+      settings.limit,
+      settings.paused ? '1' : '0',
+      settings.version,
+      settings.startsAt.getTime(),
+      settings.endsAt?.getTime() ?? 0,
+      fresh ? '1' : '0',
+    ];
+    const [code, counter = -1, version = 0] = await this.run('promoPublishCampaign', campaignId, args);
     switch (code) {
-      case 1:
+      case REPLY.PUBLISHED:
         return { kind: 'published', counter };
-      case 2:
+      case REPLY.LIMIT_BELOW_COUNTER:
         return { kind: 'limit_below_counter', counter };
-      case 3:
+      case REPLY.COUNTER_MISSING:
         return { kind: 'counter_missing' };
+      case REPLY.STALE:
+        return { kind: 'stale', version };
       default:
         throw new Error(`publish script answered unknown code ${String(code)}`);
     }
@@ -96,16 +120,18 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
 
   async inspect(campaignId: string): Promise<CounterInspection> {
     const keys = this.keys(campaignId);
-    const [[limit, paused], counter, holders, free] = await Promise.all([
-      this.redis.hmget(keys.meta, 'limit', 'paused'),
+    const [meta, counter, holders, free] = await Promise.all([
+      this.redis.hmget(keys.meta, ...META_FIELDS),
       this.redis.get(keys.counter),
       this.redis.hlen(keys.slots),
       this.redis.zcard(keys.free),
     ]);
+    const settings = settingsFrom(meta);
     return {
       counter: counter === null ? null : Number(counter),
-      limit: limit === null || limit === undefined ? null : Number(limit),
-      paused: paused === '1',
+      limit: settings?.limit ?? null,
+      paused: settings?.paused ?? false,
+      version: settings?.version ?? null,
       holders,
       free,
     };
@@ -119,7 +145,7 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
   async snapshot(campaignId: string): Promise<CounterSnapshot> {
     const keys = this.keys(campaignId);
     const [meta, counter, free] = await Promise.all([
-      this.redis.hmget(keys.meta, 'limit', 'paused'),
+      this.redis.hmget(keys.meta, ...META_FIELDS),
       this.redis.get(keys.counter),
       this.redis.zrange(keys.free, '0', '-1'),
     ]);
@@ -130,17 +156,12 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
       for (let i = 0; i + 1 < flat.length; i += 2) holders.set(flat[i] as string, Number(flat[i + 1]));
       cursor = next;
     } while (cursor !== '0');
-    const [limit, paused] = meta;
     return {
-      settings: limit === null || limit === undefined ? null : { limit: Number(limit), paused: paused === '1' },
+      settings: settingsFrom(meta),
       counter: counter === null ? null : Number(counter),
       holders,
       free: free.map(Number),
     };
-  }
-
-  async syncSettings(campaignId: string, settings: { limit: number; paused: boolean }): Promise<void> {
-    await this.redis.hset(this.keys(campaignId).meta, { limit: settings.limit, paused: settings.paused ? '1' : '0' });
   }
 
   async restoreHolders(campaignId: string, entries: readonly { userId: string; slot: number }[]): Promise<number> {

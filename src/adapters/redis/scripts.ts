@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 import type { Cluster, Redis } from 'ioredis';
 
+import { replyTableLua } from './script-replies';
+
 export type RedisClient = Redis | Cluster;
 
 /** The campaign scripts, each in its own .lua file next to this module; all take the campaign's keys. */
@@ -21,14 +23,19 @@ type ScriptCall = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
 const NUMBER_OF_KEYS = 4;
 const sources = new Map<ScriptName, string>();
 
-/** A script's text, with each `-- #include <file>` line replaced by that file from lua/lib. */
+/**
+ * A script's text: the REPLY table of codes first, then the script with each `-- #include <file>` line
+ * replaced by that file from lua/lib.
+ */
 function source(name: ScriptName): string {
   let lua = sources.get(name);
   if (lua === undefined) {
-    lua = readFileSync(join(__dirname, 'lua', SCRIPTS[name]), 'utf8').replace(
-      /^-- #include ([\w.-]+\.lua)$/gm,
-      (_, file: string) => readFileSync(join(__dirname, 'lua', 'lib', file), 'utf8'),
-    );
+    lua =
+      replyTableLua() +
+      readFileSync(join(__dirname, 'lua', SCRIPTS[name]), 'utf8').replace(
+        /^-- #include ([\w.-]+\.lua)$/gm,
+        (_, file: string) => readFileSync(join(__dirname, 'lua', 'lib', file), 'utf8'),
+      );
     sources.set(name, lua);
   }
   return lua;

@@ -1,25 +1,24 @@
+import { isRunningAt, type CampaignSettings } from '../../../src/domain/campaign';
 import type { SlotClaim } from '../../../src/domain/slot';
 import type { CounterRepair, CounterSnapshot } from '../../../src/ports/counter-repair.port';
-import type {
-  CounterInspection,
-  CounterSettings,
-  PublishResult,
-  Reassignment,
-  SlotCounter,
-} from '../../../src/ports/slot-counter.port';
+import type { CounterInspection, PublishResult, Reassignment, SlotCounter } from '../../../src/ports/slot-counter.port';
 
 interface CampaignState {
-  limit?: number;
-  paused?: boolean;
+  settings?: CampaignSettings;
   counter?: number;
   slots: Map<string, number>;
   free: Set<number>;
   suspects: Map<string, number>;
 }
 
-/** The slot counter's rules in memory, for unit tests; passes the same contract as the Redis adapter. */
+/**
+ * The slot counter's rules in memory, for unit tests; passes the same contract as the Redis adapter. Its
+ * clock (for the time window) is the caller's, as Redis's own is the Lua scripts'.
+ */
 export class InMemorySlotCounter implements SlotCounter, CounterRepair {
   readonly campaigns = new Map<string, CampaignState>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   private state(campaignId: string): CampaignState {
     let state = this.campaigns.get(campaignId);
@@ -30,44 +29,49 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     return state;
   }
 
-  /** The lowest free slot, else the next one, else null (full). */
-  private nextSlot(state: CampaignState): number | null {
-    if (state.free.size > 0) {
-      const slot = Math.min(...state.free);
+  /** The lowest free slot at or below the limit, else the next one, else null (full). */
+  private nextSlot(state: CampaignState, limit: number): number | null {
+    const freed = [...state.free].filter((slot) => slot <= limit);
+    if (freed.length > 0) {
+      const slot = Math.min(...freed);
       state.free.delete(slot);
       return slot;
     }
-    if ((state.counter as number) >= (state.limit as number)) return null;
+    if ((state.counter as number) >= limit) return null;
     state.counter = (state.counter as number) + 1;
     return state.counter;
   }
 
   async claim(campaignId: string, userId: string): Promise<SlotClaim> {
     const state = this.state(campaignId);
-    if (state.limit === undefined) return { kind: 'not_ready', reason: 'campaign_missing' };
+    const settings = state.settings;
+    if (settings === undefined) return { kind: 'not_ready', reason: 'campaign_missing' };
+    const { limit, version } = settings;
+    if (!isRunningAt(settings, new Date(this.now()))) return { kind: 'not_active' };
     const held = state.slots.get(userId);
-    if (held !== undefined) return { kind: 'held', slot: held, limit: state.limit };
-    if (state.paused) return { kind: 'paused', limit: state.limit };
+    if (held !== undefined) return { kind: 'held', slot: held, limit, version };
+    if (settings.paused) return { kind: 'paused', limit };
     if (state.counter === undefined) return { kind: 'not_ready', reason: 'counter_missing' };
-    const slot = this.nextSlot(state);
-    if (slot === null) return { kind: 'full', limit: state.limit };
+    const slot = this.nextSlot(state, limit);
+    if (slot === null) return { kind: 'full', limit };
     state.slots.set(userId, slot);
-    return { kind: 'won', slot, limit: state.limit };
+    return { kind: 'won', slot, limit, version };
   }
 
   async reassign(campaignId: string, userId: string, staleSlot: number): Promise<Reassignment> {
     const state = this.state(campaignId);
-    if (state.limit === undefined) return { kind: 'not_ready', reason: 'campaign_missing' };
+    const settings = state.settings;
+    if (settings === undefined) return { kind: 'not_ready', reason: 'campaign_missing' };
     const held = state.slots.get(userId);
     if (held !== staleSlot) return { kind: 'changed', slot: held ?? null };
     if (state.counter === undefined) return { kind: 'not_ready', reason: 'counter_missing' };
-    const slot = this.nextSlot(state);
+    const slot = this.nextSlot(state, settings.limit);
     if (slot === null) {
       state.slots.delete(userId);
-      return { kind: 'full', limit: state.limit };
+      return { kind: 'full', limit: settings.limit };
     }
     state.slots.set(userId, slot);
-    return { kind: 'won', slot, limit: state.limit };
+    return { kind: 'won', slot, limit: settings.limit, version: settings.version };
   }
 
   async moveSlot(campaignId: string, userId: string, fromSlot: number, toSlot: number | null): Promise<boolean> {
@@ -78,13 +82,15 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     return true;
   }
 
-  async publish(settings: CounterSettings, fresh: boolean): Promise<PublishResult> {
-    const state = this.state(settings.campaignId);
+  async publish(campaignId: string, settings: CampaignSettings, fresh: boolean): Promise<PublishResult> {
+    const state = this.state(campaignId);
+    if (state.settings !== undefined && state.settings.version > settings.version) {
+      return { kind: 'stale', version: state.settings.version };
+    }
     if (state.counter !== undefined && settings.limit < state.counter) {
       return { kind: 'limit_below_counter', counter: state.counter };
     }
-    state.limit = settings.limit;
-    state.paused = settings.paused;
+    state.settings = { ...settings };
     if (state.counter !== undefined) return { kind: 'published', counter: state.counter };
     if (!fresh) return { kind: 'counter_missing' };
     state.counter = 0;
@@ -103,8 +109,9 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     const state = this.state(campaignId);
     return {
       counter: state.counter ?? null,
-      limit: state.limit ?? null,
-      paused: state.paused === true,
+      limit: state.settings?.limit ?? null,
+      paused: state.settings?.paused === true,
+      version: state.settings?.version ?? null,
       holders: state.slots.size,
       free: state.free.size,
     };
@@ -117,17 +124,11 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
   async snapshot(campaignId: string): Promise<CounterSnapshot> {
     const state = this.state(campaignId);
     return {
-      settings: state.limit === undefined ? null : { limit: state.limit, paused: state.paused === true },
+      settings: state.settings === undefined ? null : { ...state.settings },
       counter: state.counter ?? null,
       holders: new Map(state.slots),
       free: [...state.free].sort((a, b) => a - b),
     };
-  }
-
-  async syncSettings(campaignId: string, settings: { limit: number; paused: boolean }): Promise<void> {
-    const state = this.state(campaignId);
-    state.limit = settings.limit;
-    state.paused = settings.paused;
   }
 
   async restoreHolders(campaignId: string, entries: readonly { userId: string; slot: number }[]): Promise<number> {
@@ -150,10 +151,11 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
 
   async freeSlots(campaignId: string, slots: readonly number[]): Promise<number> {
     const state = this.state(campaignId);
-    if (state.counter === undefined) return 0;
+    if (state.counter === undefined || state.settings === undefined) return 0;
+    const top = Math.min(state.counter, state.settings.limit);
     let added = 0;
     for (const slot of slots) {
-      if (slot < 1 || slot > state.counter || state.free.has(slot)) continue;
+      if (slot < 1 || slot > top || state.free.has(slot)) continue;
       state.free.add(slot);
       added += 1;
     }

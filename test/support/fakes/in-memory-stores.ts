@@ -157,15 +157,16 @@ export class InMemoryCampaignStore implements CampaignStore {
       .map((c) => ({ ...c }));
   }
 
-  async save(campaign: Campaign): Promise<void> {
+  async save(campaign: Campaign, expectedVersion: number | null): Promise<'saved' | 'conflict'> {
+    const stored = this.campaigns.get(campaign.id);
+    if ((stored?.version ?? null) !== expectedVersion) return 'conflict';
     this.campaigns.set(campaign.id, { ...campaign });
+    return 'saved';
   }
 }
 
 export class InMemoryUserDirectory implements UserDirectory {
   readonly users = new Map<string, UserCredentials>();
-  /** Accounts in the order their hash was last written. */
-  private readonly written = new Set<string>();
   private nextId = 1;
 
   async findByAccount(account: string): Promise<UserCredentials | null> {
@@ -184,8 +185,6 @@ export class InMemoryUserDirectory implements UserDirectory {
       const existing = this.users.get(account);
       if (existing === undefined) created += 1;
       this.users.set(account, { account, passwordHash, userId: existing?.userId ?? `user-${this.nextId++}` });
-      this.written.delete(account);
-      this.written.add(account);
     }
     return created;
   }
@@ -194,16 +193,14 @@ export class InMemoryUserDirectory implements UserDirectory {
     const user = [...this.users.values()].find((u) => u.userId === userId);
     if (user === undefined || user.passwordHash !== expectedHash) return false;
     user.passwordHash = newHash;
-    this.written.delete(user.account);
-    this.written.add(user.account);
     return true;
   }
 
-  async recentPasswordHashes(limit: number): Promise<string[]> {
-    return [...this.written]
-      .reverse()
+  async samplePasswordHashes(limit: number): Promise<string[]> {
+    return [...this.users.values()]
+      .sort((a, b) => a.userId.localeCompare(b.userId))
       .slice(0, limit)
-      .map((account) => this.users.get(account)?.passwordHash ?? '');
+      .map((user) => user.passwordHash);
   }
 }
 

@@ -29,7 +29,7 @@ import {
 export function unitWorld() {
   let now = new Date('2026-06-01T12:00:00Z');
   const clock: Clock = { now: () => new Date(now) };
-  const slots = new InMemorySlotCounter();
+  const slots = new InMemorySlotCounter(() => now.getTime());
   const participations = new InMemoryParticipationStore();
   const winners = new InMemoryWinnerStore();
   const vouchers = new InMemoryVoucherStore();
@@ -45,6 +45,7 @@ export function unitWorld() {
   });
   const claimer = new ClaimCampaignSlot({
     slots,
+    campaigns,
     participations,
     winners,
     voucherQueue,
@@ -77,7 +78,10 @@ export function unitWorld() {
     users,
     hasher,
     throttle,
-    { admission: new ConcurrencyGate(100, 0), hashing: new ConcurrencyGate(8, 100) },
+    {
+      admission: new ConcurrencyGate({ maxRunning: 100, maxWaiting: 0, maxWaitMs: 0 }),
+      hashing: new ConcurrencyGate({ maxRunning: 8, maxWaiting: 100, maxWaitMs: Infinity }),
+    },
     silentLogger,
   );
   const audit = new InMemoryAuditLog();

@@ -11,6 +11,7 @@ import type { SaveCampaign } from '../../../application/save-campaign.use-case';
 import type { AuditLog } from '../../../ports/audit-log.port';
 import type { CampaignStore } from '../../../ports/campaign-store.port';
 
+import { AppError } from '../../../errors';
 import { createCampaignSchema, updateCampaignSchema } from '../admin-schemas';
 import { validate } from '../json-body';
 import { campaignIdSchema } from '../schemas';
@@ -109,6 +110,9 @@ export function adminCampaignRoutes(router: Router, deps: AdminCampaignDeps): vo
 
   router.get('/campaigns/:id/audit', async (ctx) => {
     const id = idOf(ctx.params);
+    if ((await orUnavailable(deps.campaigns.findById(id), 'campaign lookup')) === null) {
+      throw new AppError('CAMPAIGN_NOT_FOUND');
+    }
     ctx.body = { status: true, entries: await orUnavailable(deps.audit.listByCampaign(id, 200), 'audit lookup') };
   });
 

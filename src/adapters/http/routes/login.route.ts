@@ -3,6 +3,7 @@ import type Router from '@koa/router';
 import type { LoginToCampaign, LoginToCampaignInput } from '../../../application/login-to-campaign.use-case';
 import type { CampaignResult } from '../../../domain/login-outcome';
 import { ERROR_CODES } from '../../../errors';
+import { withinDeadline, type Deadline } from '../deadline';
 import { validate } from '../json-body';
 import { bearerToken } from '../credentials';
 import { loginRequestSchema, tokenLoginRequestSchema } from '../schemas';
@@ -11,12 +12,13 @@ import { loginRequestSchema, tokenLoginRequestSchema } from '../schemas';
  * POST /api/login-campaign {account, password, campaignId?}, or with `Authorization: Bearer <JWT>` just
  * {campaignId?}.
  * 200 for every decided outcome (status says whether the user holds a voucher); 503 + Retry-After when
- * no campaign could be decided and at least one claim could not be.
+ * no campaign could be decided and at least one claim could not be, or when the deadline passed first.
  */
 export function loginRoute(
   router: Router,
   login: LoginToCampaign,
   retryAfterSeconds: number,
+  deadline: Deadline,
   onClaims: (results: readonly CampaignResult[]) => void,
 ): void {
   router.post('/api/login-campaign', async (ctx) => {
@@ -33,7 +35,7 @@ export function loginRoute(
       const { campaignId } = validate(tokenLoginRequestSchema, ctx.request.body);
       input = { credentials: { kind: 'token', token }, campaignId, clientIp: ctx.state.clientIp as string };
     }
-    const result = await login.execute(input);
+    const result = await withinDeadline(login.execute(input), deadline, 'login');
     onClaims(result.campaigns);
     ctx.status = result.undecided ? 503 : 200;
     if (result.undecided) ctx.set('Retry-After', String(retryAfterSeconds));

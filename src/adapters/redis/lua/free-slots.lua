@@ -4,18 +4,20 @@
   KEYS[1]  meta hash   KEYS[2]  counter   KEYS[3]  slots hash   KEYS[4]  free zset
   ARGV     the slots to free
 
-  Only slots between 1 and the counter are accepted (higher ones were never handed out); the caller has
-  checked that no winner is recorded for them and that nobody held them for a grace period.
-  Returns {how many were added}.
+  Only slots between 1 and both the counter and the limit are accepted (higher ones were never handed out,
+  or can never be won); the caller has checked that no winner is recorded for them and that nobody held
+  them for a grace period. Returns {how many were added}.
 ]]
 local counter = tonumber(redis.call('GET', KEYS[2]))
-if not counter then
+local limit = tonumber(redis.call('HGET', KEYS[1], 'limit'))
+if not counter or not limit then
   return {0}
 end
+local top = math.min(counter, limit)
 local added = 0
 for i = 1, #ARGV do
   local slot = tonumber(ARGV[i])
-  if slot and slot >= 1 and slot <= counter then
+  if slot and slot >= 1 and slot <= top then
     added = added + redis.call('ZADD', KEYS[4], 'NX', slot, slot)
   end
 end

@@ -1,0 +1,155 @@
+import { sameSettings, type CampaignSettings } from './campaign';
+
+/**
+ * Reconciliation as a decision without I/O: given what the database says (the authority) and what the
+ * counter holds, at one moment, what must be repaired. The application applies the plan with writes that
+ * are monotone or conditional (compare-and-set on the settings version, HSETNX, raise-only counter), so
+ * a plan made from a view that is already stale cannot undo a newer change.
+ *
+ * What the plan never does, by construction (a property test checks it over random histories):
+ * - hand out, free or complete a slot above the limit;
+ * - free a slot that someone holds or won;
+ * - lower the counter;
+ * - replace settings the counter holds at a version newer than the database's (so it never un-pauses);
+ * - record a winner while the database says the campaign is paused.
+ */
+export interface ReconcileInput {
+  /** The database's view of the campaign. */
+  campaign: CampaignSettings;
+  /** The counter's view, null fields where Redis lost them. */
+  counter: {
+    settings: CampaignSettings | null;
+    value: number | null;
+    holders: ReadonlyMap<string, number>;
+    free: readonly number[];
+  };
+  /** Recorded winners (unique per user and per slot). */
+  winners: readonly { userId: string; slot: number }[];
+  /** Users of the campaign holding their voucher. */
+  vouchered: ReadonlySet<string>;
+  /** What earlier passes saw out of place, and since when (ms). */
+  suspects: ReadonlyMap<string, number>;
+  now: number;
+  /** How long something must stay out of place before it is acted on (in-flight claims finish sooner). */
+  graceMs: number;
+}
+
+export type SettingsRepair =
+  | { kind: 'none' }
+  /** The counter's settings are missing or older than the database's: publish the database's. */
+  | { kind: 'publish' }
+  /**
+   * The counter holds other settings at a newer version than the database: a change between its two
+   * writes, or one whose database write failed and was not put back. Left alone, never rolled back; if
+   * it lasts, an operator saves the campaign again (winners are checked against the database meanwhile).
+   */
+  | { kind: 'counter_ahead'; counterVersion: number };
+
+export interface RepairPlan {
+  settings: SettingsRepair;
+  /** Winners the slot map forgot: written back where the map has no entry (HSETNX). */
+  restoreHolders: { userId: string; slot: number }[];
+  /** Entries pointing elsewhere than the user's recorded slot: pointed at the recorded one. */
+  correctHolders: { userId: string; from: number; to: number }[];
+  /** Claims that stopped between Redis and the database, past the grace period: to be recorded. */
+  completeClaims: { userId: string; slot: number }[];
+  /** Entries that can never become a winner (their slot is above the limit or won by someone else). */
+  dropHolders: { userId: string; slot: number }[];
+  /** The counter is raised to at least this, and created at it if missing (which re-opens claims). */
+  counterTarget: number;
+  /** Free-list entries that are held, won or above the limit. */
+  unfree: number[];
+  /** Slots at or below the counter and the limit that nobody holds or won, past the grace period. */
+  free: number[];
+  /** Winners without a voucher. */
+  redeliver: string[];
+  /** What is out of place but younger than the grace period, to be looked at again. */
+  suspects: Map<string, number>;
+}
+
+export function planReconcile(input: ReconcileInput): RepairPlan {
+  const { campaign, counter, now, graceMs } = input;
+  const limit = campaign.limit;
+  const suspects = new Map<string, number>();
+  /** True once `what` has been out of place for the grace period; remembered otherwise. */
+  const persisted = (what: string): boolean => {
+    const since = input.suspects.get(what) ?? now;
+    if (now - since >= graceMs) return true;
+    suspects.set(what, since);
+    return false;
+  };
+
+  const byUser = new Map(input.winners.map((w) => [w.userId, w.slot]));
+  const bySlot = new Map(input.winners.map((w) => [w.slot, w.userId]));
+  const held = new Map(counter.holders);
+
+  const restoreHolders = input.winners.filter((w) => !counter.holders.has(w.userId));
+  for (const w of restoreHolders) held.set(w.userId, w.slot);
+
+  const correctHolders: RepairPlan['correctHolders'] = [];
+  const completeClaims: RepairPlan['completeClaims'] = [];
+  const dropHolders: RepairPlan['dropHolders'] = [];
+  for (const [userId, slot] of counter.holders) {
+    const recorded = byUser.get(userId);
+    if (recorded === slot) continue;
+    if (recorded !== undefined) {
+      correctHolders.push({ userId, from: slot, to: recorded });
+      held.set(userId, recorded);
+    } else if (persisted(`claim:${userId}:${slot}`)) {
+      if (slot < 1 || slot > limit || bySlot.has(slot)) {
+        dropHolders.push({ userId, slot });
+        held.delete(userId);
+      } else if (!campaign.paused) {
+        // Never a winner recorded while paused: the claim is completed once the campaign resumes.
+        completeClaims.push({ userId, slot });
+        bySlot.set(slot, userId);
+      }
+    }
+  }
+
+  // Raise-only, to the highest slot known, but never past the limit for slots nobody has recorded.
+  const recordedMax = Math.max(0, ...input.winners.map((w) => w.slot));
+  const heldMax = Math.max(0, ...[...held.values()].filter((slot) => slot <= limit));
+  const counterTarget = Math.max(recordedMax, heldMax);
+
+  const heldSlots = new Set(held.values());
+  const unfree = counter.free.filter((slot) => bySlot.has(slot) || heldSlots.has(slot) || slot > limit || slot < 1);
+  const onFreeList = new Set(counter.free);
+  const free: number[] = [];
+  const top = Math.min(limit, Math.max(counter.value ?? 0, counterTarget));
+  for (let slot = 1; slot <= top; slot += 1) {
+    if (bySlot.has(slot) || heldSlots.has(slot) || onFreeList.has(slot)) continue;
+    if (persisted(`hole:${slot}`)) free.push(slot);
+  }
+
+  return {
+    settings: settingsRepair(campaign, counter.settings),
+    restoreHolders,
+    correctHolders,
+    completeClaims,
+    dropHolders,
+    counterTarget,
+    unfree,
+    free,
+    redeliver: input.winners.filter((w) => !input.vouchered.has(w.userId)).map((w) => w.userId),
+    suspects,
+  };
+}
+
+function settingsRepair(database: CampaignSettings, counter: CampaignSettings | null): SettingsRepair {
+  if (counter === null || counter.version < database.version) return { kind: 'publish' };
+  if (sameSettings(counter, database)) return { kind: 'none' };
+  // A newer version is a change being saved right now, or one the database refused and nobody put back.
+  if (counter.version > database.version) return { kind: 'counter_ahead', counterVersion: counter.version };
+  // The same version with other settings: data written before versions existed (both 0).
+  return { kind: 'publish' };
+}
+
+/** True when the plan changes anything. */
+export function planChangesSomething(plan: RepairPlan): boolean {
+  return (
+    plan.settings.kind === 'publish' ||
+    plan.restoreHolders.length + plan.correctHolders.length + plan.completeClaims.length > 0 ||
+    plan.dropHolders.length + plan.unfree.length + plan.free.length + plan.redeliver.length > 0
+  );
+}

@@ -1,0 +1,129 @@
+import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { campaignKeys } from '../../src/adapters/redis/keys';
+import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
+import { ReconcileCampaign } from '../../src/application/reconcile-campaign.use-case';
+import { createQueues, voucherQueue } from '../../src/compose';
+import { DEV_ADMIN_PASSWORD } from '../../src/config';
+import { silentLogger } from '../../src/ports/logger.port';
+import { systemClock } from '../../src/ports/clock.port';
+import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
+
+/**
+ * Two ways operators and reconciliation used to undo each other, against the real adapters (Redis and
+ * FerretDB): a limit lowered below the highest slot after Redis lost a campaign's keys, and a pause that
+ * lands while a reconciliation pass is running.
+ */
+let h: Harness;
+const operator = `Basic ${Buffer.from(`admin:${DEV_ADMIN_PASSWORD}`).toString('base64')}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  h = await startHarness({
+    RECONCILE_INTERVAL_MS: '1000',
+    RECONCILE_GRACE_MS: '1000',
+    WORKER_WATCH_INTERVAL_MS: '500',
+  });
+  await h.registerUsers(20);
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const winners = (campaignId: string) => h.api.mongo.db.collection(COLLECTIONS.winners).find({ campaignId }).toArray();
+const userId = async (account: string) => (await h.api.stores.users.findByAccount(account))?.userId as string;
+
+test('a limit can never fall below the highest slot, even after Redis lost the campaign; winners stay within it', async () => {
+  await h.saveCampaign('floor', { limit: 10 });
+  const counter = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);
+  for (const account of ['user1', 'user2', 'user3']) await h.login(account, TEST_PASSWORD, 'floor'); // slots 1-3
+  // Slots 4-7: claimed in Redis by logins whose winner insert never happened (a crashed API).
+  for (const account of ['user4', 'user5', 'user6', 'user7']) await counter.claim('floor', await userId(account));
+  for (const account of ['user8', 'user9', 'user10']) await h.login(account, TEST_PASSWORD, 'floor'); // slots 8-10
+  expect((await winners('floor')).map((w) => w.slot).sort((a, b) => a - b)).toEqual([1, 2, 3, 8, 9, 10]);
+
+  // Redis loses the campaign's keys.
+  const keys = campaignKeys(h.config.redis.keyPrefix, 'floor');
+  await h.api.redis.del(keys.meta, keys.counter, keys.slots, keys.free);
+
+  const lowered = await h.http.patch('/admin/campaigns/floor').set('authorization', operator).send({ limit: 6 });
+  expect(lowered.status).toBe(409);
+  expect(lowered.body).toMatchObject({ errorCode: 'CAMPAIGN_LIMIT_BELOW_COUNTER', details: { highestSlot: 10 } });
+  expect((await h.api.stores.campaigns.findById('floor'))?.limit).toBe(10);
+
+  // The system heals itself (the workers' schedule), and the campaign fills up to exactly its limit.
+  await h.startWorker();
+  const seen: number[] = [];
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    for (let i = 11; i <= 20; i++) await h.login(`user${i}`, TEST_PASSWORD, 'floor');
+    const slots = (await winners('floor')).map((w) => w.slot as number);
+    seen.push(slots.length);
+    expect(Math.max(...slots)).toBeLessThanOrEqual(10);
+    if (slots.length === 10) break;
+    await sleep(500);
+  }
+  expect(Math.max(...seen)).toBeLessThanOrEqual(10);
+  expect((await winners('floor')).map((w) => w.slot).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+});
+
+describe('a change that lands while a reconciliation pass runs is not undone by it', () => {
+  /** A reconciliation over the real adapters whose snapshot step lets `during` run first (mid-pass). */
+  function reconcilerWith(during: () => Promise<void>): ReconcileCampaign {
+    const counter = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);
+    const queues = createQueues(h.api.redis, h.config, silentLogger);
+    const repair = Object.create(counter) as RedisSlotCounter;
+    repair.snapshot = async (campaignId) => {
+      const before = await counter.snapshot(campaignId);
+      await during();
+      return before;
+    };
+    return new ReconcileCampaign({
+      campaigns: h.api.stores.campaigns,
+      winners: h.api.stores.winners,
+      vouchers: h.api.stores.vouchers,
+      slots: counter,
+      repair,
+      redelivery: voucherQueue(queues, h.config),
+      clock: systemClock,
+      logger: silentLogger,
+      graceMs: 30_000,
+    });
+  }
+
+  test('a pause: Redis stays paused and nobody wins', async () => {
+    await h.saveCampaign('pause-race', { limit: 5 });
+    await h.login('user1', TEST_PASSWORD, 'pause-race');
+    // An older Redis image: settings of the version before, so the pass has something to publish.
+    const meta = campaignKeys(h.config.redis.keyPrefix, 'pause-race').meta;
+    await h.api.redis.hset(meta, 'version', '0');
+    const report = await reconcilerWith(async () => {
+      const paused = await h.http
+        .post('/admin/campaigns/pause-race/pause')
+        .set('authorization', operator)
+        .set('content-type', 'application/json');
+      expect(paused.status).toBe(200);
+    }).execute('pause-race');
+    expect(report.settingsRestored).toBe(false); // its settings were older than the pause's: refused
+    expect(await h.api.redis.hget(meta, 'paused')).toBe('1');
+    const late = await h.login('user2', TEST_PASSWORD, 'pause-race');
+    expect(late.body).toMatchObject({ status: false, errorCode: 'CAMPAIGN_PAUSED' });
+    expect((await winners('pause-race')).length).toBe(1);
+  });
+
+  test('a lowered limit: not raised back', async () => {
+    await h.saveCampaign('limit-race', { limit: 10 });
+    await h.login('user1', TEST_PASSWORD, 'limit-race');
+    const meta = campaignKeys(h.config.redis.keyPrefix, 'limit-race').meta;
+    await h.api.redis.hset(meta, 'version', '0');
+    await reconcilerWith(async () => {
+      const lowered = await h.http
+        .patch('/admin/campaigns/limit-race')
+        .set('authorization', operator)
+        .send({ limit: 2 });
+      expect(lowered.status).toBe(200);
+    }).execute('limit-race');
+    expect(await h.api.redis.hget(meta, 'limit')).toBe('2');
+    for (const account of ['user2', 'user3', 'user4']) await h.login(account, TEST_PASSWORD, 'limit-race');
+    expect((await winners('limit-race')).length).toBe(2);
+  });
+});

@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', '.tools/**', 'artifacts/**', 'coverage/**', '*.config.js', '*.config.mjs'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.tools/**',
+      'artifacts/**',
+      'coverage/**',
+      'bench-results/**',
+      '*.config.js',
+      '*.config.mjs',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,48 +1,65 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
-import { SignJWT } from 'jose';
+import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { z } from 'zod';
 
 import { loadConfig } from '../src/config';
+import { latencyChart, scaleChart, type LatencySeries, type ScalePoint } from './bench/charts';
 import { PROJECT_ROOT, freePort, startFerretDb, startRedisServer, type LocalService } from './lib/local-services';
 import { parseCli, runCli } from './lib/cli';
 import { seed } from './seed';
 
-const HELP = `usage: npm run bench [-- --quick] [--users 100000] [--connections 1000] [--limit 100] [--processes N] [--seconds 10]
+const HELP = `usage: npm run bench [-- --quick] [--runs 1] [--users 100000] [--connections 1000] [--scale 1000,5000,10000]
+                  [--limit 100] [--processes N] [--seconds 10] [--baseline-users 20000] [--baseline-connections 200]
+                  [--out dir]
 
 Measures the service against yardsticks run side by side on this machine, in one run, and prints one
-table of ratios (absolute figures on a shared 2-core machine say little; ratios measured together do):
-  1  sold-out fast path req/s / bare Koa JSON POST req/s                     goal >= 0.5
-  2  a burst of --users distinct users (tokens) at --connections, limit --limit:
-     time, req/s, p50/p99/max, non-2xx, and exactly --limit vouchers          goal 0 non-2xx, p99 < 250 ms
-  3  the same burst: our req/s / a naive seed-style baseline's req/s          goal >= 3
-  4  password-path logins/s / raw scrypt derivations/s (same cost, cores)   goal >= 0.9
-  5  winner-to-voucher latency p99 under the burst; peak RSS per API process  goal < 1 s; < 300 MB
-  6  the claim script alone: claims/s and Redis CPU per claim, winning and sold out (capacity model input)
-  7  one reconcile pass over campaigns of 100 and 20,000 winners, nothing to fix (capacity model input)
-It builds dist/ (npm run build), starts its own redis-server and FerretDB (or uses REDIS_URL / MONGO_URL),
-the API as --processes processes (node:cluster), one worker, and the yardsticks, all compiled, all on
-loopback. Load comes from autocannon in a process of its own. --quick is small enough for CI: it proves
-the script works; its numbers mean little.`;
+table of ratios per run (absolute figures on a shared 2-core machine say little; ratios measured together
+do), then the median and spread of each ratio over the runs:
+  1  sold-out path req/s / bare Koa JSON POST req/s, 1 process vs 1, then N vs N     goal >= 0.5
+  2  a burst of --users distinct users at --connections, limit --limit: time, p50/p99/max,
+     non-2xx, exactly --limit winners and vouchers                    goal p99 < 250 ms, max < 2 s, < 10 s
+  S  the same burst at each --scale connection count: p99, max, errors, peak RSS per API process
+  3  ours / the seed's design (insert login, INCR, insert voucher), --baseline-users at
+     --baseline-connections: req/s ratio and vouchers issued, clean and with a FLUSHALL mid-burst
+  4  password-path logins/s / raw scrypt derivations/s (same cost, cores)            goal >= 0.9
+  5  winner-to-voucher latency p99 (< 500 ms); peak RSS per API process at the largest scale (< 200 MB)
+  6  the claim script alone: claims/s and Redis CPU per claim (capacity model input)
+  7  one reconcile pass over campaigns of 100 and 20,000 winners (capacity model input)
+Production settings throughout: the standard rate limits, TRUST_PROXY on, a distinct token user and
+client address (X-Forwarded-For) per request; token login HS256. It builds dist/ (npm run build), starts
+its own redis-server (AOF) and FerretDB (or uses REDIS_URL / MONGO_URL), the API as node:cluster, one
+worker, the yardsticks, all compiled; load comes from autocannon in a process of its own. It writes
+results.json and the charts (SVG) to --out (default bench-results/<time>). --quick is small enough for CI:
+it proves the script works; its numbers mean little.`;
 
 const argsSchema = z.object({
   quick: z.boolean().default(false),
+  runs: z.coerce.number().int().min(1).max(10).default(1),
   users: z.coerce.number().int().min(100).max(1_000_000).optional(),
-  connections: z.coerce.number().int().min(1).max(10_000).optional(),
+  connections: z.coerce.number().int().min(1).max(20_000).optional(),
+  scale: z
+    .string()
+    .regex(/^\d+(,\d+)*$/)
+    .optional(),
   limit: z.coerce.number().int().min(1).default(100),
   processes: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
   seconds: z.coerce.number().int().min(1).max(600).optional(),
+  'baseline-users': z.coerce.number().int().min(100).max(1_000_000).optional(),
+  'baseline-connections': z.coerce.number().int().min(1).max(20_000).optional(),
+  out: z.string().optional(),
 });
 
 const JWT_SECRET = randomBytes(32).toString('hex');
 const PASSWORD = 'bench-password-123';
 const children: ChildProcess[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The compiled form of a script under dist/, as production runs it (`npm run build` first). */
 function built(script: string): string {
@@ -68,7 +85,13 @@ function start(script: string, env: Record<string, string>, name: string): Child
   return child;
 }
 
-/** Resolves once `url` answers at all (any status: the server is listening), or after /ready says ready. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+/** Resolves once `url` answers (any status), or, for a /ready URL, once it says ready. */
 async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const readiness = url.endsWith('/ready');
@@ -82,7 +105,7 @@ async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(`${url} did not come up within ${timeoutMs} ms`);
 }
@@ -94,15 +117,27 @@ interface LoadResult {
   p50: number;
   p99: number;
   max: number;
+  percentiles: Record<string, number>;
   non2xx: number;
   errors: number;
   timeouts: number;
   statusCodes: Record<string, { count: number }>;
 }
 
+interface LoadSpec {
+  url: string;
+  connections: number;
+  amount?: number;
+  durationSeconds?: number;
+  body: string;
+  tokensFile?: string;
+  bodiesFile?: string;
+  distinctAddresses?: boolean;
+}
+
 /** One autocannon run in a process of its own. */
-function load(spec: Record<string, unknown>): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
+function load(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((done, reject) => {
     const child = spawn(process.execPath, [built('scripts/bench/load.ts')], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, BENCH_LOAD: JSON.stringify(spec) },
@@ -114,7 +149,7 @@ function load(spec: Record<string, unknown>): Promise<LoadResult> {
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.once('exit', (code) => {
       if (code !== 0) reject(new Error(`load generator failed: ${err}`));
-      else resolve(JSON.parse(out.trim().split('\n').at(-1) as string) as LoadResult);
+      else done(JSON.parse(out.trim().split('\n').at(-1) as string) as LoadResult);
     });
   });
 }
@@ -129,17 +164,37 @@ function runJson<T = Record<string, number>>(script: string, env: Record<string,
   return JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as T;
 }
 
-/** Peak resident memory (VmHWM) of each process under `parent`, in MB. */
-function peakRssOfChildren(parent: number): number[] {
-  const pids = spawnSync('ps', ['-o', 'pid=', '--ppid', String(parent)], { encoding: 'utf8' })
+/** The API processes of a node:cluster primary (its children). */
+function childPids(parent: number): number[] {
+  return spawnSync('ps', ['-o', 'pid=', '--ppid', String(parent)], { encoding: 'utf8' })
     .stdout.split('\n')
-    .map((p) => p.trim())
-    .filter(Boolean);
-  return pids.map((pid) => {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-    return kb / 1024;
+    .map((p) => Number(p.trim()))
+    .filter((p) => p > 0);
+}
+
+function rssMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the resident memory of `parent`'s children every 200 ms while `during` runs; the peak of each. */
+async function peakRss<T>(parent: number, during: Promise<T>): Promise<{ result: T; rss: number[] }> {
+  const peaks = new Map<number, number>();
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      for (const pid of childPids(parent)) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, rssMb(pid)));
+      await sleep(200);
+    }
+  })();
+  const result = await during.finally(() => {
+    running = false;
   });
+  await sampler;
+  return { result, rss: [...peaks.values()] };
 }
 
 function percentile(values: number[], p: number): number {
@@ -147,18 +202,18 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function tokens(count: number, dir: string): Promise<string> {
-  const key = new TextEncoder().encode(JWT_SECRET);
+const median = (values: number[]) => percentile(values, 50);
+
+/** HS256 tokens for user-0..user-(count-1), signed with node:crypto (jose would take minutes for 300,000). */
+function tokens(count: number, file: string): string {
+  const header = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url');
+  const exp = Math.floor(Date.now() / 1000) + 50 * 60;
   const lines: string[] = [];
   for (let i = 0; i < count; i += 1) {
-    lines.push(
-      await new SignJWT({ sub: `bench-user-${i}` })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setExpirationTime('50m')
-        .sign(key),
-    );
+    const payload = Buffer.from(`{"sub":"bench-user-${i}","exp":${exp}}`).toString('base64url');
+    const signature = createHmac('sha256', JWT_SECRET).update(`${header}.${payload}`).digest('base64url');
+    lines.push(`${header}.${payload}.${signature}`);
   }
-  const file = join(dir, 'tokens.txt');
   writeFileSync(file, lines.join('\n'));
   return file;
 }
@@ -168,11 +223,16 @@ runCli(async () => {
     process.argv.slice(2),
     {
       quick: { type: 'boolean' },
+      runs: { type: 'string' },
       users: { type: 'string' },
       connections: { type: 'string' },
+      scale: { type: 'string' },
       limit: { type: 'string' },
       processes: { type: 'string' },
       seconds: { type: 'string' },
+      'baseline-users': { type: 'string' },
+      'baseline-connections': { type: 'string' },
+      out: { type: 'string' },
     },
     argsSchema,
     HELP,
@@ -180,8 +240,14 @@ runCli(async () => {
   if (args === null) return;
   const users = args.users ?? (args.quick ? 2_000 : 100_000);
   const connections = args.connections ?? (args.quick ? 100 : 1_000);
+  const scale = (args.scale ?? (args.quick ? '100' : '1000,5000,10000')).split(',').map(Number);
   const seconds = args.seconds ?? (args.quick ? 2 : 10);
+  const baselineUsers = args['baseline-users'] ?? (args.quick ? 1_000 : 20_000);
+  const baselineConnections = args['baseline-connections'] ?? (args.quick ? 50 : 200);
   const passwordUsers = args.quick ? 20 : 200;
+  const { limit, processes } = args;
+  const out = resolve(args.out ?? join(PROJECT_ROOT, 'bench-results', new Date().toISOString().replace(/[:.]/g, '-')));
+  mkdirSync(out, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'promo-bench-'));
   const services: LocalService[] = [];
 
@@ -204,170 +270,248 @@ runCli(async () => {
       url.pathname = `/${database}`;
       return url.toString();
     };
-    const apiPort = await freePort();
-    const env: Record<string, string> = {
+    const env = (port: number, apiProcesses: number): Record<string, string> => ({
       NODE_ENV: 'development',
       MONGO_URL: mongo('bench'),
       REDIS_URL: redisUrl,
-      PORT: String(apiPort),
+      PORT: String(port),
       HOST: '127.0.0.1',
       METRICS_PORT: '0',
-      API_PROCESSES: String(args.processes),
+      API_PROCESSES: String(apiProcesses),
       PASSWORD_HASH_PROFILE: 'standard',
-      RATE_LIMIT_PROFILE: 'relaxed',
+      RATE_LIMIT_PROFILE: 'standard',
+      TRUST_PROXY: 'true',
       JWT_SECRET,
       LOG_LEVEL: 'warn',
       MONGO_OPERATION_TIMEOUT_MS: '5000',
       REDIS_COMMAND_TIMEOUT_MS: '2000',
       SHUTDOWN_GRACE_MS: '0',
       WORKER_CONCURRENCY: '50',
-    };
-    const config = loadConfig(env);
+    });
+    const config = loadConfig(env(0, processes));
     log(
-      `bench profile: ${args.processes} API processes (node:cluster), 1 worker; scrypt N=2^${config.passwordHash.logN} r=${config.passwordHash.r} p=${config.passwordHash.p}, ` +
-        `${config.passwordHash.maxConcurrent} concurrent hashes per process; rate limits "${config.rateLimits.profile}" ` +
-        `(${config.rateLimits.perIp.points}/${config.rateLimits.perIp.windowSeconds}s per address, ${config.rateLimits.perAccount.points}/${config.rateLimits.perAccount.windowSeconds}s per account); ` +
+      `bench profile: API as node:cluster (1, then ${processes} processes), 1 worker; scrypt N=2^${config.passwordHash.logN}; ` +
+        `rate limits standard (${config.rateLimits.perIp.points}/${config.rateLimits.perIp.windowSeconds}s per address, ` +
+        `${config.rateLimits.perAccount.points}/${config.rateLimits.perAccount.windowSeconds}s per user), TRUST_PROXY, a distinct user and address per request; ` +
         `token login HS256; Redis AOF everysec; MongoDB-wire: ${process.env.MONGO_URL ? 'MONGO_URL' : 'FerretDB'}`,
     );
 
     log('building: npm run build (every process below runs the compiled dist/, as in production) ...');
     const build = spawnSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
-    log(
-      `seeding: campaigns bench-soldout (limit 1) and bench-burst (limit ${args.limit}), ${passwordUsers} password users, ${users} tokens ...`,
-    );
+    const tokenCount = Math.max(users, baselineUsers) + 400_000;
+    log(`seeding: a sold-out campaign, ${passwordUsers} password users, ${tokenCount} tokens ...`);
     await seed(
       { campaign: 'bench-soldout', limit: 1, users: passwordUsers, password: PASSWORD, prefix: 'benchuser' },
       config,
     );
-    await seed(
-      { campaign: 'bench-burst', limit: args.limit, users: 0, password: PASSWORD, prefix: 'benchuser' },
-      config,
-    );
-    const tokensFile = await tokens(users, work);
-    const bodies = Array.from({ length: passwordUsers }, (_, i) =>
-      JSON.stringify({ account: `benchuser${i + 1}`, password: PASSWORD, campaignId: 'bench-soldout' }),
-    );
+    const tokensFile = tokens(tokenCount, join(work, 'tokens.txt'));
     const bodiesFile = join(work, 'bodies.txt');
-    writeFileSync(bodiesFile, bodies.join('\n'));
+    writeFileSync(
+      bodiesFile,
+      Array.from({ length: passwordUsers }, (_, i) =>
+        JSON.stringify({ account: `benchuser${i + 1}`, password: PASSWORD, campaignId: 'bench-soldout' }),
+      ).join('\n'),
+    );
 
-    const api = start('src/cluster.ts', env, 'api');
-    start('workers/main.ts', env, 'worker');
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitFor(`${apiUrl}/ready`);
-    // The sold-out campaign is made full by its first winner.
-    await fetch(`${apiUrl}/api/login-campaign`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: bodies[0],
-    });
-
-    const barePort = await freePort();
+    const barePorts = { one: await freePort(), many: await freePort() };
+    start('scripts/bench/bare-koa.ts', { BENCH_PORT: String(barePorts.one), BENCH_PROCESSES: '1' }, 'bare koa 1');
     start(
       'scripts/bench/bare-koa.ts',
-      { BENCH_PORT: String(barePort), BENCH_PROCESSES: String(args.processes) },
-      'bare koa',
+      { BENCH_PORT: String(barePorts.many), BENCH_PROCESSES: String(processes) },
+      'bare koa N',
     );
-    const naivePort = await freePort();
+    const baselinePort = await freePort();
     start(
-      'scripts/bench/naive-baseline.ts',
+      'scripts/bench/seed-baseline.ts',
       {
-        BENCH_PORT: String(naivePort),
-        BENCH_PROCESSES: String(args.processes),
-        BENCH_LIMIT: String(args.limit),
-        MONGO_URL: mongo('bench_naive'),
-        JWT_SECRET,
+        BENCH_PORT: String(baselinePort),
+        BENCH_PROCESSES: String(processes),
+        BENCH_LIMIT: String(limit),
+        MONGO_URL: mongo('bench_seed'),
+        REDIS_URL: redisUrl,
       },
-      'naive baseline',
+      'seed baseline',
     );
-    await waitFor(`http://127.0.0.1:${barePort}/api/login-campaign`);
-    await waitFor(`http://127.0.0.1:${naivePort}/api/login-campaign`);
+    start('workers/main.ts', env(0, 1), 'worker');
+    for (const port of [barePorts.one, barePorts.many, baselinePort])
+      await waitFor(`http://127.0.0.1:${port}/api/login-campaign`);
 
-    const soldOutBody = JSON.stringify({ campaignId: 'bench-soldout' });
-    log(`row 1: ${seconds} s each at 100 connections: bare Koa, then the sold-out path ...`);
-    await load({
-      url: `http://127.0.0.1:${barePort}/api/login-campaign`,
-      connections: 100,
-      durationSeconds: 1,
-      body: soldOutBody,
-    }); // warm-up
-    const bare = await load({
-      url: `http://127.0.0.1:${barePort}/api/login-campaign`,
-      connections: 100,
-      durationSeconds: seconds,
-      body: soldOutBody,
-    });
-    await load({
-      url: `${apiUrl}/api/login-campaign`,
-      connections: 100,
-      durationSeconds: 1,
-      body: soldOutBody,
-      tokensFile,
-    }); // warm-up
-    const soldOut = await load({
-      url: `${apiUrl}/api/login-campaign`,
-      connections: 100,
-      durationSeconds: seconds,
-      body: soldOutBody,
-      tokensFile,
-    });
-
-    log(`row 2: the burst, ${users} distinct users at ${connections} connections against limit ${args.limit} ...`);
-    const burstStarted = Date.now();
-    const burst = await load({
-      url: `${apiUrl}/api/login-campaign`,
-      connections,
-      amount: users,
-      body: JSON.stringify({ campaignId: 'bench-burst' }),
-      tokensFile,
-    });
     const client = await new MongoClient(mongo('bench')).connect();
-    const db = client.db();
-    const deadline = Date.now() + 120_000;
-    while (
-      (await db.collection('vouchers').countDocuments({ campaignId: 'bench-burst' })) < args.limit &&
-      Date.now() < deadline
-    ) {
-      await new Promise((r) => setTimeout(r, 250));
+    const seedClient = await new MongoClient(mongo('bench_seed')).connect();
+    const redis = new Redis(redisUrl);
+    const soldOutBody = JSON.stringify({ campaignId: 'bench-soldout' });
+    const runs: Record<string, unknown>[] = [];
+    const scalePoints: ScalePoint[][] = [];
+    let latencySeries: LatencySeries[] = [];
+
+    for (let run = 1; run <= args.runs; run += 1) {
+      const tag = `r${run}-${Date.now().toString(36)}`;
+      const results: Record<string, unknown> = { run };
+      log(`\n## run ${run} of ${args.runs}`);
+
+      // Row 1: the sold-out path against bare Koa, 1 process against 1, then N against N.
+      const row1: Record<string, { ours: number; bare: number }> = {};
+      for (const [label, count, barePort] of [
+        ['1 vs 1', 1, barePorts.one],
+        [`${processes} vs ${processes}`, processes, barePorts.many],
+      ] as const) {
+        const apiPort = await freePort();
+        const api = start('src/cluster.ts', env(apiPort, count), `api x${count}`);
+        const apiUrl = `http://127.0.0.1:${apiPort}`;
+        await waitFor(`${apiUrl}/ready`);
+        // The sold-out campaign is made full by its first winner (a password login).
+        await fetch(`${apiUrl}/api/login-campaign`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.1' },
+          body: readFileSync(bodiesFile, 'utf8').split('\n')[0],
+        });
+        log(`row 1 (${label}): ${seconds} s each at 100 connections: bare Koa, then the sold-out path ...`);
+        const bareUrl = `http://127.0.0.1:${barePort}/api/login-campaign`;
+        await load({ url: bareUrl, connections: 100, durationSeconds: 1, body: soldOutBody });
+        const bare = await load({ url: bareUrl, connections: 100, durationSeconds: seconds, body: soldOutBody });
+        const spec = {
+          url: `${apiUrl}/api/login-campaign`,
+          connections: 100,
+          body: soldOutBody,
+          tokensFile,
+          distinctAddresses: true,
+        };
+        await load({ ...spec, durationSeconds: 1 });
+        const ours = await load({ ...spec, durationSeconds: seconds });
+        row1[label] = { ours: ours.reqPerSec, bare: bare.reqPerSec };
+        if (ours.non2xx > 0)
+          log(`  note: ${ours.non2xx} non-2xx answers on the sold-out path: ${JSON.stringify(ours.statusCodes)}`);
+        if (count === processes) {
+          // The N-process API stays up for the other rows.
+          results.row1 = row1;
+          results.api = { port: apiPort, pid: api.pid };
+        } else {
+          await stop(api);
+        }
+      }
+      const { port: apiPort, pid: apiPid } = results.api as { port: number; pid: number };
+      const apiUrl = `http://127.0.0.1:${apiPort}`;
+
+      /** A burst of `count` users at `conns` connections against a fresh campaign of our service. */
+      const ourBurst = async (campaign: string, count: number, conns: number, during?: () => Promise<void>) => {
+        await seed({ campaign, limit, users: 0, password: PASSWORD, prefix: 'benchuser' }, config);
+        const started = Date.now();
+        const running = load({
+          url: `${apiUrl}/api/login-campaign`,
+          connections: conns,
+          amount: count,
+          body: JSON.stringify({ campaignId: campaign }),
+          tokensFile,
+          distinctAddresses: true,
+        });
+        const faulted = during?.();
+        const { result, rss } = await peakRss(apiPid, running);
+        await faulted;
+        const vouchersOf = () => client.db().collection('vouchers').countDocuments({ campaignId: campaign });
+        const deadline = Date.now() + 120_000;
+        while ((await vouchersOf()) < limit && Date.now() < deadline) await sleep(250);
+        const drainedMs = Date.now() - started;
+        const winners = await client.db().collection('winners').find({ campaignId: campaign }).toArray();
+        const vouchers = await client.db().collection('vouchers').find({ campaignId: campaign }).toArray();
+        const wonAt = new Map(winners.map((w) => [w.userId as string, (w.createdAt as Date).getTime()]));
+        const latencies = vouchers.map((v) => (v.createdAt as Date).getTime() - (wonAt.get(v.userId as string) ?? NaN));
+        return {
+          load: result,
+          rss,
+          winners: winners.length,
+          vouchers: vouchers.length,
+          drainedMs,
+          voucherP99: percentile(latencies, 99),
+          voucherP50: percentile(latencies, 50),
+        };
+      };
+
+      log(`row 2: the burst, ${users} distinct users at ${connections} connections against limit ${limit} ...`);
+      const burst = await ourBurst(`bench-burst-${tag}`, users, connections);
+      results.row2 = burst;
+
+      const scaleRows: ScalePoint[] = [];
+      const scaleResults: Record<string, unknown>[] = [];
+      for (const conns of scale) {
+        log(`row S: the burst at ${conns} connections ...`);
+        const row = conns === connections ? burst : await ourBurst(`bench-scale-${conns}-${tag}`, users, conns);
+        scaleRows.push({ connections: conns, p99: row.load.p99, max: row.load.max, rssMb: Math.max(...row.rss) });
+        scaleResults.push({ connections: conns, ...row });
+      }
+      scalePoints.push(scaleRows);
+      results.scale = scaleResults;
+
+      log(
+        `row 3: ours and the seed's design, ${baselineUsers} users at ${baselineConnections} connections, clean then with a FLUSHALL mid-burst ...`,
+      );
+      const flushAtHalf = (counterKey: () => Promise<number>) => async () => {
+        const deadline = Date.now() + 120_000;
+        while ((await counterKey()) < limit / 2 && Date.now() < deadline) await sleep(5);
+        await redis.flushall();
+      };
+      const ourCounter = (campaign: string) => async () =>
+        Number((await redis.get(`${config.redis.keyPrefix}:{${campaign}}:counter`)) ?? 0);
+      const seedBurst = async (campaign: string, during?: () => Promise<void>) => {
+        const running = load({
+          url: `http://127.0.0.1:${baselinePort}/api/login-campaign`,
+          connections: baselineConnections,
+          amount: baselineUsers,
+          body: JSON.stringify({ campaignId: campaign }),
+          tokensFile,
+        });
+        const faulted = during?.();
+        const result = await running;
+        await faulted;
+        const vouchers = await seedClient.db().collection('vouchers').countDocuments({ campaignId: campaign });
+        return { load: result, vouchers };
+      };
+      const oursClean = await ourBurst(`bench-ours-${tag}`, baselineUsers, baselineConnections);
+      const seedClean = await seedBurst(`bench-seed-${tag}`);
+      const oursFlushed = await ourBurst(
+        `bench-ours-flush-${tag}`,
+        baselineUsers,
+        baselineConnections,
+        flushAtHalf(ourCounter(`bench-ours-flush-${tag}`)),
+      );
+      const seedFlushed = await seedBurst(
+        `bench-seed-flush-${tag}`,
+        flushAtHalf(async () => Number((await redis.get(`campaign_counter_bench-seed-flush-${tag}`)) ?? 0)),
+      );
+      results.row3 = { oursClean, seedClean, oursFlushed, seedFlushed };
+      latencySeries = [
+        { name: 'ours', percentiles: oursClean.load.percentiles },
+        { name: "seed's design", percentiles: seedClean.load.percentiles },
+      ];
+
+      log(`row 4: raw scrypt for ${seconds} s, then the password path for ${seconds} s at 50 connections ...`);
+      const scryptRate = runJson('scripts/bench/scrypt-rate.ts', {
+        BENCH_PROCESSES: String(processes),
+        BENCH_CONCURRENCY: String(config.passwordHash.maxConcurrent),
+        BENCH_SECONDS: String(seconds),
+        BENCH_LOG_N: String(config.passwordHash.logN),
+      });
+      const passwordPath = await load({
+        url: `${apiUrl}/api/login-campaign`,
+        connections: 50,
+        durationSeconds: seconds,
+        body: readFileSync(bodiesFile, 'utf8').split('\n')[0] as string,
+        bodiesFile,
+        distinctAddresses: true,
+      });
+      // Logins answered 200 per second: a shed one (503 SERVER_BUSY) is no login.
+      results.row4 = {
+        password: (passwordPath.statusCodes['200']?.count ?? 0) / passwordPath.seconds,
+        scrypt: scryptRate.opsPerSec,
+        non2xx: passwordPath.non2xx,
+        statusCodes: passwordPath.statusCodes,
+      };
+      await stop(children.find((c) => c.pid === apiPid) as ChildProcess);
+      runs.push(results);
+      printRun(results, { users, connections, limit, processes });
     }
-    const drainedMs = Date.now() - burstStarted;
-    const winners = await db.collection('winners').find({ campaignId: 'bench-burst' }).toArray();
-    const vouchers = await db.collection('vouchers').find({ campaignId: 'bench-burst' }).toArray();
-    const wonAt = new Map(winners.map((w) => [w.userId as string, (w.createdAt as Date).getTime()]));
-    const voucherLatencies = vouchers.map(
-      (v) => (v.createdAt as Date).getTime() - (wonAt.get(v.userId as string) ?? NaN),
-    );
-    await client.close();
-    const rss = peakRssOfChildren(api.pid as number);
 
-    log(`row 3: the same burst against the naive baseline ...`);
-    const naive = await load({
-      url: `http://127.0.0.1:${naivePort}/api/login-campaign`,
-      connections,
-      amount: users,
-      body: JSON.stringify({ campaignId: 'bench-naive' }),
-      tokensFile,
-    });
-    const naiveClient = await new MongoClient(mongo('bench_naive')).connect();
-    const naiveWinners = await naiveClient.db().collection('winners').countDocuments({ campaignId: 'bench-naive' });
-    await naiveClient.close();
-
-    log(`row 4: raw scrypt for ${seconds} s, then the password path for ${seconds} s at 50 connections ...`);
-    const scryptRate = runJson('scripts/bench/scrypt-rate.ts', {
-      BENCH_PROCESSES: String(args.processes),
-      BENCH_CONCURRENCY: String(config.passwordHash.maxConcurrent),
-      BENCH_SECONDS: String(seconds),
-      BENCH_LOG_N: String(config.passwordHash.logN),
-    });
-    const passwordPath = await load({
-      url: `${apiUrl}/api/login-campaign`,
-      connections: 50,
-      durationSeconds: seconds,
-      body: bodies[0],
-      bodiesFile,
-    });
-
-    log(`row 6: the claim script alone on one Redis for ${seconds} s, winning then sold out ...`);
+    log(`\nrow 6: the claim script alone on one Redis for ${seconds} s, winning then sold out ...`);
     type ClaimPhase = { claimsPerSec: number; redisCpuMicrosPerClaim: number };
     const claimRate = runJson<{ winning: ClaimPhase; soldOut: ClaimPhase; bytesPerWinner: number }>(
       'scripts/bench/claim-rate.ts',
@@ -378,102 +522,189 @@ runCli(async () => {
     );
     const reconcileWinners = args.quick ? 2_000 : 20_000;
     log(`row 7: a reconcile pass over campaigns of 100 and ${reconcileWinners} winners (nothing to fix) ...`);
-    type ReconcileCost = { results: { winners: number; bestMs: number }[]; perWinnerMs: number };
-    const reconcileCost = runJson<ReconcileCost>('scripts/bench/reconcile-cost.ts', {
-      ...env,
-      MONGO_URL: mongo('bench_reconcile'),
-      BENCH_WINNERS: `100,${reconcileWinners}`,
-    });
+    const reconcileCost = runJson<{ results: { winners: number; bestMs: number }[]; perWinnerMs: number }>(
+      'scripts/bench/reconcile-cost.ts',
+      {
+        ...env(0, 1),
+        MONGO_URL: mongo('bench_reconcile'),
+        BENCH_WINNERS: `100,${reconcileWinners}`,
+      },
+    );
+    log(
+      `| 6 | claim script alone | winning ${claimRate.winning.claimsPerSec.toFixed(0)} claims/s (${claimRate.winning.redisCpuMicrosPerClaim.toFixed(1)} µs Redis CPU each, ${claimRate.bytesPerWinner.toFixed(0)} B per winner); sold out ${claimRate.soldOut.claimsPerSec.toFixed(0)} claims/s (${claimRate.soldOut.redisCpuMicrosPerClaim.toFixed(1)} µs each) |`,
+    );
+    log(
+      `| 7 | reconcile pass, nothing to fix | ${reconcileCost.results.map((r) => `${r.bestMs.toFixed(0)} ms for ${r.winners} winners`).join(', ')} |`,
+    );
 
-    const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    const rows: string[][] = [
-      [
-        '1',
-        'sold-out path / bare Koa POST',
-        `${fmt(soldOut.reqPerSec)} / ${fmt(bare.reqPerSec)} req/s`,
-        fmt(soldOut.reqPerSec / bare.reqPerSec, 2),
-        '>= 0.5',
-        verdict(soldOut.reqPerSec / bare.reqPerSec >= 0.5),
-      ],
-      [
-        '2',
-        `burst: ${users} users, ${connections} conns, limit ${args.limit}`,
-        `${fmt(burst.seconds, 1)} s, ${fmt(burst.reqPerSec)} req/s, p50 ${burst.p50} / p99 ${burst.p99} / max ${burst.max} ms, non-2xx ${burst.non2xx}, errors ${burst.errors}`,
-        '',
-        'p99 < 250 ms, 0 non-2xx',
-        verdict(burst.p99 < 250 && burst.non2xx === 0 && burst.errors === 0),
-      ],
-      [
-        '2',
-        'burst: winners / vouchers after drain',
-        `${winners.length} / ${vouchers.length} (drained ${fmt(drainedMs / 1000, 1)} s after start)`,
-        '',
-        `exactly ${args.limit}`,
-        verdict(winners.length === args.limit && vouchers.length === args.limit),
-      ],
-      [
-        '3',
-        'burst: ours / naive baseline',
-        `${fmt(burst.reqPerSec)} / ${fmt(naive.reqPerSec)} req/s (baseline gave ${naiveWinners} vouchers for limit ${args.limit})`,
-        fmt(burst.reqPerSec / naive.reqPerSec, 2),
-        '>= 3',
-        verdict(burst.reqPerSec / naive.reqPerSec >= 3),
-      ],
-      [
-        '4',
-        'password logins / raw scrypt',
-        `${fmt(passwordPath.reqPerSec, 1)} / ${fmt(scryptRate.opsPerSec ?? NaN, 1)} per s (non-2xx ${passwordPath.non2xx})`,
-        fmt(passwordPath.reqPerSec / (scryptRate.opsPerSec ?? NaN), 2),
-        '>= 0.9',
-        verdict(passwordPath.reqPerSec / (scryptRate.opsPerSec ?? NaN) >= 0.9),
-      ],
-      [
-        '5',
-        'winner-to-voucher latency p99',
-        `${fmt(percentile(voucherLatencies, 99))} ms (p50 ${fmt(percentile(voucherLatencies, 50))} ms)`,
-        '',
-        '< 1000 ms',
-        verdict(percentile(voucherLatencies, 99) < 1_000),
-      ],
-      [
-        '5',
-        'peak RSS per API process',
-        `${rss.map((mb) => fmt(mb)).join(', ')} MB`,
-        '',
-        '< 300 MB',
-        verdict(rss.length > 0 && Math.max(...rss) < 300),
-      ],
-      ...(['winning', 'soldOut'] as const).map((phase) => {
-        const measured = claimRate[phase];
-        return [
-          '6',
-          `claim script on one Redis (${phase === 'winning' ? 'every claim wins' : 'sold out'})`,
-          `${fmt(measured.claimsPerSec)} claims/s from one client process, ${fmt(measured.redisCpuMicrosPerClaim, 1)} µs Redis CPU each` +
-            (phase === 'winning' ? `, ${fmt(claimRate.bytesPerWinner)} B of Redis memory per winner` : ''),
-          fmt(1e6 / measured.redisCpuMicrosPerClaim),
-          'capacity input: claims/s one shard can serve one campaign',
-          'input',
-        ];
-      }),
-      [
-        '7',
-        'reconcile pass (nothing to fix)',
-        reconcileCost.results.map((r) => `${fmt(r.bestMs)} ms for ${r.winners} winners`).join(', '),
-        `${fmt(reconcileCost.perWinnerMs * 1_000, 1)} ms / 1000 winners`,
-        'capacity input: reconcile time per campaign and interval',
-        'input',
-      ],
-    ];
-    log('');
-    log('| row | measure | measured | ratio | goal | |');
-    log('| --- | --- | --- | --- | --- | --- |');
-    for (const row of rows) log(`| ${row.join(' | ')} |`);
+    if (args.runs > 1) printSummary(runs, processes);
+    await client.close();
+    await seedClient.close();
+    redis.disconnect();
+
+    writeFileSync(join(out, 'results.json'), JSON.stringify({ args, runs, claimRate, reconcileCost }, null, 2));
+    writeFileSync(
+      join(out, 'latency.svg'),
+      await latencyChart(
+        `Burst of ${baselineUsers} users at ${baselineConnections} connections: latency`,
+        latencySeries,
+      ),
+    );
+    const lastScale = scalePoints.at(-1) ?? [];
+    writeFileSync(
+      join(out, 'scale.svg'),
+      await scaleChart(`Burst of ${users} users at growing crowds (${processes} API processes)`, lastScale),
+    );
+    log(`\nresults and charts: ${out}`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     for (const service of services) await service.remove();
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+type Burst = {
+  load: LoadResult;
+  rss: number[];
+  winners: number;
+  vouchers: number;
+  drainedMs: number;
+  voucherP99: number;
+  voucherP50: number;
+};
+
+function printRun(
+  results: Record<string, unknown>,
+  o: { users: number; connections: number; limit: number; processes: number },
+): void {
+  const row1 = results.row1 as Record<string, { ours: number; bare: number }>;
+  const burst = results.row2 as Burst;
+  const scale = results.scale as (Burst & { connections: number })[];
+  const row3 = results.row3 as {
+    oursClean: Burst;
+    seedClean: { load: LoadResult; vouchers: number };
+    oursFlushed: Burst;
+    seedFlushed: { load: LoadResult; vouchers: number };
+  };
+  const row4 = results.row4 as { password: number; scrypt: number; non2xx: number };
+  const rows: string[][] = [];
+  for (const [label, { ours, bare }] of Object.entries(row1)) {
+    rows.push([
+      '1',
+      `sold-out path / bare Koa POST (${label})`,
+      `${fmt(ours)} / ${fmt(bare)} req/s`,
+      fmt(ours / bare, 2),
+      '>= 0.5',
+      verdict(ours / bare >= 0.5),
+    ]);
+  }
+  const b = burst.load;
+  rows.push([
+    '2',
+    `burst: ${o.users} users, ${o.connections} conns, limit ${o.limit}`,
+    `${fmt(b.seconds, 1)} s, ${fmt(b.reqPerSec)} req/s, p50 ${b.p50} / p99 ${b.p99} / max ${b.max} ms, non-2xx ${b.non2xx}, errors ${b.errors}`,
+    '',
+    'p99 < 250 ms, max < 2 s, 0 non-2xx, < 10 s',
+    verdict(b.p99 < 250 && b.max < 2_000 && b.non2xx === 0 && b.errors === 0 && b.seconds < 10),
+  ]);
+  rows.push([
+    '2',
+    'burst: winners / vouchers after drain',
+    `${burst.winners} / ${burst.vouchers}`,
+    '',
+    `exactly ${o.limit}`,
+    verdict(burst.winners === o.limit && burst.vouchers === o.limit),
+  ]);
+  for (const row of scale) {
+    const l = row.load;
+    rows.push([
+      'S',
+      `burst at ${row.connections} connections`,
+      `${fmt(l.seconds, 1)} s, p99 ${l.p99} / max ${l.max} ms, non-2xx ${l.non2xx}, errors ${l.errors + l.timeouts}; RSS ${row.rss.map((mb) => fmt(mb)).join(', ')} MB`,
+      '',
+      'how the cost grows',
+      'input',
+    ]);
+  }
+  const oc = row3.oursClean.load;
+  const sc = row3.seedClean.load;
+  rows.push([
+    '3',
+    "clean burst: ours / seed's design",
+    `${fmt(oc.reqPerSec)} / ${fmt(sc.reqPerSec)} req/s; vouchers ${row3.oursClean.vouchers} / ${row3.seedClean.vouchers} for limit ${o.limit}`,
+    fmt(oc.reqPerSec / sc.reqPerSec, 2),
+    'exactly the limit',
+    verdict(row3.oursClean.vouchers === o.limit),
+  ]);
+  const of = row3.oursFlushed.load;
+  const sf = row3.seedFlushed.load;
+  rows.push([
+    '3',
+    "FLUSHALL mid-burst: ours / seed's design",
+    `${fmt(of.reqPerSec)} / ${fmt(sf.reqPerSec)} req/s; vouchers ${row3.oursFlushed.vouchers} / ${row3.seedFlushed.vouchers} for limit ${o.limit}`,
+    fmt(of.reqPerSec / sf.reqPerSec, 2),
+    'exactly the limit',
+    verdict(row3.oursFlushed.vouchers === o.limit),
+  ]);
+  rows.push([
+    '4',
+    'password logins / raw scrypt',
+    `${fmt(row4.password, 1)} / ${fmt(row4.scrypt, 1)} per s (non-2xx ${row4.non2xx})`,
+    fmt(row4.password / row4.scrypt, 2),
+    '>= 0.9',
+    verdict(row4.password / row4.scrypt >= 0.9),
+  ]);
+  rows.push([
+    '5',
+    'winner-to-voucher latency p99',
+    `${fmt(burst.voucherP99)} ms (p50 ${fmt(burst.voucherP50)} ms)`,
+    '',
+    '< 500 ms',
+    verdict(burst.voucherP99 < 500),
+  ]);
+  const largest = scale.at(-1);
+  rows.push([
+    '5',
+    `peak RSS per API process at ${largest?.connections ?? '?'} connections`,
+    `${(largest?.rss ?? []).map((mb) => fmt(mb)).join(', ')} MB`,
+    '',
+    '< 200 MB',
+    verdict(largest !== undefined && Math.max(...largest.rss) < 200),
+  ]);
+  log('');
+  log('| row | measure | measured | ratio | goal | |');
+  log('| --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) log(`| ${row.join(' | ')} |`);
+}
+
+function printSummary(runs: Record<string, unknown>[], processes: number): void {
+  const ratios: Record<string, number[]> = {};
+  const add = (name: string, value: number) => (ratios[name] ??= []).push(value);
+  for (const results of runs) {
+    for (const [label, { ours, bare }] of Object.entries(
+      results.row1 as Record<string, { ours: number; bare: number }>,
+    )) {
+      add(`1 sold-out / bare Koa (${label})`, ours / bare);
+    }
+    const burst = results.row2 as Burst;
+    add('2 burst p99 (ms)', burst.load.p99);
+    add('2 burst max (ms)', burst.load.max);
+    add('2 burst time (s)', burst.load.seconds);
+    add('5 winner-to-voucher p99 (ms)', burst.voucherP99);
+    const row3 = results.row3 as { oursClean: Burst; seedClean: { load: LoadResult } };
+    add("3 ours / seed's design, clean (req/s)", row3.oursClean.load.reqPerSec / row3.seedClean.load.reqPerSec);
+    const row4 = results.row4 as { password: number; scrypt: number };
+    add('4 password / raw scrypt', row4.password / row4.scrypt);
+  }
+  log(`\n## over ${runs.length} runs (${processes} API processes): median [min - max]`);
+  log('| measure | median | spread |');
+  log('| --- | --- | --- |');
+  for (const [name, values] of Object.entries(ratios)) {
+    log(`| ${name} | ${fmt(median(values), 2)} | ${fmt(Math.min(...values), 2)} - ${fmt(Math.max(...values), 2)} |`);
+  }
+}

@@ -32,14 +32,17 @@ import { MongoWinnerStore } from './adapters/mongo/mongo-winner-store';
 import { BullmqVoucherQueue } from './adapters/queue/bullmq-voucher-queue';
 import { BullmqReconcileTrigger } from './adapters/queue/bullmq-reconcile-trigger';
 import { QUEUE_NAMES, type ReconcileJobData, type VoucherIssueJobData } from './adapters/queue/queue-names';
-import { createApiRedis, waitForRedis } from './adapters/redis/connection';
+import { createApiRedis, createQueueRedis, waitForRedis } from './adapters/redis/connection';
+import { RedisSoldOutView } from './adapters/redis/redis-sold-out-view';
 import { RedisLoginThrottle } from './adapters/redis/redis-login-throttle';
 import { RedisOperatorThrottle } from './adapters/redis/redis-operator-throttle';
+import { RedisProcessRegistry } from './adapters/redis/redis-process-registry';
 import { RedisReconcileTally } from './adapters/redis/redis-reconcile-tally';
 import { RedisSlotCounter } from './adapters/redis/redis-slot-counter';
 import type { Config } from './config';
 import { systemClock, type Clock } from './ports/clock.port';
 import type { Logger } from './ports/logger.port';
+import { noSoldOutView } from './ports/sold-out-view.port';
 
 /** How long batch connections (operators' statistics, reconciliation) wait for a database that is down. */
 export const BATCH_SERVER_SELECTION_MS = 5_000;
@@ -193,6 +196,8 @@ export interface Api {
   queues: Queues;
   /** Marks the API as shutting down: /ready answers 503, connections close after their answer. */
   beginShutdown(): void;
+  /** API processes alive (the attempt limits are split among them). */
+  processes(): number;
   /** Writes what is buffered and closes every connection. */
   close(): Promise<void>;
 }
@@ -237,6 +242,17 @@ async function connectApiDependencies(config: Config, logger: Logger, options: C
   }
 }
 
+/**
+ * A connection for the API's background work (the process heartbeat, the sold-out view's reads, or, in
+ * subscriber mode, its change messages): off the request path's fail-fast connection, reconnecting on
+ * its own.
+ */
+function backgroundRedis(config: Config, logger: Logger, name: string): RedisClient {
+  const connection = createQueueRedis(config.redis, name);
+  connection.on('error', (error: Error) => logger.warn({ err: error, connection: name }, 'redis connection error'));
+  return connection;
+}
+
 /** Wires the public API: adapters in, use cases over them, the Koa app on top. */
 export async function composeApi(config: Config, logger: Logger, options: ComposeOptions = {}): Promise<Api> {
   const clock = options.clock ?? systemClock;
@@ -247,7 +263,14 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   const queues = createQueues(redis, config, logger);
   const reconcileTrigger = new BullmqReconcileTrigger(queues.reconcile);
   const lateParticipants = new LateParticipants(stores.participations, logger);
-  const throttle = new RedisLoginThrottle(redis, config.redis.keyPrefix, config.rateLimits);
+  const background = backgroundRedis(config, logger, 'promotion-api-background');
+  const registry = new RedisProcessRegistry(background, {
+    keyPrefix: config.redis.keyPrefix,
+    heartbeatMs: config.http.heartbeatMs,
+    logger,
+  });
+  await registry.start();
+  const throttle = new RedisLoginThrottle(redis, config.redis.keyPrefix, config.rateLimits, () => registry.processes());
   const { maxConcurrent, maxWaiting, maxWaitMs } = config.passwordHash;
   const gates = {
     admission: new ConcurrencyGate({ maxRunning: maxConcurrent + maxWaiting, maxWaiting: 0, maxWaitMs: 0 }),
@@ -255,6 +278,14 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   };
   const authenticate = new AuthenticateUser(stores.users, passwordHasher(config), throttle, gates, logger);
   const identify = new IdentifyUser(authenticate, new JoseTokenVerifier(config.jwt), throttle);
+  const soldOutView = config.http.soldOutView.enabled
+    ? new RedisSoldOutView(background, backgroundRedis(config, logger, 'promotion-api-changes'), {
+        keyPrefix: config.redis.keyPrefix,
+        checkEveryMs: config.http.soldOutView.checkEveryMs,
+        maxHolders: config.http.soldOutView.maxHolders,
+        logger,
+      })
+    : noSoldOutView;
   const claimer = new ClaimCampaignSlot({
     slots: new RedisSlotCounter(redis, config.redis.keyPrefix),
     campaigns: stores.campaigns,
@@ -263,6 +294,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     voucherQueue: voucherQueue(queues, config),
     reconcileTrigger,
     lateParticipants,
+    soldOutView,
     clock,
     logger,
     enqueueTimeoutMs: config.queue.enqueueTimeoutMs,
@@ -308,6 +340,13 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     checks: [
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongo', ping: () => mongo.db.command({ ping: 1 }) },
+      {
+        // Counted in by every peer before a load balancer sends requests: the local limits rely on it.
+        name: 'peers',
+        ping: async () => {
+          if (!registry.settled()) throw new Error('not yet counted in by the other API processes');
+        },
+      },
     ],
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
@@ -327,7 +366,11 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     beginShutdown: () => {
       shuttingDown = true;
     },
+    processes: () => registry.processes(),
     close: async () => {
+      await registry.stop();
+      await soldOutView.close();
+      background.disconnect();
       await lateParticipants.flush();
       await queues.close();
       redis.disconnect();

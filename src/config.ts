@@ -157,8 +157,22 @@ const schema = z.object({
   /** Answered in Retry-After with 503s. */
   RETRY_AFTER_SECONDS: integer(1, 3_600).default(1),
   BODY_LIMIT_BYTES: integer(256, 1_048_576).default(4_096),
+  /**
+   * How often each API process tells Redis it is alive; the attempt limits are split by the number of
+   * processes alive, and a process reports ready once its peers have counted it (two heartbeats).
+   */
+  API_HEARTBEAT_MS: integer(100, 60_000).default(1_000),
   /** How long the API keeps campaign definitions in memory (0: not at all). Limits are never cached. */
   CAMPAIGN_CACHE_TTL_MS: integer(0, 60_000).default(1_000),
+  /**
+   * The sold-out view: each API process answers "full" for a campaign the counter answered full for,
+   * without asking again, until it hears of a change (every change is published). Off: ask every time.
+   */
+  SOLD_OUT_VIEW: z.enum(['true', 'false']).default('true'),
+  /** How often the view reads its campaigns' state versions again, in case a change message was lost. */
+  SOLD_OUT_VIEW_CHECK_MS: integer(50, 60_000).default(1_000),
+  /** Campaigns with more slot holders than this are not kept in the view (memory). */
+  SOLD_OUT_VIEW_MAX_HOLDERS: integer(0, 10_000_000).default(100_000),
   /**
    * On SIGTERM the API first reports not ready (and closes each connection after its answer) for this
    * long, still accepting, so load balancers stop sending; then it stops accepting and drains.
@@ -224,7 +238,9 @@ export interface Config {
     headersTimeoutMs: number;
     fanOutMax: number;
     loginDeadlineMs: number;
+    heartbeatMs: number;
     campaignCacheTtlMs: number;
+    soldOutView: { enabled: boolean; checkEveryMs: number; maxHolders: number };
     bodyLimitBytes: number;
     retryAfterSeconds: number;
     shutdownGraceMs: number;
@@ -373,7 +389,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       fanOutMax: e.LOGIN_FANOUT_MAX,
       loginDeadlineMs: e.LOGIN_DEADLINE_MS,
+      heartbeatMs: e.API_HEARTBEAT_MS,
       campaignCacheTtlMs: e.CAMPAIGN_CACHE_TTL_MS,
+      soldOutView: {
+        enabled: e.SOLD_OUT_VIEW === 'true',
+        checkEveryMs: e.SOLD_OUT_VIEW_CHECK_MS,
+        maxHolders: e.SOLD_OUT_VIEW_MAX_HOLDERS,
+      },
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       retryAfterSeconds: e.RETRY_AFTER_SECONDS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -14,6 +14,30 @@ const SECRET_PATHS = [
   '*.cookie',
 ];
 
+/** Log lines are written in batches of at least this many bytes, or after FLUSH_EVERY_MS. */
+const BATCH_BYTES = 4_096;
+const FLUSH_EVERY_MS = 250;
+
+/**
+ * Standard output, written in batches: one write per request line cost the sold-out path a system call
+ * each (measured: about a tenth of its CPU). Lines wait at most FLUSH_EVERY_MS, and whatever is buffered
+ * is written synchronously when the process exits.
+ */
+function batchedStdout(): DestinationStream {
+  const destination = pino.destination({ dest: 1, minLength: BATCH_BYTES, sync: false });
+  setInterval(() => destination.flush(), FLUSH_EVERY_MS).unref();
+  process.once('exit', () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // stdout already closed: nothing left to write to
+    }
+  });
+  return destination;
+}
+
+let stdout: DestinationStream | undefined;
+
 /**
  * Structured JSON logs, one line per event. Secrets never reach the log: request bodies and headers are
  * not logged, the keys above are censored wherever they appear, and URLs are logged through redactUrl.
@@ -26,7 +50,7 @@ export function createLogger(level: string, name: string, destination?: Destinat
     redact: { paths: SECRET_PATHS, censor: '[redacted]' },
     serializers: { err: pino.stdSerializers.err },
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return pino(options, destination ?? (stdout ??= batchedStdout()));
 }
 
 /** A connection URL fit for a log line: user name kept, password replaced. */

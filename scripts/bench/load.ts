@@ -17,7 +17,12 @@ interface LoadSpec {
   tokensFile?: string;
   /** Rotating request bodies instead of one (the password path: a different user per request). */
   bodiesFile?: string;
+  /** A different client address per request, in X-Forwarded-For (the API trusts one proxy hop). */
+  distinctAddresses?: boolean;
 }
+
+/** The i-th of 2^24 client addresses, 10.0.0.0/8. */
+const address = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
 const spec = JSON.parse(process.env.BENCH_LOAD ?? '{}') as LoadSpec;
 const tokens = spec.tokensFile === undefined ? [] : readFileSync(spec.tokensFile, 'utf8').split('\n').filter(Boolean);
@@ -41,6 +46,7 @@ const instance = autocannon(
           if (tokens.length > 0)
             request.headers = { ...request.headers, authorization: `Bearer ${tokens[i % tokens.length]}` };
           if (bodies.length > 0) request.body = bodies[i % bodies.length] as string;
+          if (spec.distinctAddresses === true) request.headers = { ...request.headers, 'x-forwarded-for': address(i) };
           return request;
         },
       },
@@ -59,6 +65,14 @@ const instance = autocannon(
         p50: result.latency.p50,
         p99: result.latency.p99,
         max: result.latency.max,
+        percentiles: {
+          p50: result.latency.p50,
+          p90: result.latency.p90,
+          p97_5: result.latency.p97_5,
+          p99: result.latency.p99,
+          p99_9: result.latency.p99_9,
+          max: result.latency.max,
+        },
         non2xx: result.non2xx,
         errors: result.errors,
         timeouts: result.timeouts,

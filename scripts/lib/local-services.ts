@@ -187,6 +187,9 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Loca
     dropBackingDatabase = () => postgresCommand('dropdb', server.toString(), backing);
     const url = new URL(server.toString());
     url.pathname = `/${backing}`;
+    // FerretDB opens up to 50 PostgreSQL connections by default; several instances at once (parallel test
+    // files, the bench) would exhaust PostgreSQL's default max_connections of 100.
+    if (!url.searchParams.has('pool_max_conns')) url.searchParams.set('pool_max_conns', '20');
     args.push(`--postgresql-url=${url.toString()}`);
   }
   const database = options.database ?? 'promotion';

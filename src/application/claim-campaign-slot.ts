@@ -8,6 +8,7 @@ import type { Logger } from '../ports/logger.port';
 import type { ParticipationStore } from '../ports/participation-store.port';
 import type { ReconcileTrigger } from '../ports/reconcile-trigger.port';
 import type { SlotCounter } from '../ports/slot-counter.port';
+import type { SoldOutView } from '../ports/sold-out-view.port';
 import type { VoucherQueue } from '../ports/voucher-queue.port';
 import type { WinnerStore } from '../ports/winner-store.port';
 import { withTimeout } from './dependency-call';
@@ -22,6 +23,8 @@ export interface ClaimCampaignSlotDeps {
   voucherQueue: VoucherQueue;
   reconcileTrigger: ReconcileTrigger;
   lateParticipants: LateParticipants;
+  /** Answers "full" for a sold-out campaign without asking the counter, when it knows for certain. */
+  soldOutView: SoldOutView;
   clock: Clock;
   logger: Logger;
   /** Time budget for handing the winner to the queue; past it the reconciler delivers the voucher. */
@@ -71,8 +74,12 @@ export class ClaimCampaignSlot {
   }
 
   private async claimRunning(campaign: Campaign, userId: string, now: Date): Promise<CampaignResult> {
-    const { slots, participations, lateParticipants } = this.deps;
+    const { slots, participations, lateParticipants, soldOutView } = this.deps;
     const campaignId = campaign.id;
+    if (soldOutView.soldOutFor(campaignId, userId)) {
+      lateParticipants.add(campaignId, userId, now);
+      return { campaignId, outcome: 'full', errorCode: 'CAMPAIGN_FULL' };
+    }
     const deferred = this.soldOut.has(campaignId);
     const participation = deferred ? 'deferred' : await participations.record(campaignId, userId, now);
 
@@ -80,6 +87,7 @@ export class ClaimCampaignSlot {
     switch (claim.kind) {
       case 'full':
         this.soldOut.add(campaignId);
+        if (claim.stateVersion !== undefined) soldOutView.noteFull(campaignId, claim.stateVersion);
         if (participation === 'deferred') lateParticipants.add(campaignId, userId, now);
         return {
           campaignId,

@@ -58,7 +58,7 @@ export interface ReconcileReport {
   waiting: number;
   /** Winners without a voucher whose job was added, retried or promoted. */
   vouchersRequeued: number;
-  /** Winners without a voucher whose job is already waiting or running. */
+  /** Winners without a voucher whose job is already waiting or running (or finished, with it, meanwhile). */
   vouchersInQueue: number;
 }
 
@@ -194,7 +194,8 @@ export class ReconcileCampaign {
 
     // 1. Settings.
     if (plan.settings.kind === 'publish') {
-      const published = await slots.publish(id, settingsOf(campaign), false);
+      const superseded = { version: campaign.version, floor: plan.settings.floor };
+      const published = await slots.publish(id, settingsOf(campaign), false, superseded);
       report.settingsRestored = published.kind === 'published' || published.kind === 'counter_missing';
       if (published.kind === 'limit_below_counter') report.settingsProblem = 'limit_below_counter';
     }
@@ -235,8 +236,9 @@ export class ReconcileCampaign {
     done = 0;
     for (const userId of redeliver) {
       options.onProgress?.('vouchers', ++done, redeliver.length);
-      const result = await this.deps.redelivery.redeliver(id, userId);
-      if (result === 'in_queue') report.vouchersInQueue += 1;
+      const delivered = async () => (await this.deps.vouchers.findForUsers(id, [userId])).length > 0;
+      const result = await this.deps.redelivery.redeliver(id, userId, delivered);
+      if (result === 'in_queue' || result === 'delivered') report.vouchersInQueue += 1;
       else report.vouchersRequeued += 1;
     }
   }

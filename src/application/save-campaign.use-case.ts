@@ -83,11 +83,19 @@ export class SaveCampaign {
     // Above every version anyone has seen, the counter's included (it may be ahead of the database).
     const version = Math.max(previous?.version ?? 0, counter.version ?? 0) + 1;
     const campaign: Campaign = { ...draft, version };
-    if (campaign.limit < Math.max(highestSlot, counter.counter ?? 0)) {
-      throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, { counter: counter.counter, highestSlot });
+    // Counted slots above the stored limit do not count when Redis lost or rolled back the stored settings.
+    const superseded =
+      previous === null ? undefined : { version: previous.version, floor: Math.max(previous.limit, highestSlot) };
+    const rolledBack = superseded !== undefined && (counter.version ?? -1) < superseded.version;
+    const counted = rolledBack ? Math.min(counter.counter ?? 0, superseded.floor) : (counter.counter ?? 0);
+    if (campaign.limit < Math.max(highestSlot, counted)) {
+      throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, { counter: counted, highestSlot });
     }
 
-    const published = await orUnavailable(this.slots.publish(id, settingsOf(campaign), highestSlot === 0), 'publish');
+    const published = await orUnavailable(
+      this.slots.publish(id, settingsOf(campaign), highestSlot === 0, superseded),
+      'publish',
+    );
     if (published.kind === 'limit_below_counter') {
       throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, { counter: published.counter, highestSlot });
     }

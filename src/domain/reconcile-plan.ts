@@ -1,4 +1,4 @@
-import { sameSettings, type CampaignSettings } from './campaign';
+import { isRunningAt, sameSettings, type CampaignSettings } from './campaign';
 
 /**
  * Reconciliation as a decision without I/O: given what the database says (the authority) and what the
@@ -9,9 +9,11 @@ import { sameSettings, type CampaignSettings } from './campaign';
  * What the plan never does, by construction (a property test checks it over random histories):
  * - hand out, free or complete a slot above the limit;
  * - free a slot that someone holds or won;
- * - lower the counter;
+ * - lower the counter, except where Redis lost or rolled back the settings: then, as it publishes the
+ *   database's, down to their limit at the lowest and never below a recorded slot;
  * - replace settings the counter holds at a version newer than the database's (so it never un-pauses);
- * - record a winner while the database says the campaign is paused.
+ * - record a winner while the database says the campaign is paused or not running (ended, reset, not
+ *   started).
  */
 export interface ReconcileInput {
   /** The database's view of the campaign. */
@@ -36,8 +38,12 @@ export interface ReconcileInput {
 
 export type SettingsRepair =
   | { kind: 'none' }
-  /** The counter's settings are missing or older than the database's: publish the database's. */
-  | { kind: 'publish' }
+  /**
+   * The counter's settings are missing or older than the database's: publish the database's. Slots the
+   * counter handed out above `floor` (the limit, or the highest recorded slot if that is higher) were
+   * handed out under settings no longer in force and can never be recorded: the counter comes down to it.
+   */
+  | { kind: 'publish'; floor: number }
   /**
    * The counter holds other settings at a newer version than the database: a change between its two
    * writes, or one whose database write failed and was not put back. Left alone, never rolled back; if
@@ -79,6 +85,9 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
     return false;
   };
 
+  // A stopped claim becomes a winner only while the campaign runs and is not paused: nobody is recorded as
+  // a winner of a paused or ended campaign (a reset one included) after the fact.
+  const completing = !campaign.paused && isRunningAt(campaign, new Date(now));
   const byUser = new Map(input.winners.map((w) => [w.userId, w.slot]));
   const bySlot = new Map(input.winners.map((w) => [w.slot, w.userId]));
   const held = new Map(counter.holders);
@@ -99,8 +108,7 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
       if (slot < 1 || slot > limit || bySlot.has(slot)) {
         dropHolders.push({ userId, slot });
         held.delete(userId);
-      } else if (!campaign.paused) {
-        // Never a winner recorded while paused: the claim is completed once the campaign resumes.
+      } else if (completing) {
         completeClaims.push({ userId, slot });
         bySlot.set(slot, userId);
       }
@@ -123,7 +131,7 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   }
 
   return {
-    settings: settingsRepair(campaign, counter.settings),
+    settings: settingsRepair(campaign, counter.settings, Math.max(limit, recordedMax)),
     restoreHolders,
     correctHolders,
     completeClaims,
@@ -136,13 +144,13 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   };
 }
 
-function settingsRepair(database: CampaignSettings, counter: CampaignSettings | null): SettingsRepair {
-  if (counter === null || counter.version < database.version) return { kind: 'publish' };
+function settingsRepair(database: CampaignSettings, counter: CampaignSettings | null, floor: number): SettingsRepair {
+  if (counter === null || counter.version < database.version) return { kind: 'publish', floor };
   if (sameSettings(counter, database)) return { kind: 'none' };
   // A newer version is a change being saved right now, or one the database refused and nobody put back.
   if (counter.version > database.version) return { kind: 'counter_ahead', counterVersion: counter.version };
   // The same version with other settings: data written before versions existed (both 0).
-  return { kind: 'publish' };
+  return { kind: 'publish', floor };
 }
 
 /** True when the plan changes anything. */

@@ -7,7 +7,8 @@ export type SlotClaim =
   | { kind: 'won'; slot: number; limit: number; version: number }
   /** The user already held this slot (a repeated or interrupted login). */
   | { kind: 'held'; slot: number; limit: number; version: number }
-  | { kind: 'full'; limit: number }
+  /** Nothing left. `stateVersion`, when given, is the version of the counter's state this was seen at. */
+  | { kind: 'full'; limit: number; stateVersion?: number }
   | { kind: 'paused'; limit: number }
   /** Outside the campaign's time window, by the counter's clock. */
   | { kind: 'not_active' }

@@ -30,6 +30,13 @@ export type PublishResult =
   /** The counter enforces a newer version of the settings; nothing was changed. */
   | { kind: 'stale'; version: number };
 
+/** The settings the database holds, as `publish` needs them to tell a rolled-back counter. */
+export interface SupersededSettings {
+  version: number;
+  /** The highest slot that can still be recorded under them: max(their limit, the highest winner's slot). */
+  floor: number;
+}
+
 /** The atomic per-campaign slot counter (Redis). One round trip per call. */
 export interface SlotCounter {
   /**
@@ -54,10 +61,18 @@ export interface SlotCounter {
   /**
    * Write the campaign's settings, only over settings of the same or an older version (compare-and-set, so
    * no stale writer rolls back a newer change). A missing counter is created at 0 only when `fresh` (the
-   * campaign has no winner anywhere). Refuses, changing nothing, a limit below the current counter. Never
-   * lowers the counter.
+   * campaign has no winner anywhere). Refuses, changing nothing, a limit below the current counter.
+   * With `superseded`, the settings the database holds now: when the counter's settings are missing or
+   * older than those (Redis lost or rolled back them), slots handed out above `superseded.floor` can never
+   * be recorded, and the counter first comes down to that floor (atomically with the rest). Otherwise the
+   * counter is never lowered.
    */
-  publish(campaignId: string, settings: CampaignSettings, fresh: boolean): Promise<PublishResult>;
+  publish(
+    campaignId: string,
+    settings: CampaignSettings,
+    fresh: boolean,
+    superseded?: SupersededSettings,
+  ): Promise<PublishResult>;
 
   /**
    * Sets the counter to 0 and forgets every user's slot (the settings stay). The only operation that

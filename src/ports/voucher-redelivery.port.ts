@@ -7,13 +7,17 @@ export type RedeliveryResult =
   /** The job was waiting out a backoff: it was made to run now. */
   | 'promoted'
   /** The job is waiting or running: nothing to do. */
-  | 'in_queue';
+  | 'in_queue'
+  /** The job finished and the voucher is there (it was written after the caller looked): nothing to do. */
+  | 'delivered';
 
 /** Makes sure a winner's voucher request is really in the queue and will run (used by reconciliation). */
 export interface VoucherRedelivery {
   /**
    * Looks the winner's job up and acts on its state. Re-adding with the same job id alone would silently
-   * return a retained finished job, so a failed job is retried and a finished one replaced.
+   * return a retained finished job, so a failed job is retried and a finished one replaced, unless
+   * `delivered()`, asked once the job is seen finished, says the voucher is there (a job finishes only after
+   * writing it, so a voucher missing then was really lost).
    */
-  redeliver(campaignId: string, userId: string): Promise<RedeliveryResult>;
+  redeliver(campaignId: string, userId: string, delivered: () => Promise<boolean>): Promise<RedeliveryResult>;
 }

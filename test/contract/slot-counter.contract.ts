@@ -35,7 +35,7 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(await counter.publish(id, settings(2, { version: 3 }), true)).toEqual({ kind: 'published', counter: 0 });
       expect(await counter.claim(id, 'a')).toEqual({ kind: 'won', slot: 1, limit: 2, version: 3 });
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'won', slot: 2, limit: 2, version: 3 });
-      expect(await counter.claim(id, 'c')).toEqual({ kind: 'full', limit: 2 });
+      expect(await counter.claim(id, 'c')).toEqual({ kind: 'full', limit: 2, stateVersion: expect.any(Number) });
       expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 1, limit: 2, version: 3 });
       expect(await counter.readCounter(id)).toBe(2);
     });
@@ -92,7 +92,50 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       });
       expect(await counter.claim(id, 'c')).toEqual({ kind: 'won', slot: 3, limit: 5, version: 1 }); // nothing applied
       expect(await counter.publish(id, settings(3, { version: 3 }), false)).toEqual({ kind: 'published', counter: 3 });
-      expect(await counter.claim(id, 'd')).toEqual({ kind: 'full', limit: 3 });
+      expect(await counter.claim(id, 'd')).toEqual({ kind: 'full', limit: 3, stateVersion: expect.any(Number) });
+    });
+
+    test('a counter whose settings were rolled back comes down to the stored floor as they are published, and only then', async () => {
+      // Redis went back to version 1 (limit 6) while the database moved on to version 3 (limit 4).
+      await counter.publish(id, settings(6), true);
+      for (const user of ['a', 'b', 'c', 'd', 'e', 'f']) await counter.claim(id, user);
+      // A limit below the floor is refused and nothing changes, the counter included.
+      expect(await counter.publish(id, settings(3, { version: 4 }), false, { version: 3, floor: 4 })).toEqual({
+        kind: 'limit_below_counter',
+        counter: 4,
+      });
+      expect(await counter.readCounter(id)).toBe(6);
+      expect(await counter.publish(id, settings(4, { version: 4 }), false, { version: 3, floor: 4 })).toEqual({
+        kind: 'published',
+        counter: 4,
+      });
+      expect(await counter.readCounter(id)).toBe(4);
+      // Settings at the stored version are current: slots handed out under them count, nothing comes down.
+      expect(await counter.publish(id, settings(6, { version: 5 }), false)).toEqual({ kind: 'published', counter: 4 });
+      await counter.claim(id, 'g');
+      await counter.claim(id, 'h');
+      expect(await counter.publish(id, settings(4, { version: 6 }), false, { version: 5, floor: 4 })).toEqual({
+        kind: 'limit_below_counter',
+        counter: 6,
+      });
+      expect(await counter.readCounter(id)).toBe(6);
+    });
+
+    test('a full answer carries the state version; every change of slots or settings moves it, a full answer does not', async () => {
+      await counter.publish(id, settings(1), true);
+      await counter.claim(id, 'a');
+      const stateOf = async (user: string) => {
+        const claim = await counter.claim(id, user);
+        if (claim.kind !== 'full' || claim.stateVersion === undefined) throw new Error(`not full: ${claim.kind}`);
+        return claim.stateVersion;
+      };
+      const first = await stateOf('b');
+      expect(await stateOf('c')).toBe(first); // answering full changes nothing
+      await counter.publish(id, settings(1, { version: 2, paused: false }), false);
+      const afterPublish = await stateOf('b');
+      expect(afterPublish).toBeGreaterThan(first);
+      await counter.moveSlot(id, 'a', 1, null);
+      expect(await stateOf('b')).toBeGreaterThan(afterPublish);
     });
 
     test('inspect tells counter, settings, version, holders and free slots', async () => {

@@ -13,8 +13,14 @@ afterAll(async () => {
 
 const ready = () => sendJson<{ status: boolean; dependencies: Record<string, string> }>('GET', `${rig.baseUrl}/ready`);
 
+test('ready once its peers have counted it in (they split the attempt limits by the processes alive)', async () => {
+  const deadline = Date.now() + 10_000;
+  while ((await ready()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect((await ready()).body).toEqual({ status: true, dependencies: { redis: 'up', mongo: 'up', peers: 'up' } });
+});
+
 test('ready while both answer; 503 naming Redis when it is frozen; ready again when it thaws', async () => {
-  expect((await ready()).body).toEqual({ status: true, dependencies: { redis: 'up', mongo: 'up' } });
+  expect((await ready()).body).toEqual({ status: true, dependencies: { redis: 'up', mongo: 'up', peers: 'up' } });
   rig.redis.freeze();
   try {
     const started = Date.now();
@@ -24,7 +30,7 @@ test('ready while both answer; 503 naming Redis when it is frozen; ready again w
     expect(answer.body).toMatchObject({
       status: false,
       errorCode: 'SERVICE_UNAVAILABLE',
-      dependencies: { redis: 'down', mongo: 'up' },
+      dependencies: { redis: 'down', mongo: 'up', peers: 'up' },
     });
     expect(Date.now() - started).toBeLessThan(1_000);
   } finally {
@@ -38,7 +44,7 @@ test('503 naming the database when it is stopped; ready again when it is back', 
   try {
     const answer = await ready();
     expect(answer.status).toBe(503);
-    expect(answer.body.dependencies).toEqual({ redis: 'up', mongo: 'down' });
+    expect(answer.body.dependencies).toEqual({ redis: 'up', mongo: 'down', peers: 'up' });
   } finally {
     await rig.ferret.restart();
   }

@@ -111,14 +111,17 @@ async function admin(
   method: string,
   path: string,
   body: object = {},
-): Promise<{ status: number; at: number; doneAt: number }> {
+): Promise<{ status: number; errorCode: string | null; at: number; doneAt: number }> {
   const at = Date.now();
   for (;;) {
-    const { status } = await sendJson('POST' === method ? 'POST' : method, `${rig.baseUrl}${path}`, body, {
+    const { status, body: answer } = await sendJson(method, `${rig.baseUrl}${path}`, body, {
       authorization: operator,
-    }).catch(() => ({ status: 0 }));
+    }).catch(() => ({ status: 0, body: null }));
+    const errorCode = (answer as { errorCode?: string } | null)?.errorCode ?? null;
     // An operator retries what the service could not decide (a frozen store); a refusal stands.
-    if ((status !== 503 && status !== 0) || Date.now() - at > 20_000) return { status, at, doneAt: Date.now() };
+    if ((status !== 503 && status !== 0) || Date.now() - at > 20_000) {
+      return { status, errorCode, at, doneAt: Date.now() };
+    }
     await sleep(200);
   }
 }
@@ -216,10 +219,18 @@ test(
         random,
       );
       const ended = events.some((e) => e.action === 'end' && e.status === 200);
+      const settleStarted = Date.now();
       const finalLimit = limitNow();
-      // Healing: counted from the last fault; nobody reconciles by hand.
-      await settle(rig, campaignId, ended ? 0 : finalLimit, ended ? [] : accounts, answers, HEAL_WITHIN_MS);
-      const healedMs = Date.now() - lastFaultAt;
+      // Healing: counted from the last fault to the moment everything was in place; nobody reconciles by hand.
+      const settledAfter = await settle(
+        rig,
+        campaignId,
+        ended ? 0 : finalLimit,
+        ended ? [] : accounts,
+        answers,
+        HEAL_WITHIN_MS,
+      );
+      const healedMs = Math.max(0, settleStarted + settledAfter - lastFaultAt);
       healTimes.push(healedMs);
       const outcome: Outcomes = await checkPromises(rig, campaignId, finalLimit, ended ? 0 : demand, answers);
       const violations = [
@@ -236,7 +247,9 @@ test(
       totals.winnersWithoutVoucher += outcome.winnersWithoutVoucher;
 
       // Reset between runs: the campaign is ended, its results deleted, and no late voucher reappears.
-      await admin('PATCH', `/admin/campaigns/${campaignId}`, { endsAt: new Date(Date.now() - 1_000).toISOString() });
+      const end = await admin('PATCH', `/admin/campaigns/${campaignId}`, {
+        endsAt: new Date(Date.now() - 1_000).toISOString(),
+      });
       const reset = await admin('POST', `/admin/campaigns/${campaignId}/reset`);
       counts.reset = (counts.reset ?? 0) + 1;
       await sleep(500);
@@ -244,8 +257,11 @@ test(
         winners: await db.collection(COLLECTIONS.winners).countDocuments({ campaignId }),
         vouchers: await db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId }),
       }));
-      if (reset.status !== 200 || left.winners + left.vouchers > 0) {
-        violations.push(`reset answered ${reset.status} and left ${left.winners} winners, ${left.vouchers} vouchers`);
+      if (end.status !== 200 || reset.status !== 200 || left.winners + left.vouchers > 0) {
+        violations.push(
+          `ending answered ${end.status} ${end.errorCode ?? ''}, reset ${reset.status} ${reset.errorCode ?? ''}, ` +
+            `left ${left.winners} winners, ${left.vouchers} vouchers`,
+        );
       }
 
       const line =

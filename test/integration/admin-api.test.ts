@@ -210,6 +210,9 @@ describe('Bull Board', () => {
 describe('health', () => {
   test('/health and /ready answer without credentials', async () => {
     expect((await h.http.get('/health')).body).toEqual({ status: true });
-    expect((await h.http.get('/ready')).body).toEqual({ status: true, dependencies: { redis: 'up', mongo: 'up' } });
+    expect((await h.http.get('/ready')).body).toEqual({
+      status: true,
+      dependencies: { redis: 'up', mongo: 'up', peers: 'up' },
+    });
   });
 });

@@ -16,7 +16,7 @@ afterAll(async () => {
 const winnerCount = (campaignId: string) =>
   h.api.mongo.db.collection(COLLECTIONS.winners).countDocuments({ campaignId });
 
-test('a limit lowered directly in the Redis hash is honoured by the very next claim', async () => {
+test('a limit lowered in the Redis hash is honoured by the very next claim; raised again, the next claim wins at once', async () => {
   await h.saveCampaign('lowered', { limit: 10 });
   expect((await h.login('user1', TEST_PASSWORD, 'lowered')).body.campaigns?.[0]?.outcome).toBe('won');
   expect((await h.login('user2', TEST_PASSWORD, 'lowered')).body.campaigns?.[0]?.outcome).toBe('won');
@@ -28,7 +28,8 @@ test('a limit lowered directly in the Redis hash is honoured by the very next cl
     errorCode: 'CAMPAIGN_FULL',
   });
 
-  await h.api.redis.hset(`${h.config.redis.keyPrefix}:{lowered}:meta`, 'limit', '3');
+  // Raised through the campaign settings: the change is announced, so no process's sold-out view lingers.
+  await h.saveCampaign('lowered', { limit: 3 });
   expect((await h.login('user3', TEST_PASSWORD, 'lowered')).body.campaigns?.[0]).toMatchObject({
     outcome: 'won',
     slot: 3,

@@ -2,12 +2,19 @@ import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import type { RedisClient } from '../../src/adapters/redis/scripts';
 
 import { campaignKeys } from '../../src/adapters/redis/keys';
-import { createApiRedis, waitForRedis } from '../../src/adapters/redis/connection';
+import { createApiRedis, createQueueRedis, waitForRedis } from '../../src/adapters/redis/connection';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
 import type { MongoConnection } from '../../src/adapters/mongo/connection';
 import { connectDatabase, createStores } from '../../src/compose';
-import { slotCounterContract } from '../contract/slot-counter.contract';
+import { settings, slotCounterContract } from '../contract/slot-counter.contract';
+import { soldOutViewContract } from '../contract/sold-out-view.contract';
+import { RedisSoldOutView } from '../../src/adapters/redis/redis-sold-out-view';
+import { silentLogger } from '../../src/ports/logger.port';
 import { storesContract } from '../contract/stores.contract';
+import { voucherQueueContract } from '../contract/voucher-queue.contract';
+import { Queue, Worker } from 'bullmq';
+import { BullmqVoucherQueue } from '../../src/adapters/queue/bullmq-voucher-queue';
+import { QUEUE_NAMES, type VoucherIssueJobData } from '../../src/adapters/queue/queue-names';
 import { campaignFixture } from '../support/fixtures';
 import { testConfig } from '../support/test-env';
 
@@ -36,6 +43,48 @@ slotCounterContract('Redis adapter', () => ({
 
 storesContract('MongoDB adapters', () => createStores(mongo));
 
+soldOutViewContract('Redis adapter', () => {
+  const subscriber = createQueueRedis(config.redis, 'contract-changes');
+  return {
+    counter: new RedisSlotCounter(redis, config.redis.keyPrefix),
+    view: new RedisSoldOutView(redis, subscriber, {
+      keyPrefix: config.redis.keyPrefix,
+      checkEveryMs: 200,
+      maxHolders: 1_000,
+      logger: silentLogger,
+    }),
+    settle: () => new Promise((resolve) => setTimeout(resolve, 50)),
+  };
+});
+
+test('RedisSoldOutView: a change made without an announcement (a FLUSHALL of the keys) is caught by the recheck', async () => {
+  const subscriber = createQueueRedis(config.redis, 'contract-recheck');
+  const counter = new RedisSlotCounter(redis, config.redis.keyPrefix);
+  const view = new RedisSoldOutView(redis, subscriber, {
+    keyPrefix: config.redis.keyPrefix,
+    checkEveryMs: 100,
+    maxHolders: 1_000,
+    logger: silentLogger,
+  });
+  try {
+    await counter.publish('silent', settings(1), true);
+    await counter.claim('silent', 'a');
+    const full = await counter.claim('silent', 'b');
+    const deadline = Date.now() + 2_000;
+    while (!view.soldOutFor('silent', 'b') && Date.now() < deadline) {
+      view.noteFull('silent', full.kind === 'full' ? (full.stateVersion ?? -1) : -1); // as each full answer does
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(view.soldOutFor('silent', 'b')).toBe(true);
+    const keys = campaignKeys(config.redis.keyPrefix, 'silent');
+    await redis.del(keys.meta, keys.counter, keys.slots, keys.state); // as a FLUSHALL would: no message
+    await new Promise((r) => setTimeout(r, 300));
+    expect(view.soldOutFor('silent', 'b')).toBe(false);
+  } finally {
+    await view.close();
+  }
+});
+
 test('MongoCampaignStore: a change whose writer stopped halfway is rolled forward by the next writer', async () => {
   const stores = createStores(mongo);
   const first = campaignFixture('halfway', { version: 1 });
@@ -49,4 +98,31 @@ test('MongoCampaignStore: a change whose writer stopped halfway is rolled forwar
   expect(await stores.campaigns.save({ ...first, limit: 5, version: 2 }, 1)).toBe('conflict');
   expect(await stores.campaigns.findById('halfway')).toMatchObject({ limit: 77, version: 2 });
   expect(await stores.campaigns.save({ ...first, limit: 5, version: 3 }, 2)).toBe('saved');
+});
+
+voucherQueueContract('BullMQ adapter', () => {
+  const prefix = `${config.queue.prefix}-contract-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const queue = new Queue<VoucherIssueJobData>(QUEUE_NAMES.voucherIssue, { connection: redis, prefix });
+  const workerRedis = createQueueRedis(config.redis, 'contract-worker');
+  const worker = new Worker<VoucherIssueJobData>(QUEUE_NAMES.voucherIssue, null, { connection: workerRedis, prefix });
+  const name = (data: VoucherIssueJobData) => `${data.campaignId}/${data.userId}`;
+  return {
+    queue: new BullmqVoucherQueue(queue, { attempts: 3, backoffMs: 1_000 }),
+    work: async () => {
+      const taken: string[] = [];
+      for (;;) {
+        const job = await worker.getNextJob('contract', { block: false });
+        if (job === undefined) return taken.sort();
+        await job.moveToCompleted('done', 'contract', false);
+        taken.push(name(job.data));
+      }
+    },
+    waiting: async () => (await queue.getJobs(['waiting'])).map((job) => name(job.data)).sort(),
+    close: async () => {
+      await worker.close();
+      workerRedis.disconnect();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    },
+  };
 });

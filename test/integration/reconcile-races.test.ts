@@ -32,6 +32,46 @@ afterAll(async () => {
 const winners = (campaignId: string) => h.api.mongo.db.collection(COLLECTIONS.winners).find({ campaignId }).toArray();
 const userId = async (account: string) => (await h.api.stores.users.findByAccount(account))?.userId as string;
 
+test('after Redis rolls back to older settings and claims run on under them, the operator can still end the campaign, and the workers re-publish the newer settings', async () => {
+  // No worker runs yet: nothing repairs Redis behind the test's back until it starts one.
+  await h.saveCampaign('rollback', { limit: 8 });
+  for (const account of ['user1', 'user2', 'user3']) await h.login(account, TEST_PASSWORD, 'rollback'); // slots 1-3
+  const keys = campaignKeys(h.config.redis.keyPrefix, 'rollback');
+  const image = await h.api.redis.dumpBuffer(keys.meta); // version 1, limit 8
+  const lowered = await h.http.patch('/admin/campaigns/rollback').set('authorization', operator).send({ limit: 5 });
+  expect(lowered.status).toBe(200);
+  // Redis comes back from an older image (an AOF or replica behind the database): version 1, limit 8.
+  await h.api.redis.restore(keys.meta, 0, image as Buffer, 'REPLACE');
+  const answers = [];
+  for (let i = 4; i <= 12; i++) answers.push((await h.login(`user${i}`, TEST_PASSWORD, 'rollback')).body);
+  // Redis handed out slots 4-8 under the old limit; only 4 and 5 could become winners (the write checks the
+  // database's limit), the others were refused as unavailable; then it answered full.
+  expect(await h.api.redis.get(keys.counter)).toBe('8');
+  const won = answers.flatMap((b) => (b.campaigns?.[0]?.outcome === 'won' ? [b.campaigns[0].slot] : []));
+  expect(won).toEqual([4, 5]);
+  expect((await winners('rollback')).map((w) => w.slot).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+
+  // The counter (8) is above the limit in force (5): any change used to be refused for it. Not so: the
+  // slots above 5 were handed out under settings no longer in force and can never be recorded.
+  const ended = await h.http
+    .patch('/admin/campaigns/rollback')
+    .set('authorization', operator)
+    .send({ endsAt: new Date(Date.now() - 1_000).toISOString() });
+  expect(ended.body).toMatchObject({ status: true });
+  expect(await h.api.redis.get(keys.counter)).toBe('5');
+  expect(await h.api.redis.hget(keys.meta, 'version')).toBe('3');
+
+  // Rolled back again, nobody acting: the workers' schedule publishes the database's settings by itself.
+  await h.api.redis.restore(keys.meta, 0, image as Buffer, 'REPLACE');
+  await h.api.redis.set(keys.counter, 8);
+  await h.startWorker();
+  const started = Date.now();
+  while ((await h.api.redis.hget(keys.meta, 'version')) !== '3' && Date.now() - started < 20_000) await sleep(50);
+  expect(await h.api.redis.hget(keys.meta, 'version')).toBe('3');
+  expect(await h.api.redis.get(keys.counter)).toBe('5');
+  process.stderr.write(`FIGURE rollback: settings re-published ${Date.now() - started} ms after the workers started\n`);
+});
+
 test('a limit can never fall below the highest slot, even after Redis lost the campaign; winners stay within it', async () => {
   await h.saveCampaign('floor', { limit: 10 });
   const counter = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);

@@ -47,32 +47,48 @@ describe('rate limits (shared by every API process, in Redis)', () => {
     expect((await login(h, 'user1', TEST_PASSWORD, from('198.51.100.2'))).status).toBe(200);
   });
 
-  test('per client address, across accounts; every API process counts into the same budget', async () => {
+  test('per client address, split between the API processes: never more than the limit in all', async () => {
     const second = await composeApi(h.config, silentLogger); // another process's worth of API, same Redis
-    try {
-      const other = supertest(second.app.callback());
-      const statuses: number[] = [];
-      for (let i = 2; i <= 9; i++) {
-        const api = i % 2 === 0 ? h.http : other;
-        statuses.push(
-          (
-            await api
-              .post('/api/login-campaign')
-              .set(from('203.0.113.5'))
-              .send({ account: `user${i}`, password: 'x' })
-          ).status,
-        );
+    const processesAre = async (count: number) => {
+      const deadline = Date.now() + 5_000;
+      while ((h.api.processes() !== count || second.processes() !== count) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
       }
-      // 12 per address: 8 here plus the 4 that follow.
-      for (let i = 0; i < 4; i++) statuses.push((await login(h, `user${i + 2}`, 'x', from('203.0.113.5'))).status);
+      expect([h.api.processes(), second.processes()]).toEqual([count, count]);
+    };
+    try {
+      await processesAre(2);
+      const other = supertest(second.app.callback());
+      const attempt = async (api: typeof other, i: number, address: string) =>
+        (
+          await api
+            .post('/api/login-campaign')
+            .set(from(address))
+            .send({ account: `stranger-${address}-${i}`, password: 'x' })
+        ) // a new account each time
+        .status;
+
+      // 12 per address, 6 for each of the two processes: spread evenly, the whole limit is reachable.
+      const even: number[] = [];
+      for (let i = 0; i < 12; i++) even.push(await attempt(i % 2 === 0 ? h.http : other, i, '203.0.113.5'));
+      expect(even.filter((status) => status === 429)).toHaveLength(0);
       const refused = await login(h, 'user9', TEST_PASSWORD, from('203.0.113.5'));
-      expect(statuses.filter((s) => s === 429)).toHaveLength(0);
       expect(refused.status).toBe(429);
       expect(refused.body.details).toMatchObject({ scope: 'client' });
+      expect(await attempt(other, 13, '203.0.113.5')).toBe(429);
+
+      // All on one process: its share; the other still has its own. Never more than 12 in all.
+      const skewed: number[] = [];
+      for (let i = 0; i < 12; i++) skewed.push(await attempt(h.http, i, '203.0.113.7'));
+      for (let i = 12; i < 24; i++) skewed.push(await attempt(other, i, '203.0.113.7'));
+      expect(skewed.filter((status) => status !== 429)).toHaveLength(12);
       expect((await login(h, 'user10', TEST_PASSWORD, from('203.0.113.6'))).status).toBe(200); // another address
     } finally {
       await second.close();
     }
+    const deadline = Date.now() + 5_000;
+    while (h.api.processes() !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(h.api.processes()).toBe(1); // the second left the registry
   });
 
   test('wrong passwords back off the guessing address, even for the right password; unknown accounts alike', async () => {

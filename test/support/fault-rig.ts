@@ -83,6 +83,7 @@ export const FAULT_ENV: Record<string, string> = {
   RECONCILE_GRACE_MS: '1000',
   RECONCILE_INTERVAL_MS: '1000',
   WORKER_WATCH_INTERVAL_MS: '500',
+  API_HEARTBEAT_MS: '200',
   WORKER_LOCK_DURATION_MS: '2000',
   WORKER_STALLED_INTERVAL_MS: '1000',
   VOUCHER_JOB_ATTEMPTS: '4',
@@ -116,8 +117,14 @@ export interface FaultRigOptions {
 
 export async function startFaultRig(options: FaultRigOptions = {}): Promise<FaultRig> {
   const redis = await startRedisServer({ appendOnly: options.aof === true });
-  await options.prepareRedis?.(redis.url);
-  const ferret = await startFerretDb({ database: `faults_${uniqueTag()}` });
+  // A rig that fails to start leaves no server behind (its test never gets a rig to close).
+  const ferret = await (async () => {
+    await options.prepareRedis?.(redis.url);
+    return startFerretDb({ database: `faults_${uniqueTag()}` });
+  })().catch(async (error: unknown) => {
+    await redis.remove();
+    throw error;
+  });
   const env: Record<string, string> = {
     ...FAULT_ENV,
     MONGO_URL: ferret.url,

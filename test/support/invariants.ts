@@ -64,8 +64,9 @@ export async function checkPromises(
 /**
  * After the faults, with nobody's help: the workers reconcile on their own (their schedule, the recovery
  * watch, on-demand requests), users who hold no slot come back (demand that exceeds the limit keeps
- * coming), until every slot is filled and every winner has a voucher, or `deadlineMs` passes. Never
- * reconciles by hand: a system that cannot heal itself fails here. Returns how long healing took (ms).
+ * coming), until every slot is filled and every winner has a voucher, and that stays so for longer than a
+ * reconciliation needs to complete a stopped claim (grace period plus interval), or `deadlineMs` passes.
+ * Never reconciles by hand: a system that cannot heal itself fails here. Returns how long it took (ms).
  */
 export async function settle(
   rig: FaultRig,
@@ -76,13 +77,20 @@ export async function settle(
   deadlineMs = 60_000,
 ): Promise<number> {
   const started = Date.now();
-  const pause = rig.config.reconcile.intervalMs + 200;
+  const { intervalMs, graceMs } = rig.config.reconcile;
+  const quiet = graceMs + 2 * intervalMs;
+  let settledSince: number | null = null;
   while (Date.now() - started < deadlineMs) {
     await rig.drain(deadlineMs);
     const winners = await rig.read((db) => db.collection(COLLECTIONS.winners).find({ campaignId }).toArray());
     const vouchers = await rig.read((db) => db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId }));
     const filled = winners.length >= Math.min(limit, accounts.length);
-    if (filled && vouchers === winners.length) return Date.now() - started;
+    if (filled && vouchers === winners.length) {
+      settledSince ??= Date.now();
+      if (Date.now() - settledSince >= quiet) return settledSince - started;
+    } else {
+      settledSince = null;
+    }
     if (!filled) {
       const holders = new Set(winners.map((w) => w.userId as string));
       const userIds = new Map(answers.filter((a) => a.body.userId).map((a) => [a.account, a.body.userId as string]));
@@ -90,7 +98,7 @@ export async function settle(
       const again = await Promise.all(comeback.map((account) => rig.loginUntilDecided(account, campaignId, 10_000)));
       answers.push(...again.flat());
     }
-    await new Promise((r) => setTimeout(r, pause));
+    await new Promise((r) => setTimeout(r, intervalMs + 200));
   }
   return Date.now() - started;
 }

@@ -24,6 +24,14 @@ describe('JoseTokenVerifier with a shared secret', () => {
     maxAgeSeconds: 3_600,
   });
 
+  test('a refusal never quotes the token', async () => {
+    const error = await verifier
+      .verify(`${Buffer.from('{"alg":"HS256", SECRET-ISH').toString('base64url')}.e30.abc`)
+      .catch((e: unknown) => e);
+    expect(JSON.stringify(error)).not.toContain('SECRET-ISH');
+    expect(error).toMatchObject({ code: 'INVALID_TOKEN', details: { reason: 'malformed token' } });
+  });
+
   test('a valid token names its sub as the user', async () => {
     const token = await sign({ sub: 'user-42', iss: 'login', aud: 'promotion' });
     expect(await verifier.verify(token)).toEqual({ userId: 'user-42' });
@@ -58,6 +66,46 @@ describe('JoseTokenVerifier with a shared secret', () => {
       () => new SignJWT({ sub: 'u', iss: 'login', aud: 'promotion' }).setProtectedHeader({ alg: 'HS256' }).sign(key),
     ],
     ['garbage', async () => 'not.a.token'],
+    [
+      'not yet valid (nbf an hour ahead)',
+      () => sign({ sub: 'u', iss: 'login', aud: 'promotion', nbf: Math.floor(Date.now() / 1000) + 3_600 }),
+    ],
+    [
+      'a crit header no one understands',
+      async () => {
+        const header = Buffer.from('{"alg":"HS256","crit":["x-custom"],"x-custom":1}').toString('base64url');
+        const exp = Math.floor(Date.now() / 1000) + 300;
+        const body = Buffer.from(JSON.stringify({ sub: 'u', iss: 'login', aud: 'promotion', exp })).toString(
+          'base64url',
+        );
+        const { createHmac } = await import('node:crypto');
+        return `${header}.${body}.${createHmac('sha256', key).update(`${header}.${body}`).digest('base64url')}`;
+      },
+    ],
+    [
+      'a tampered payload',
+      async () => {
+        const [h, , s] = (await sign({ sub: 'u', iss: 'login', aud: 'promotion' })).split('.');
+        const forged = Buffer.from(JSON.stringify({ sub: 'admin', iss: 'login', aud: 'promotion', exp: 9e9 })).toString(
+          'base64url',
+        );
+        return `${h}.${forged}.${s}`;
+      },
+    ],
+    [
+      'a signature with padding or other characters',
+      async () => `${await sign({ sub: 'u', iss: 'login', aud: 'promotion' })}=`,
+    ],
+    [
+      'a payload that is not an object',
+      async () => {
+        const header = Buffer.from('{"alg":"HS256"}').toString('base64url');
+        const body = Buffer.from('[1,2]').toString('base64url');
+        const { createHmac } = await import('node:crypto');
+        return `${header}.${body}.${createHmac('sha256', key).update(`${header}.${body}`).digest('base64url')}`;
+      },
+    ],
+    ['a header that is not JSON', async () => `e30x.${Buffer.from('{}').toString('base64url')}.abc`],
     [
       'valid for longer than the maximum age (exp 1e20)',
       () =>

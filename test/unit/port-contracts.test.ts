@@ -1,5 +1,8 @@
 import { slotCounterContract } from '../contract/slot-counter.contract';
+import { soldOutViewContract } from '../contract/sold-out-view.contract';
+import { InMemorySoldOutView } from '../support/fakes/in-memory-sold-out-view';
 import { storesContract } from '../contract/stores.contract';
+import { voucherQueueContract } from '../contract/voucher-queue.contract';
 import { InMemorySlotCounter } from '../support/fakes/in-memory-slot-counter';
 import {
   InMemoryCampaignStore,
@@ -7,7 +10,13 @@ import {
   InMemoryUserDirectory,
   InMemoryVoucherStore,
   InMemoryWinnerStore,
+  RecordingVoucherQueue,
 } from '../support/fakes/in-memory-stores';
+
+soldOutViewContract('in-memory fake', () => {
+  const counter = new InMemorySlotCounter();
+  return { counter, view: new InMemorySoldOutView(counter), settle: async () => {} };
+});
 
 slotCounterContract('in-memory fake', () => {
   const counter = new InMemorySlotCounter();
@@ -21,3 +30,14 @@ storesContract('in-memory fakes', () => ({
   campaigns: new InMemoryCampaignStore(),
   users: new InMemoryUserDirectory(),
 }));
+
+voucherQueueContract('recording fake', () => {
+  const queue = new RecordingVoucherQueue();
+  const asNames = (requests: string[]) => requests.map((request) => request.replace('\u0000', '/')).sort();
+  return {
+    queue,
+    work: async () => asNames(queue.drain()),
+    waiting: async () => asNames([...queue.requests]),
+    close: async () => {},
+  };
+});

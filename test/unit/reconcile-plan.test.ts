@@ -9,21 +9,22 @@ import { planReconcile, type ReconcileInput, type RepairPlan } from '../../src/d
  * or won slot, never hands out above the limit and never replaces newer settings (so never un-pauses).
  */
 const GRACE = 30_000;
-const NOW = 1_000_000;
 const start = new Date('2026-01-01T00:00:00Z');
+const NOW = start.getTime() + 1_000_000; // the campaign started 1,000 s ago
 
-const settings = (limit: number, paused: boolean, version: number): CampaignSettings => ({
+const settings = (limit: number, paused: boolean, version: number, endsAt: Date | null = null): CampaignSettings => ({
   limit,
   paused,
   version,
   startsAt: start,
-  endsAt: null,
+  endsAt,
 });
 
 const history: fc.Arbitrary<ReconcileInput> = fc
   .record({
     limit: fc.integer({ min: 1, max: 15 }),
     paused: fc.boolean(),
+    ended: fc.boolean(),
     version: fc.integer({ min: 0, max: 6 }),
     counterSettings: fc.option(
       fc.record({
@@ -55,7 +56,7 @@ const history: fc.Arbitrary<ReconcileInput> = fc
         ? null
         : settings(h.counterSettings.limit, h.counterSettings.paused, h.counterSettings.version);
     return {
-      campaign: settings(h.limit, h.paused, h.version),
+      campaign: settings(h.limit, h.paused, h.version, h.ended ? new Date(start.getTime() + 1) : null),
       counter: { settings: counterSettings, value: h.counterValue, holders, free: [...new Set(h.freeSeed)] },
       winners,
       vouchered: new Set(h.vouchered.map((i) => `u${i}`)),
@@ -73,12 +74,41 @@ function apply(input: ReconcileInput, plan: RepairPlan) {
   for (const { userId, slot } of plan.restoreHolders) if (!held.has(userId)) held.set(userId, slot);
   for (const { userId, to } of plan.correctHolders) held.set(userId, to);
   for (const { userId } of plan.dropHolders) held.delete(userId);
-  const counter = Math.max(input.counter.value ?? 0, plan.counterTarget);
+  // publish-campaign.lua, for a counter whose settings are missing or older than the database's.
+  const rolledBack = input.counter.settings === null || input.counter.settings.version < input.campaign.version;
+  const before = input.counter.value ?? 0;
+  const published = plan.settings.kind === 'publish' && rolledBack ? Math.min(before, plan.settings.floor) : before;
+  const counter = Math.max(published, plan.counterTarget);
   const top = Math.min(counter, input.campaign.limit); // what free-slots.lua accepts
   const free = new Set(input.counter.free.filter((slot) => !plan.unfree.includes(slot)));
   for (const slot of plan.free) if (slot >= 1 && slot <= top) free.add(slot);
   return { winners, held, counter, free };
 }
+
+test('the histories reach every kind of repair (the properties below are not vacuous)', () => {
+  const seen = new Set<string>();
+  fc.assert(
+    fc.property(history, (input) => {
+      const plan = planReconcile(input);
+      for (const [kind, items] of Object.entries(plan)) if (Array.isArray(items) && items.length > 0) seen.add(kind);
+      if (plan.settings.kind !== 'none') seen.add(plan.settings.kind);
+    }),
+    { numRuns: 2_000 },
+  );
+  expect([...seen].sort()).toEqual(
+    [
+      'completeClaims',
+      'correctHolders',
+      'counter_ahead',
+      'dropHolders',
+      'free',
+      'publish',
+      'redeliver',
+      'restoreHolders',
+      'unfree',
+    ].sort(),
+  );
+});
 
 test('applying the plan never yields more winners than the limit, nor a slot above it', () => {
   fc.assert(
@@ -109,19 +139,27 @@ test('the plan never frees a slot that is held or won, nor one above the limit',
   );
 });
 
-test('the counter is never lowered, and raised past the limit only by recorded winners', () => {
+test('the counter is lowered only under lost or rolled-back settings, never below the limit or a winner', () => {
+  let lowered = 0;
   fc.assert(
     fc.property(history, (input) => {
       const plan = planReconcile(input);
       const recordedMax = Math.max(0, ...input.winners.map((w) => w.slot));
       expect(plan.counterTarget).toBeLessThanOrEqual(Math.max(input.campaign.limit, recordedMax));
-      expect(apply(input, plan).counter).toBeGreaterThanOrEqual(input.counter.value ?? 0);
+      const before = input.counter.value ?? 0;
+      const after = apply(input, plan).counter;
+      if (after >= before) return;
+      lowered += 1;
+      const settings = input.counter.settings;
+      expect(settings === null || settings.version < input.campaign.version).toBe(true);
+      expect(after).toBe(Math.max(input.campaign.limit, recordedMax));
     }),
     { numRuns: 2_000 },
   );
+  expect(lowered).toBeGreaterThan(0);
 });
 
-test('never replaces newer settings, so never un-pauses; never records a winner while paused', () => {
+test('never replaces newer settings, so never un-pauses; never records a winner while paused or ended', () => {
   fc.assert(
     fc.property(history, (input) => {
       const plan = planReconcile(input);
@@ -133,6 +171,8 @@ test('never replaces newer settings, so never un-pauses; never records a winner 
         expect(plan.settings.kind).not.toBe('publish');
       }
       if (input.campaign.paused) expect(plan.completeClaims).toEqual([]);
+      const ended = input.campaign.endsAt !== null && input.campaign.endsAt.getTime() <= input.now;
+      if (ended) expect(plan.completeClaims).toEqual([]);
     }),
     { numRuns: 2_000 },
   );

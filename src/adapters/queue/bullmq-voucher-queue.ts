@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 
 import { voucherJobIdFor } from '../../domain/voucher';
 import type { RedeliveryResult, VoucherRedelivery } from '../../ports/voucher-redelivery.port';
@@ -17,7 +17,7 @@ export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
     await this.add(campaignId, userId);
   }
 
-  async redeliver(campaignId: string, userId: string): Promise<RedeliveryResult> {
+  async redeliver(campaignId: string, userId: string, delivered: () => Promise<boolean>): Promise<RedeliveryResult> {
     const job = await this.queue.getJob(voucherJobIdFor(campaignId, userId));
     const state = job === undefined ? 'missing' : await job.getState();
     switch (state) {
@@ -32,13 +32,19 @@ export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
       case 'prioritized':
       case 'waiting-children':
         return 'in_queue';
+      case 'completed':
+        if (await delivered()) return 'delivered';
+        return this.replace(job, campaignId, userId); // its voucher is gone (lost with the database)
       default:
-        // Completed without a voucher in the database (or gone): adding again with the same id would
-        // just return the retained job, so replace it.
-        if (job !== undefined && state !== 'unknown') await job.remove();
-        await this.add(campaignId, userId);
-        return 'added';
+        return this.replace(state === 'unknown' ? undefined : job, campaignId, userId);
     }
+  }
+
+  /** Adding again with the same id would just return a retained job, so it is removed first. */
+  private async replace(job: Job | undefined, campaignId: string, userId: string): Promise<RedeliveryResult> {
+    if (job !== undefined) await job.remove();
+    await this.add(campaignId, userId);
+    return 'added';
   }
 
   private async add(campaignId: string, userId: string): Promise<void> {

@@ -8,6 +8,7 @@ import {
 
 import { AppError } from '../../errors';
 import { addressBucket } from '../ip-address';
+import { LocalShareLimiter } from '../memory/local-share-limiter';
 import type { LoginAttempt, LoginThrottle } from '../../ports/login-throttle.port';
 import type { RedisClient } from './scripts';
 
@@ -27,10 +28,13 @@ export interface LoginLimits {
 const DAY_SECONDS = 86_400;
 
 /**
- * Login limits shared by every API process, in Redis (rate-limiter-flexible, one Lua call per limiter,
- * in parallel). If Redis does not answer within `timeoutMs`, each process falls back to the same limits in
- * memory rather than letting everything through, and a frozen Redis costs a login 100 ms here, not several
- * command timeouts: the 503 still comes within a second.
+ * Login limits across every API process. The attempt limits (per address, per account and address, per
+ * token user) are split among the live processes, each admitting its share locally (LocalShareLimiter):
+ * no Redis round trip for them on the request path, and never more than the limit in total. The failure
+ * counts and back-offs are kept in Redis (rate-limiter-flexible, one Lua call per limiter, in parallel),
+ * as every process must see every wrong password. If Redis does not answer within `timeoutMs`, each
+ * process falls back to the same limits in memory rather than letting everything through, and a frozen
+ * Redis costs a login 100 ms here, not several command timeouts: the 503 still comes within a second.
  *
  * Guessing is throttled where it cannot be turned against the account's owner: wrong passwords back off
  * the (account, address) pair, so an attacker's address is refused while the owner, elsewhere, logs in.
@@ -38,10 +42,10 @@ const DAY_SECONDS = 86_400;
  * address except those it logged in from successfully in the last `knownAddressDays`.
  */
 export class RedisLoginThrottle implements LoginThrottle {
-  private readonly perIp: RateLimiterAbstract;
-  private readonly perAccount: RateLimiterAbstract;
+  private readonly perIp: LocalShareLimiter;
+  private readonly perAccount: LocalShareLimiter;
   /** Token users, by userId: a budget of their own, which no password login (any account name) can spend. */
-  private readonly perUser: RateLimiterAbstract;
+  private readonly perUser: LocalShareLimiter;
   private readonly failures: RateLimiterAbstract;
   private readonly accountFailures: RateLimiterAbstract;
   private readonly knownAddresses: RateLimiterAbstract;
@@ -50,13 +54,17 @@ export class RedisLoginThrottle implements LoginThrottle {
     redis: RedisClient,
     keyPrefix: string,
     private readonly limits: LoginLimits,
+    /** Live API processes: the attempt limits are split among them, each deciding its share locally. */
+    processes: () => number,
     timeoutMs = 100,
   ) {
     const limiter = sharedLimiter(redis, keyPrefix, timeoutMs);
+    const local = (name: string, { points, windowSeconds }: { points: number; windowSeconds: number }) =>
+      new LocalShareLimiter(points, windowSeconds * 1_000, processes, limiter(name, points, windowSeconds));
     const backoff = limits.failures.backoffSeconds;
-    this.perIp = limiter('ip', limits.perIp.points, limits.perIp.windowSeconds);
-    this.perAccount = limiter('account', limits.perAccount.points, limits.perAccount.windowSeconds);
-    this.perUser = limiter('user', limits.perAccount.points, limits.perAccount.windowSeconds);
+    this.perIp = local('ip', limits.perIp);
+    this.perAccount = local('account', limits.perAccount);
+    this.perUser = local('user', limits.perAccount);
     this.failures = limiter('failures', limits.failures.allowed, backoff, backoff);
     this.accountFailures = limiter('account-failures', limits.accountFailures.allowed, backoff, backoff);
     // Remembered in Redis only (a memory fallback cannot time a month): when Redis does not answer, an
@@ -161,7 +169,11 @@ function throwFirstRejection(results: readonly PromiseSettledResult<unknown>[]):
   for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
-async function consume(limiter: RateLimiterAbstract, key: string, scope: 'client' | 'account'): Promise<void> {
+async function consume(
+  limiter: { consume(key: string): Promise<unknown> },
+  key: string,
+  scope: 'client' | 'account',
+): Promise<void> {
   try {
     await limiter.consume(key);
   } catch (rejection) {

@@ -1,7 +1,13 @@
 import type { CampaignSettings } from '../../domain/campaign';
 import type { SlotClaim } from '../../domain/slot';
 import type { CounterRepair, CounterSnapshot } from '../../ports/counter-repair.port';
-import type { CounterInspection, PublishResult, Reassignment, SlotCounter } from '../../ports/slot-counter.port';
+import type {
+  CounterInspection,
+  PublishResult,
+  Reassignment,
+  SlotCounter,
+  SupersededSettings,
+} from '../../ports/slot-counter.port';
 import { campaignKeyList, campaignKeys } from './keys';
 import { REPLY } from './script-replies';
 import { defineScripts, runScript, type RedisClient } from './scripts';
@@ -10,14 +16,20 @@ const BATCH = 1_000;
 const META_FIELDS = ['limit', 'paused', 'version', 'startsAt', 'endsAt'] as const;
 
 /** The replies shared by claim-slot.lua and reassign-slot.lua. */
-function decodeClaim(code: number | undefined, slot: number, limit: number, version: number): SlotClaim | null {
+function decodeClaim(
+  code: number | undefined,
+  slot: number,
+  limit: number,
+  version: number,
+  stateVersion?: number,
+): SlotClaim | null {
   switch (code) {
     case REPLY.WON:
       return { kind: 'won', slot, limit, version };
     case REPLY.HELD:
       return { kind: 'held', slot, limit, version };
     case REPLY.FULL:
-      return { kind: 'full', limit };
+      return stateVersion === undefined ? { kind: 'full', limit } : { kind: 'full', limit, stateVersion };
     case REPLY.PAUSED:
       return { kind: 'paused', limit };
     case REPLY.NOT_ACTIVE:
@@ -65,8 +77,8 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
   }
 
   async claim(campaignId: string, userId: string): Promise<SlotClaim> {
-    const [code, slot = 0, limit = 0, version = 0] = await this.run('promoClaimSlot', campaignId, [userId]);
-    const claim = decodeClaim(code, slot, limit, version);
+    const [code, slot = 0, limit = 0, version = 0, state] = await this.run('promoClaimSlot', campaignId, [userId]);
+    const claim = decodeClaim(code, slot, limit, version, state);
     if (claim === null) throw new Error(`claim script answered unknown code ${String(code)}`);
     return claim;
   }
@@ -89,7 +101,12 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
     return changed === 1;
   }
 
-  async publish(campaignId: string, settings: CampaignSettings, fresh: boolean): Promise<PublishResult> {
+  async publish(
+    campaignId: string,
+    settings: CampaignSettings,
+    fresh: boolean,
+    superseded?: SupersededSettings,
+  ): Promise<PublishResult> {
     const args = [
       settings.limit,
       settings.paused ? '1' : '0',
@@ -97,6 +114,8 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
       settings.startsAt.getTime(),
       settings.endsAt?.getTime() ?? 0,
       fresh ? '1' : '0',
+      superseded?.version ?? -1,
+      superseded?.floor ?? 0,
     ];
     const [code, counter = -1, version = 0] = await this.run('promoPublishCampaign', campaignId, args);
     switch (code) {
@@ -116,6 +135,12 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
   async reset(campaignId: string): Promise<void> {
     const keys = this.keys(campaignId);
     await this.redis.multi().del(keys.slots, keys.free, keys.suspects).set(keys.counter, 0).exec();
+    await this.noteChange(campaignId);
+  }
+
+  /** A change made outside a script: the state version grows and the change is published. */
+  private async noteChange(campaignId: string): Promise<void> {
+    await this.run('promoNoteChange', campaignId, []);
   }
 
   async inspect(campaignId: string): Promise<CounterInspection> {
@@ -175,6 +200,7 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
         restored += Number(added);
       }
     }
+    if (restored > 0) await this.noteChange(campaignId);
     return restored;
   }
 
@@ -194,7 +220,9 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
 
   async unfreeSlots(campaignId: string, slots: readonly number[]): Promise<number> {
     if (slots.length === 0) return 0;
-    return this.redis.zrem(this.keys(campaignId).free, ...slots.map(String));
+    const removed = await this.redis.zrem(this.keys(campaignId).free, ...slots.map(String));
+    if (removed > 0) await this.noteChange(campaignId);
+    return removed;
   }
 
   async suspects(campaignId: string): Promise<Map<string, number>> {

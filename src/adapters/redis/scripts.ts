@@ -15,12 +15,13 @@ const SCRIPTS = {
   promoPublishCampaign: 'publish-campaign.lua',
   promoRaiseCounter: 'raise-counter.lua',
   promoFreeSlots: 'free-slots.lua',
+  promoNoteChange: 'note-change.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
 type ScriptCall = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
 
-const NUMBER_OF_KEYS = 4;
+const NUMBER_OF_KEYS = 5;
 const sources = new Map<ScriptName, string>();
 
 /**

@@ -1,7 +1,13 @@
 import { isRunningAt, type CampaignSettings } from '../../../src/domain/campaign';
 import type { SlotClaim } from '../../../src/domain/slot';
 import type { CounterRepair, CounterSnapshot } from '../../../src/ports/counter-repair.port';
-import type { CounterInspection, PublishResult, Reassignment, SlotCounter } from '../../../src/ports/slot-counter.port';
+import type {
+  CounterInspection,
+  PublishResult,
+  Reassignment,
+  SlotCounter,
+  SupersededSettings,
+} from '../../../src/ports/slot-counter.port';
 
 interface CampaignState {
   settings?: CampaignSettings;
@@ -9,6 +15,8 @@ interface CampaignState {
   slots: Map<string, number>;
   free: Set<number>;
   suspects: Map<string, number>;
+  /** Grows with every change of slots or settings, as the scripts' state key does. */
+  state: number;
 }
 
 /**
@@ -23,7 +31,7 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
   private state(campaignId: string): CampaignState {
     let state = this.campaigns.get(campaignId);
     if (state === undefined) {
-      state = { slots: new Map(), free: new Set(), suspects: new Map() };
+      state = { slots: new Map(), free: new Set(), suspects: new Map(), state: 0 };
       this.campaigns.set(campaignId, state);
     }
     return state;
@@ -53,8 +61,9 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     if (settings.paused) return { kind: 'paused', limit };
     if (state.counter === undefined) return { kind: 'not_ready', reason: 'counter_missing' };
     const slot = this.nextSlot(state, limit);
-    if (slot === null) return { kind: 'full', limit };
+    if (slot === null) return { kind: 'full', limit, stateVersion: state.state };
     state.slots.set(userId, slot);
+    state.state += 1;
     return { kind: 'won', slot, limit, version };
   }
 
@@ -66,6 +75,7 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     if (held !== staleSlot) return { kind: 'changed', slot: held ?? null };
     if (state.counter === undefined) return { kind: 'not_ready', reason: 'counter_missing' };
     const slot = this.nextSlot(state, settings.limit);
+    state.state += 1;
     if (slot === null) {
       state.slots.delete(userId);
       return { kind: 'full', limit: settings.limit };
@@ -79,18 +89,33 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     if (state.slots.get(userId) !== fromSlot) return false;
     if (toSlot === null) state.slots.delete(userId);
     else state.slots.set(userId, toSlot);
+    state.state += 1;
     return true;
   }
 
-  async publish(campaignId: string, settings: CampaignSettings, fresh: boolean): Promise<PublishResult> {
+  async publish(
+    campaignId: string,
+    settings: CampaignSettings,
+    fresh: boolean,
+    superseded?: SupersededSettings,
+  ): Promise<PublishResult> {
     const state = this.state(campaignId);
     if (state.settings !== undefined && state.settings.version > settings.version) {
       return { kind: 'stale', version: state.settings.version };
     }
-    if (state.counter !== undefined && settings.limit < state.counter) {
-      return { kind: 'limit_below_counter', counter: state.counter };
+    const rolledBack =
+      superseded !== undefined && (state.settings === undefined || state.settings.version < superseded.version);
+    const counter =
+      rolledBack && state.counter !== undefined ? Math.min(state.counter, superseded.floor) : state.counter;
+    if (counter !== undefined && settings.limit < counter) {
+      return { kind: 'limit_below_counter', counter };
+    }
+    if (counter !== state.counter && counter !== undefined) {
+      state.counter = counter;
+      for (const slot of state.free) if (slot > counter) state.free.delete(slot);
     }
     state.settings = { ...settings };
+    state.state += 1;
     if (state.counter !== undefined) return { kind: 'published', counter: state.counter };
     if (!fresh) return { kind: 'counter_missing' };
     state.counter = 0;
@@ -103,6 +128,7 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     state.slots.clear();
     state.free.clear();
     state.suspects.clear();
+    state.state += 1;
   }
 
   async inspect(campaignId: string): Promise<CounterInspection> {
@@ -139,13 +165,17 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
       state.slots.set(userId, slot);
       restored += 1;
     }
+    if (restored > 0) state.state += 1;
     return restored;
   }
 
   async raiseCounter(campaignId: string, atLeast: number): Promise<{ before: number | null; after: number }> {
     const state = this.state(campaignId);
     const before = state.counter ?? null;
-    if (before === null || before < atLeast) state.counter = atLeast;
+    if (before === null || before < atLeast) {
+      state.counter = atLeast;
+      state.state += 1;
+    }
     return { before, after: state.counter as number };
   }
 
@@ -159,12 +189,15 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
       state.free.add(slot);
       added += 1;
     }
+    if (added > 0) state.state += 1;
     return added;
   }
 
   async unfreeSlots(campaignId: string, slots: readonly number[]): Promise<number> {
     const state = this.state(campaignId);
-    return slots.filter((slot) => state.free.delete(slot)).length;
+    const removed = slots.filter((slot) => state.free.delete(slot)).length;
+    if (removed > 0) state.state += 1;
+    return removed;
   }
 
   async suspects(campaignId: string): Promise<Map<string, number>> {

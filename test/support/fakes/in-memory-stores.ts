@@ -210,6 +210,7 @@ export class InMemoryUserDirectory implements UserDirectory {
  */
 export class RecordingVoucherQueue implements VoucherQueue, VoucherRedelivery {
   readonly requests = new Set<string>();
+  private readonly finished = new Set<string>();
   failWith: Error | null = null;
 
   async requestIssue(campaignId: string, userId: string): Promise<void> {
@@ -217,15 +218,18 @@ export class RecordingVoucherQueue implements VoucherQueue, VoucherRedelivery {
     this.requests.add(key(campaignId, userId));
   }
 
-  async redeliver(campaignId: string, userId: string): Promise<RedeliveryResult> {
-    if (this.requests.has(key(campaignId, userId))) return 'in_queue';
+  async redeliver(campaignId: string, userId: string, delivered: () => Promise<boolean>): Promise<RedeliveryResult> {
+    const request = key(campaignId, userId);
+    if (this.requests.has(request)) return 'in_queue';
+    if (this.finished.has(request) && (await delivered())) return 'delivered';
     await this.requestIssue(campaignId, userId);
     return 'added';
   }
 
-  /** Empties the queue, as a worker that took every job would. */
+  /** Empties the queue, as a worker that took every job would; the requests count as finished. */
   drain(): string[] {
     const taken = [...this.requests];
+    for (const request of taken) this.finished.add(request);
     this.requests.clear();
     return taken;
   }

@@ -12,6 +12,7 @@ import { AppError } from '../../../src/errors';
 import type { Clock } from '../../../src/ports/clock.port';
 import type { TokenVerifier } from '../../../src/ports/token-verifier.port';
 import { silentLogger } from '../../../src/ports/logger.port';
+import { noSoldOutView } from '../../../src/ports/sold-out-view.port';
 import { InMemorySlotCounter } from './in-memory-slot-counter';
 import {
   InMemoryAuditLog,
@@ -51,6 +52,7 @@ export function unitWorld() {
     voucherQueue,
     reconcileTrigger,
     lateParticipants,
+    soldOutView: noSoldOutView,
     clock,
     logger: silentLogger,
     enqueueTimeoutMs: 50,

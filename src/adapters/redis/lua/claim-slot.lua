@@ -5,16 +5,19 @@
   KEYS[2]  counter (integer: slots handed out so far)
   KEYS[3]  slots hash (userId -> slot)
   KEYS[4]  free zset (slots at or below the counter that nobody holds)
+  KEYS[5]  state version
   ARGV[1]  userId
 
-  Returns {code, slot, limit, version}; integers only, so RESP2 and RESP3 clients read it alike. Codes
-  (REPLY, see script-replies.ts): WON (a slot was handed out), HELD (the user holds `slot`), FULL,
+  Returns {code, slot, limit, version, state}; integers only, so RESP2 and RESP3 clients read it alike.
+  Codes (REPLY, see script-replies.ts): WON (a slot was handed out), HELD (the user holds `slot`), FULL,
   PAUSED, NOT_ACTIVE (outside the window by Redis's clock), NO_COUNTER, NO_META. `version` is the version
-  of the settings the decision was made under.
+  of the settings the decision was made under, `state` the campaign's state version after it (a WON
+  changes the state: noted and published).
   A missing counter is never created here: that would re-open slots that were already won.
 ]]
 -- #include read-settings.lua
 -- #include hand-out-slot.lua
+-- #include note-change.lua
 
 local settings = readSettings()
 if not settings then
@@ -42,6 +45,6 @@ end
 
 local slot = handOutSlot(counter, limit, ARGV[1])
 if not slot then
-  return {REPLY.FULL, 0, limit, version}
+  return {REPLY.FULL, 0, limit, version, stateVersion()}
 end
-return {REPLY.WON, slot, limit, version}
+return {REPLY.WON, slot, limit, version, noteChange()}

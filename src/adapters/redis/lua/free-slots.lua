@@ -1,13 +1,15 @@
 --[[
   Adds slots to the free list, so the next claims take them before the counter moves on.
 
-  KEYS[1]  meta hash   KEYS[2]  counter   KEYS[3]  slots hash   KEYS[4]  free zset
+  KEYS[1]  meta hash   KEYS[2]  counter   KEYS[3]  slots hash   KEYS[4]  free zset   KEYS[5]  state
   ARGV     the slots to free
 
   Only slots between 1 and both the counter and the limit are accepted (higher ones were never handed out,
   or can never be won); the caller has checked that no winner is recorded for them and that nobody held
-  them for a grace period. Returns {how many were added}.
+  them for a grace period. Returns {how many were added}; adding any is a change, noted and published.
 ]]
+-- #include note-change.lua
+
 local counter = tonumber(redis.call('GET', KEYS[2]))
 local limit = tonumber(redis.call('HGET', KEYS[1], 'limit'))
 if not counter or not limit then
@@ -20,5 +22,8 @@ for i = 1, #ARGV do
   if slot and slot >= 1 and slot <= top then
     added = added + redis.call('ZADD', KEYS[4], 'NX', slot, slot)
   end
+end
+if added > 0 then
+  noteChange()
 end
 return {added}

@@ -5,12 +5,21 @@
   KEYS[1]  meta hash (limit, paused, version, startsAt, endsAt)
   KEYS[2]  counter
   KEYS[3]  slots hash, KEYS[4] free zset (unused; listed so every campaign script takes the same keys)
+  KEYS[5]  state version: writing settings is a change, noted and published
   ARGV[1]  limit (integer >= 1)
   ARGV[2]  paused ('1' or '0')
   ARGV[3]  version (the campaign's, from the database)
   ARGV[4]  startsAt (ms since the epoch)
   ARGV[5]  endsAt (ms since the epoch, 0 for none)
   ARGV[6]  '1' to create a missing counter at 0 (only for a campaign with no winner anywhere), else '0'
+  ARGV[7]  the version the database held before this write (-1: none)
+  ARGV[8]  the highest slot that can still be recorded under that version: max(its limit, highest winner)
+
+  When the meta is missing or older than ARGV[7], Redis lost or rolled back settings the database has:
+  slots it handed out above ARGV[8] were handed out under settings no longer in force, and can never be
+  recorded (a winner's write checks the database's limit). The counter comes down to ARGV[8] first (and
+  the free list with it), so a limit lowered meanwhile can still be published; this is the only lowering
+  besides a reset, and never below a slot that can still count.
 
   Returns {code, counter, version} (counter -1 when missing). Codes (REPLY, see script-replies.ts):
     PUBLISHED            settings written (or the same version was there already)
@@ -18,8 +27,9 @@
     LIMIT_BELOW_COUNTER  the limit is below the slots already handed out; nothing written
     COUNTER_MISSING      settings written; the counter is missing and stays so until reconciliation
                          rebuilds it from the database (claims stay closed meanwhile)
-  The counter is never lowered here.
 ]]
+-- #include note-change.lua
+
 local limit = tonumber(ARGV[1])
 local version = tonumber(ARGV[3])
 local stored = tonumber(redis.call('HGET', KEYS[1], 'version'))
@@ -27,10 +37,21 @@ local counter = tonumber(redis.call('GET', KEYS[2]))
 if stored and stored > version then
   return {REPLY.STALE, counter or -1, stored}
 end
+local superseded = tonumber(ARGV[7])
+local floor = tonumber(ARGV[8])
+local trim = counter and superseded >= 0 and (not stored or stored < superseded) and counter > floor
+if trim then
+  counter = floor
+end
 if counter and limit < counter then
   return {REPLY.LIMIT_BELOW_COUNTER, counter, stored or -1}
 end
+if trim then
+  redis.call('SET', KEYS[2], counter)
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '(' .. counter, '+inf')
+end
 redis.call('HSET', KEYS[1], 'limit', limit, 'paused', ARGV[2], 'version', version, 'startsAt', ARGV[4], 'endsAt', ARGV[5])
+noteChange()
 if counter then
   return {REPLY.PUBLISHED, counter, version}
 end

@@ -1,15 +1,18 @@
 --[[
   Raises the counter to at least a value: creates it when missing (which re-opens claims), never lowers it.
 
-  KEYS[1]  meta hash   KEYS[2]  counter   KEYS[3]  slots hash   KEYS[4]  free zset   (only KEYS[2] used)
+  KEYS[1]  meta hash   KEYS[2]  counter   KEYS[3]  slots hash   KEYS[4]  free zset   KEYS[5]  state
   ARGV[1]  the value the counter must reach
 
-  Returns {counter before (-1 when missing), counter after}.
+  Returns {counter before (-1 when missing), counter after}. A change is noted and published.
 ]]
+-- #include note-change.lua
+
 local target = tonumber(ARGV[1])
 local before = tonumber(redis.call('GET', KEYS[2]))
 if before and before >= target then
   return {before, before}
 end
 redis.call('SET', KEYS[2], target)
+noteChange()
 return {before or -1, target}

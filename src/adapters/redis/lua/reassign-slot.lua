@@ -2,7 +2,7 @@
   Moves a claim forward after the database refused its slot because another user is recorded with it
   (the counter went backwards: a stale Redis handed the slot out twice).
 
-  KEYS[1]  meta hash   KEYS[2]  counter   KEYS[3]  slots hash   KEYS[4]  free zset
+  KEYS[1]  meta hash   KEYS[2]  counter   KEYS[3]  slots hash   KEYS[4]  free zset   KEYS[5]  state
   ARGV[1]  userId
   ARGV[2]  the stale slot the user holds now
 
@@ -13,9 +13,11 @@
     NO_META     the campaign's settings are missing
     CHANGED     the user no longer holds the stale slot (another request moved it); `slot` is what the
                 user holds now, 0 for nothing. Nothing was changed.
+  A WON or FULL changes the state (noted and published).
 ]]
 -- #include read-settings.lua
 -- #include hand-out-slot.lua
+-- #include note-change.lua
 
 local settings = readSettings()
 if not settings then
@@ -34,6 +36,7 @@ if not counter then
 end
 
 local slot = handOutSlot(counter, limit, ARGV[1])
+noteChange()
 if not slot then
   redis.call('HDEL', KEYS[3], ARGV[1])
   return {REPLY.FULL, 0, limit, version}

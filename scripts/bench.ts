@@ -277,6 +277,7 @@ runCli(async () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       METRICS_PORT: '0',
+      WORKER_PORT: '0',
       API_PROCESSES: String(apiProcesses),
       PASSWORD_HASH_PROFILE: 'standard',
       RATE_LIMIT_PROFILE: 'standard',

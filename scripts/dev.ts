@@ -4,9 +4,9 @@ import { join } from 'node:path';
 
 import { z } from 'zod';
 
-import { metricsListener } from '../src/adapters/http/metrics-app';
+import { metricsListener } from '../src/adapters/ops/ops-listener';
 import { createHttpServer, listen } from '../src/adapters/http/server';
-import { composeApi } from '../src/compose';
+import { composeApi } from '../src/compose/api';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startWorkers } from '../workers/start-workers';

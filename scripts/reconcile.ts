@@ -2,25 +2,29 @@ import { z } from 'zod';
 
 import { createApiRedis, waitForRedis } from '../src/adapters/redis/connection';
 import { hasDrift, type ReconcileReport } from '../src/application/reconcile-campaign.use-case';
-import { connectDatabase, createQueues, createStores, reconcileUseCase } from '../src/compose';
+import { createQueues } from '../src/adapters/queue/queues';
+import { connectDatabase, createStores, reconcileUseCase } from '../src/compose/common';
 import { loadConfig } from '../src/config';
 import { CAMPAIGN_ID_PATTERN } from '../src/domain/campaign';
 import { createLogger } from '../src/logger';
-import { silentLogger } from '../src/ports/logger.port';
+import { silentLogger } from '../src/adapters/silent-logger';
 import { parseCli, progress, runCli } from './lib/cli';
 
 const HELP = `usage: npm run reconcile -- [--campaign <id>] [--dry-run]
+       node dist/scripts/reconcile.js ...   (in the image, or after npm run build)
 
 Rebuilds campaign counters in Redis from MongoDB (the authority) and re-delivers missing vouchers:
-settings, the per-user slot map, claims stopped between Redis and MongoDB, the counter (raised, never
-lowered), free slots, voucher jobs. Safe next to live traffic and next to the workers' own scheduled
-reconciliation. Without --campaign: every campaign that has started and ended less than a week ago.
+settings, the per-user slot map, claims stopped between Redis and MongoDB, the counter (raised; lowered
+only to the limit when Redis lost the campaign's settings), free slots, voucher jobs. Safe next to live
+traffic and next to the workers' own scheduled reconciliation. Without --campaign: every campaign that has started and ended less than a week ago.
 
   --campaign   one campaign id
   --dry-run    print what would be fixed, change nothing
 
 Exits 0 when every campaign was reconciled (or, with --dry-run, inspected), 1 when one failed.
-For cron, e.g. every minute:  * * * * *  cd /srv/promotion && npm run reconcile >>/var/log/reconcile.log 2>&1
+The workers already reconcile every RECONCILE_INTERVAL_MS, and after Redis loses its data, by themselves;
+this is for an operator, or for a cron job as a second line, e.g. every minute:
+  * * * * *  cd /srv/promotion && node dist/scripts/reconcile.js >>/var/log/reconcile.log 2>&1
 Configuration comes from the environment (MONGO_URL, REDIS_URL, RECONCILE_GRACE_MS, ...).`;
 
 const argsSchema = z.object({

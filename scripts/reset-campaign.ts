@@ -1,13 +1,14 @@
 import { z } from 'zod';
 
 import { createApiRedis, waitForRedis } from '../src/adapters/redis/connection';
-import { connectDatabase, createStores, resetCampaignUseCase } from '../src/compose';
+import { connectDatabase, createStores, resetCampaignUseCase } from '../src/compose/common';
 import { loadConfig } from '../src/config';
 import { CAMPAIGN_ID_PATTERN } from '../src/domain/campaign';
 import { createLogger } from '../src/logger';
 import { parseCli, runCli, UsageError } from './lib/cli';
 
 const HELP = `usage: npm run reset-campaign -- --campaign <id> --yes
+       node dist/scripts/reset-campaign.js ...   (in the image, or after npm run build)
 
 Deletes a campaign's winners, vouchers and participations and sets its counter back to 0, so it can run
 again from slot 1 (for rehearsals). Refused while the campaign is running; --yes confirms you mean it.

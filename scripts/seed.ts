@@ -3,15 +3,16 @@ import { z } from 'zod';
 import { createApiRedis, waitForRedis } from '../src/adapters/redis/connection';
 import { RegisterUsers } from '../src/application/register-users.use-case';
 import { CAMPAIGN_ID_PATTERN, isRunningAt } from '../src/domain/campaign';
-import { connectDatabase, createStores, passwordHasher, saveCampaignUseCase } from '../src/compose';
+import { connectDatabase, createStores, passwordHasher, saveCampaignUseCase } from '../src/compose/common';
 import { loadConfig, type Config } from '../src/config';
 import { AppError } from '../src/errors';
-import { silentLogger } from '../src/ports/logger.port';
+import { silentLogger } from '../src/adapters/silent-logger';
 import { parseCli, progress, runCli } from './lib/cli';
 
 export const DEMO_PASSWORD = 'promo-demo-password';
 
 const HELP = `usage: npm run seed -- --campaign <id> --limit <n> --users <count> [--password <pw>] [--prefix user]
+       node dist/scripts/seed.js ...   (in the image, or after npm run build)
 
 Creates or updates a campaign (running from now) and the accounts <prefix>1..<prefix><count>, all with
 the same password. Safe to run twice: accounts keep their ids, and the campaign's counter is never

@@ -2,11 +2,11 @@ import cluster, { type Worker } from 'node:cluster';
 
 import { AggregatorRegistry } from 'prom-client';
 
-import { metricsListener } from './adapters/http/metrics-app';
+import { metricsListener } from './adapters/ops/ops-listener';
 import { createHttpServer, listen } from './adapters/http/server';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
-import { exitOnStartFailure, stopOnSignals } from './startup';
+import { exitOnFatalErrors, exitOnStartFailure, stopOnSignals } from './startup';
 
 /**
  * `npm run start:cluster`: API_PROCESSES copies of the API behind one port, with node:cluster. The primary
@@ -17,11 +17,12 @@ import { exitOnStartFailure, stopOnSignals } from './startup';
 async function primary(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api-primary');
+  exitOnFatalErrors('api cluster', logger);
   let stopping = false;
   const fork = (): Worker => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
-    logger.error({ pid: worker.process.pid, code, signal }, 'api process died; starting another');
+    logger.error({ processPid: worker.process.pid, code, signal }, 'api process died; starting another');
     setTimeout(fork, 500);
   });
   for (let i = 0; i < config.http.processes; i += 1) fork();

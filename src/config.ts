@@ -141,6 +141,9 @@ const schema = z.object({
   /** Prometheus metrics are served on their own listener, never on the public port. */
   METRICS_HOST: z.string().default('127.0.0.1'),
   METRICS_PORT: integer(0, 65_535).default(9464),
+  /** The worker's own listener for probes and metrics (/health, /ready, /metrics), private like the above. */
+  WORKER_HOST: z.string().default('127.0.0.1'),
+  WORKER_PORT: integer(0, 65_535).default(9465),
   /**
    * A login without campaignId claims in every running campaign, up to this many; with more running,
    * campaignId is required (400 CAMPAIGN_ID_REQUIRED).
@@ -181,9 +184,12 @@ const schema = z.object({
   VOUCHER_JOB_ATTEMPTS: integer(1, 100).default(8),
   VOUCHER_JOB_BACKOFF_MS: integer(10, 600_000).default(1_000),
   WORKER_CONCURRENCY: integer(1, 1_000).default(20),
-  /** How long a worker holds a job before others may take it over (a crashed worker's jobs wait this long). */
-  WORKER_LOCK_DURATION_MS: integer(500, 600_000).default(30_000),
-  WORKER_STALLED_INTERVAL_MS: integer(500, 600_000).default(30_000),
+  /**
+   * How long a worker holds a job before others may take it over; a crashed worker's jobs wait this long
+   * plus up to one stalled check. Voucher jobs take milliseconds and are idempotent, so short is safe.
+   */
+  WORKER_LOCK_DURATION_MS: integer(500, 600_000).default(10_000),
+  WORKER_STALLED_INTERVAL_MS: integer(500, 600_000).default(5_000),
   /** How often the workers reconcile every campaign (BullMQ job scheduler). */
   RECONCILE_INTERVAL_MS: integer(1_000, 86_400_000).default(15_000),
   /** How long a hole or a stopped claim must persist before reconciliation acts on it. */
@@ -246,6 +252,7 @@ export interface Config {
     shutdownGraceMs: number;
   };
   metrics: { host: string; port: number };
+  worker: { host: string; port: number };
   mongo: { url: string; operationTimeoutMs: number; maxPoolSize: number };
   redis: { url: string; clusterNodes: string[] | null; keyPrefix: string; commandTimeoutMs: number };
   queue: {
@@ -293,6 +300,9 @@ function tokenKey(e: z.infer<typeof schema>): TokenKey {
   if (e.JWT_JWKS_URL !== undefined) return { kind: 'jwks', url: e.JWT_JWKS_URL };
   return { kind: 'none' };
 }
+
+/** Every environment variable the configuration reads (`.env.example` lists each one; a test checks it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 const ADMIN_PASSWORD_RULE = { minLength: 16, minBits: 50 };
 const SECRET_RULE = { minLength: 32, minBits: 96 };
@@ -401,6 +411,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
+    worker: { host: e.WORKER_HOST, port: e.WORKER_PORT },
     mongo: { url: e.MONGO_URL, operationTimeoutMs: e.MONGO_OPERATION_TIMEOUT_MS, maxPoolSize: e.MONGO_MAX_POOL_SIZE },
     redis: {
       url: e.REDIS_URL,

@@ -35,6 +35,12 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Codes no retry of a voucher job can fix: the job names no winner, or its campaign is gone. */
+export const PERMANENT_JOB_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'WINNER_NOT_FOUND',
+  'CAMPAIGN_NOT_FOUND',
+]);
+
 /** The one error type the application raises on purpose. Anything else is a bug or an outage. */
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -1,4 +1,8 @@
+import { hostname } from 'node:os';
+
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
+
+import { currentRequestId } from './request-context';
 
 /** Keys whose values never reach a log line, wherever they sit in the logged object. */
 const SECRET_PATHS = [
@@ -38,19 +42,41 @@ function batchedStdout(): DestinationStream {
 
 let stdout: DestinationStream | undefined;
 
+/** The fields every line carries besides its own: the request (or the job's request) it belongs to. */
+function contextFields(): Record<string, string> {
+  const requestId = currentRequestId();
+  return requestId === undefined ? {} : { requestId };
+}
+
 /**
- * Structured JSON logs, one line per event. Secrets never reach the log: request bodies and headers are
+ * Structured JSON logs, one line per event, each with pid and hostname, and the request id of the request
+ * (or the job a request caused) it belongs to. Secrets never reach the log: request bodies and headers are
  * not logged, the keys above are censored wherever they appear, and URLs are logged through redactUrl.
  */
 export function createLogger(level: string, name: string, destination?: DestinationStream): PinoLogger {
   const options = {
     name,
     level,
-    base: { service: 'promotion-service', component: name },
+    base: { service: 'promotion-service', component: name, pid: process.pid, hostname: hostname() },
+    mixin: contextFields,
     redact: { paths: SECRET_PATHS, censor: '[redacted]' },
     serializers: { err: pino.stdSerializers.err },
   };
   return pino(options, destination ?? (stdout ??= batchedStdout()));
+}
+
+/**
+ * The last line of a process that met an error nobody handled: written at once (not batched), as JSON
+ * like every other line, before the process exits non-zero.
+ */
+export function logFatal(logger: PinoLogger, error: unknown, message: string): void {
+  logger.fatal({ err: error }, message);
+  try {
+    const destination = stdout as { flushSync?: () => void } | undefined;
+    destination?.flushSync?.();
+  } catch {
+    // stdout already closed: nothing left to write to
+  }
 }
 
 /** A connection URL fit for a log line: user name kept, password replaced. */

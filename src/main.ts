@@ -2,17 +2,18 @@ import cluster from 'node:cluster';
 
 import { AggregatorRegistry } from 'prom-client';
 
-import { metricsListener } from './adapters/http/metrics-app';
+import { metricsListener } from './adapters/ops/ops-listener';
 import { createHttpServer, listen } from './adapters/http/server';
-import { composeApi } from './compose';
+import { composeApi } from './compose/api';
 import { describeConfig, loadConfig } from './config';
 import { createLogger } from './logger';
-import { exitOnStartFailure, retryUntilReady, stopOnSignals } from './startup';
+import { exitOnFatalErrors, exitOnStartFailure, retryUntilReady, stopOnSignals } from './startup';
 
 /** `npm start`: the public API, configured from the environment. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
+  exitOnFatalErrors('api', logger);
   logger.info(describeConfig(config), 'api starting');
   const api = await retryUntilReady('api', () => composeApi(config, logger), logger);
   const server = createHttpServer(api.app.callback(), config.http);

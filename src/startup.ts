@@ -1,3 +1,6 @@
+import type { Logger as PinoLogger } from 'pino';
+
+import { createLogger, logFatal } from './logger';
 import type { Logger } from './ports/logger.port';
 
 /**
@@ -49,10 +52,27 @@ export function stopOnSignals(what: string, logger: Logger, stop: () => Promise<
   process.on('SIGINT', onSignal);
 }
 
-/** The last words of an entry point that could not start. */
+/**
+ * An error nobody handled (an exception thrown from a callback, a rejected promise nobody awaited) leaves
+ * the process in an unknown state: one JSON line at level fatal, then exit 1, for the supervisor to restart
+ * it.
+ */
+export function exitOnFatalErrors(what: string, logger: PinoLogger): void {
+  process.on('uncaughtException', (error) => {
+    logFatal(logger, error, `${what}: uncaught exception; exiting`);
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logFatal(logger, reason, `${what}: unhandled promise rejection; exiting`);
+    process.exit(1);
+  });
+}
+
+/** The last words of an entry point that could not start (its configuration included): JSON, exit 1. */
 export function exitOnStartFailure(what: string): (error: unknown) => never {
   return (error) => {
-    console.error(`${what} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    const logger = createLogger('info', what);
+    logFatal(logger, error, `${what} failed to start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   };
 }

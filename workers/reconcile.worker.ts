@@ -3,15 +3,16 @@ import type { RedisClient } from '../src/adapters/redis/scripts';
 
 import { RECONCILE_SCHEDULER_ID, QUEUE_NAMES, type ReconcileJobData } from '../src/adapters/queue/queue-names';
 import { hasDrift, type ReconcileCampaign, type ReconcileReport } from '../src/application/reconcile-campaign.use-case';
-import type { RedisReconcileTally } from '../src/adapters/redis/redis-reconcile-tally';
+import { inJobContext } from './jobs';
+import type { WorkerMetrics } from './worker-metrics';
 import type { Logger } from '../src/ports/logger.port';
 
 export interface ReconcileWorkerOptions {
   connection: RedisClient;
   prefix: string;
   intervalMs: number;
-  /** Adds each run's fixes to the totals /metrics reports. */
-  tally: RedisReconcileTally;
+  /** Counts each run and what it fixed. */
+  metrics: WorkerMetrics;
 }
 
 /**
@@ -39,25 +40,30 @@ export function startReconcileWorker(
 ): Worker<ReconcileJobData> {
   const worker = new Worker<ReconcileJobData>(
     QUEUE_NAMES.reconcile,
-    async (job: Job<ReconcileJobData>) => {
-      const { campaignId, unfinished } = job.data;
-      if (campaignId === undefined) {
-        const results = await reconcile.executeAll({ unfinished: unfinished === true });
-        if (unfinished === true) {
-          logger.info({ jobId: job.id, campaigns: results.length }, 'recovery reconciliation done');
+    (job: Job<ReconcileJobData>) =>
+      inJobContext(job.data, async () => {
+        const { campaignId, unfinished } = job.data;
+        if (campaignId === undefined) {
+          const results = await reconcile.executeAll({ unfinished: unfinished === true });
+          options.metrics.observeReconcile(unfinished === true ? 'recovery' : 'scheduled', results, true);
+          if (unfinished === true) {
+            logger.info({ jobId: job.id, campaigns: results.length }, 'recovery reconciliation done');
+          }
+          const failed = results.filter((r): r is { campaignId: string; error: Error } => 'error' in r);
+          if (failed.length > 0)
+            throw new Error(`reconciliation failed for ${failed.map((f) => f.campaignId).join(', ')}`);
+          return results.filter((r): r is ReconcileReport => !('error' in r) && hasDrift(r)).map(summary);
         }
-        for (const result of results) if (!('error' in result)) await options.tally.add(result);
-        const failed = results.filter((r): r is { campaignId: string; error: Error } => 'error' in r);
-        if (failed.length > 0)
-          throw new Error(`reconciliation failed for ${failed.map((f) => f.campaignId).join(', ')}`);
-        return results.filter((r): r is ReconcileReport => !('error' in r) && hasDrift(r)).map(summary);
-      }
-      const report = await reconcile.execute(campaignId);
-      await options.tally.add(report);
-      logger.info({ jobId: job.id, campaignId, drift: hasDrift(report) }, 'on-demand reconciliation done');
-      await installReconcileScheduler(queue, options.intervalMs);
-      return [summary(report)];
-    },
+        const report = await reconcile.execute(campaignId).catch((error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          options.metrics.observeReconcile('on_demand', [{ campaignId, error: failure }], false);
+          throw error;
+        });
+        options.metrics.observeReconcile('on_demand', [report], false);
+        logger.info({ jobId: job.id, campaignId, drift: hasDrift(report) }, 'on-demand reconciliation done');
+        await installReconcileScheduler(queue, options.intervalMs);
+        return [summary(report)];
+      }),
     { connection: options.connection, prefix: options.prefix, concurrency: 1 },
   );
   worker.on('error', (error) => logger.error({ err: error }, 'reconcile worker error'));

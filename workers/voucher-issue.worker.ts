@@ -3,8 +3,9 @@ import type { RedisClient } from '../src/adapters/redis/scripts';
 
 import type { IssueVoucher } from '../src/application/issue-voucher.use-case';
 import { QUEUE_NAMES, type VoucherIssueJobData } from '../src/adapters/queue/queue-names';
-import { AppError } from '../src/errors';
+import { AppError, PERMANENT_JOB_ERRORS } from '../src/errors';
 import type { Logger } from '../src/ports/logger.port';
+import { inJobContext, isFinalFailure } from './jobs';
 
 export interface VoucherIssueWorkerOptions {
   connection: RedisClient;
@@ -15,13 +16,11 @@ export interface VoucherIssueWorkerOptions {
   stalledIntervalMs?: number;
 }
 
-/** Errors that no retry can fix: the job names no winner, or its campaign is gone. */
-const PERMANENT = new Set(['WINNER_NOT_FOUND', 'CAMPAIGN_NOT_FOUND']);
-
 /**
  * Consumes voucher-issue jobs. A permanent failure becomes UnrecoverableError (no retries); anything else
  * is rethrown so BullMQ retries with backoff. The use case is idempotent, so a retry never makes a
- * second voucher.
+ * second voucher. A failure that will be retried is logged as such (warn); the final one, by the `failed`
+ * listener, as final (error), with the attempts it took.
  */
 export function startVoucherIssueWorker(
   issueVoucher: IssueVoucher,
@@ -30,24 +29,24 @@ export function startVoucherIssueWorker(
 ): Worker<VoucherIssueJobData> {
   const worker = new Worker<VoucherIssueJobData>(
     QUEUE_NAMES.voucherIssue,
-    async (job: Job<VoucherIssueJobData>) => {
-      const { campaignId, userId } = job.data;
-      try {
-        const result = await issueVoucher.execute(campaignId, userId);
-        logger.info({ jobId: job.id, campaignId, userId, result, attempt: job.attemptsMade + 1 }, 'voucher issued');
-        return result;
-      } catch (error) {
-        if (error instanceof AppError && PERMANENT.has(error.code)) {
-          logger.error({ jobId: job.id, campaignId, userId, errorCode: error.code }, 'voucher job failed for good');
-          throw new UnrecoverableError(`${error.code}: ${error.message}`);
+    (job: Job<VoucherIssueJobData>) =>
+      inJobContext(job.data, async () => {
+        const { campaignId, userId } = job.data;
+        const attempt = job.attemptsMade + 1;
+        try {
+          const result = await issueVoucher.execute(campaignId, userId);
+          logger.info({ jobId: job.id, campaignId, userId, result, attempt }, 'voucher issued');
+          return result;
+        } catch (error) {
+          if (error instanceof AppError && PERMANENT_JOB_ERRORS.has(error.code)) {
+            throw new UnrecoverableError(`${error.code}: ${error.message}`);
+          }
+          if (attempt < (job.opts.attempts ?? 1)) {
+            logger.warn({ err: error, jobId: job.id, campaignId, userId, attempt }, 'voucher job failed; will retry');
+          }
+          throw error;
         }
-        logger.warn(
-          { err: error, jobId: job.id, campaignId, userId, attempt: job.attemptsMade + 1 },
-          'voucher job will retry',
-        );
-        throw error;
-      }
-    },
+      }),
     {
       connection: options.connection,
       prefix: options.prefix,
@@ -56,6 +55,16 @@ export function startVoucherIssueWorker(
       ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
     },
   );
+  worker.on('failed', (job, error) => {
+    if (job === undefined || !isFinalFailure(job, error)) return;
+    void inJobContext(job.data, async () => {
+      const { campaignId, userId } = job.data;
+      logger.error(
+        { err: error, jobId: job.id, campaignId, userId, attempts: job.attemptsMade },
+        'voucher job failed for good: no more retries (reconciliation re-queues it while the winner lacks a voucher)',
+      );
+    });
+  });
   worker.on('error', (error) => logger.error({ err: error }, 'voucher worker error'));
   return worker;
 }

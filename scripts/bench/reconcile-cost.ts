@@ -1,20 +1,20 @@
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { createApiRedis, waitForRedis } from '../../src/adapters/redis/connection';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
+import { createQueues } from '../../src/adapters/queue/queues';
 import {
   connectDatabase,
-  createQueues,
   createStores,
   reconcileUseCase,
   resetCampaignUseCase,
   saveCampaignUseCase,
   type Stores,
-} from '../../src/compose';
+} from '../../src/compose/common';
 import { loadConfig, type Config } from '../../src/config';
 import { voucherCodeFor, voucherFor } from '../../src/domain/voucher';
 import type { MongoConnection } from '../../src/adapters/mongo/connection';
 import type { RedisClient } from '../../src/adapters/redis/scripts';
-import { silentLogger } from '../../src/ports/logger.port';
+import { silentLogger } from '../../src/adapters/silent-logger';
 import { hasDrift } from '../../src/application/reconcile-campaign.use-case';
 import { runCli } from '../lib/cli';
 

@@ -161,6 +161,14 @@ export interface FerretDbOptions {
   handler?: 'sqlite' | 'postgresql';
   /** The database name put in the returned URL's path. */
   database?: string;
+  /**
+   * PostgreSQL connections this instance may open (postgresql handler; default 20). FerretDB can hold one
+   * connection while it waits for another, so an instance that many clients share at once needs more: at
+   * 20, the test suite's shared instance was seen to hang for good under two test files' load (every
+   * connection idle, every request waiting). The sum over instances running at once must stay under the
+   * server's max_connections (100 by default).
+   */
+  maxConnections?: number;
 }
 
 function postgresCommand(command: 'createdb' | 'dropdb', serverUrl: string, database: string): void {
@@ -170,9 +178,21 @@ function postgresCommand(command: 'createdb' | 'dropdb', serverUrl: string, data
   }
 }
 
+/**
+ * FERRETDB_HANDLER when set; else PostgreSQL when one answers at FERRETDB_POSTGRESQL_URL (or 127.0.0.1:5432):
+ * fast, and it uses indexes; else SQLite, which needs no server.
+ */
+function defaultHandler(): 'sqlite' | 'postgresql' {
+  const chosen = process.env.FERRETDB_HANDLER;
+  if (chosen === 'sqlite' || chosen === 'postgresql') return chosen;
+  const server = new URL(process.env.FERRETDB_POSTGRESQL_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const ready = spawnSync('pg_isready', ['-q', '-h', server.hostname, '-p', server.port || '5432'], { timeout: 5_000 });
+  return ready.status === 0 ? 'postgresql' : 'sqlite';
+}
+
 export async function startFerretDb(options: FerretDbOptions = {}): Promise<LocalService> {
   const binary = ferretdbBinary();
-  const handler = options.handler ?? (process.env.FERRETDB_HANDLER === 'sqlite' ? 'sqlite' : 'postgresql');
+  const handler = options.handler ?? defaultHandler();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'promo-ferretdb-'));
   const args = [`--listen-addr=127.0.0.1:${port}`, '--state-dir=-', '--debug-addr=-', '--telemetry=disable'];
@@ -189,7 +209,8 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Loca
     url.pathname = `/${backing}`;
     // FerretDB opens up to 50 PostgreSQL connections by default; several instances at once (parallel test
     // files, the bench) would exhaust PostgreSQL's default max_connections of 100.
-    if (!url.searchParams.has('pool_max_conns')) url.searchParams.set('pool_max_conns', '20');
+    if (!url.searchParams.has('pool_max_conns'))
+      url.searchParams.set('pool_max_conns', String(options.maxConnections ?? 20));
     args.push(`--postgresql-url=${url.toString()}`);
   }
   const database = options.database ?? 'promotion';

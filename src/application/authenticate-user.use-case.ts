@@ -3,8 +3,8 @@ import type { Logger } from '../ports/logger.port';
 import type { LoginThrottle } from '../ports/login-throttle.port';
 import type { PasswordHasher } from '../ports/password-hasher.port';
 import type { UserCredentials, UserDirectory } from '../ports/user-directory.port';
-import type { ConcurrencyGate } from './concurrency-gate';
-import { HashCostSampler } from './hash-cost-sampler';
+import type { ConcurrencyGate } from './support/concurrency-gate';
+import { HashCostSampler } from './support/hash-cost-sampler';
 
 export interface AuthenticatedUser {
   userId: string;

@@ -5,7 +5,7 @@ import type { ParticipationStore } from '../ports/participation-store.port';
 import type { SlotCounter } from '../ports/slot-counter.port';
 import type { VoucherStore } from '../ports/voucher-store.port';
 import type { WinnerStore } from '../ports/winner-store.port';
-import { orUnavailable } from './dependency-call';
+import { orUnavailable } from './support/dependency-call';
 
 export interface CampaignStats {
   participants: number;

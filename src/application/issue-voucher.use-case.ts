@@ -7,7 +7,9 @@ import type { WinnerStore } from '../ports/winner-store.port';
 
 /**
  * Writes a winner's voucher. Idempotent: the voucher store is unique per (campaign, user), so a retried
- * or duplicated job finds the voucher already there and succeeds without writing a second one.
+ * or duplicated job finds the voucher already there and succeeds without writing a second one. A winner
+ * deleted while the job ran (a reset, which deletes winners before vouchers) takes the voucher with it: the
+ * winner is read again after the write, and a voucher without one is removed.
  */
 export class IssueVoucher {
   constructor(
@@ -20,10 +22,20 @@ export class IssueVoucher {
   async execute(campaignId: string, userId: string): Promise<'created' | 'exists'> {
     // Only a recorded winner gets a voucher, whatever a job claims.
     const winner = await this.winners.find(campaignId, userId);
-    if (winner === null) throw new AppError('WINNER_NOT_FOUND', undefined, { campaignId, userId });
+    if (winner === null) return this.noWinner(campaignId, userId);
     const campaign = await this.campaigns.findById(campaignId);
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
     const voucher = { ...voucherFor(campaign, userId, winner.createdAt, this.clock.now()), code: winner.voucherCode };
-    return this.vouchers.insert(voucher);
+    const inserted = await this.vouchers.insert(voucher);
+    if (inserted === 'created' && (await this.winners.find(campaignId, userId)) === null) {
+      return this.noWinner(campaignId, userId);
+    }
+    return inserted;
+  }
+
+  /** No winner (any more): no voucher may stand for them. */
+  private async noWinner(campaignId: string, userId: string): Promise<never> {
+    await this.vouchers.deleteOne(campaignId, userId);
+    throw new AppError('WINNER_NOT_FOUND', undefined, { campaignId, userId });
   }
 }

@@ -3,7 +3,7 @@ import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
 import type { VoucherStore } from '../ports/voucher-store.port';
 import type { WinnerStore } from '../ports/winner-store.port';
-import { orUnavailable } from './dependency-call';
+import { orUnavailable } from './support/dependency-call';
 
 export interface VoucherListItem {
   campaignId: string;

@@ -4,8 +4,8 @@ import { AppError } from '../errors';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
 import type { Credentials, IdentifyUser } from './identify-user.use-case';
-import type { ClaimCampaignSlot } from './claim-campaign-slot';
-import { orUnavailable } from './dependency-call';
+import type { ClaimCampaignSlot } from './claim-campaign-slot.use-case';
+import { orUnavailable } from './support/dependency-call';
 
 export interface LoginToCampaignInput {
   credentials: Credentials;

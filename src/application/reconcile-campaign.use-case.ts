@@ -56,6 +56,8 @@ export interface ReconcileReport {
   freeListCleaned: number;
   /** Things seen out of place for less than the grace period: left alone until they persist. */
   waiting: number;
+  /** When the earliest of the winners without a voucher won (null when every winner has one). */
+  oldestWithoutVoucher: Date | null;
   /** Winners without a voucher whose job was added, retried or promoted. */
   vouchersRequeued: number;
   /** Winners without a voucher whose job is already waiting or running (or finished, with it, meanwhile). */
@@ -169,6 +171,7 @@ export class ReconcileCampaign {
       waiting: plan.suspects.size,
       vouchersRequeued: plan.redeliver.length,
       vouchersInQueue: 0,
+      oldestWithoutVoucher: earliest(winners.filter((w) => !vouchered.has(w.userId)).map((w) => w.createdAt)),
     };
     if (report.dryRun) return report;
 
@@ -195,7 +198,7 @@ export class ReconcileCampaign {
     // 1. Settings.
     if (plan.settings.kind === 'publish') {
       const superseded = { version: campaign.version, floor: plan.settings.floor };
-      const published = await slots.publish(id, settingsOf(campaign), false, superseded);
+      const published = await slots.publish(id, settingsOf(campaign), false, { superseded });
       report.settingsRestored = published.kind === 'published' || published.kind === 'counter_missing';
       if (published.kind === 'limit_below_counter') report.settingsProblem = 'limit_below_counter';
     }
@@ -279,4 +282,8 @@ export function hasDrift(report: ReconcileReport): boolean {
 export function campaignsToReconcile(campaigns: readonly Campaign[], now: Date, settleDays = 7): Campaign[] {
   const horizon = now.getTime() - settleDays * 24 * 60 * 60 * 1000;
   return campaigns.filter((c) => c.startsAt <= now && (c.endsAt === null || c.endsAt.getTime() >= horizon));
+}
+
+function earliest(dates: readonly Date[]): Date | null {
+  return dates.reduce<Date | null>((first, date) => (first === null || date < first ? date : first), null);
 }

@@ -3,7 +3,7 @@ import type { AuditLog } from '../ports/audit-log.port';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
 import type { ReconcileTrigger } from '../ports/reconcile-trigger.port';
-import { orUnavailable } from './dependency-call';
+import { orUnavailable } from './support/dependency-call';
 
 /** An operator asks for a campaign to be reconciled now (the workers run it); recorded in the audit log. */
 export class RequestReconcile {

@@ -37,9 +37,12 @@ export class ResetCampaign {
     const campaign = await this.campaigns.findById(campaignId);
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
     if (isRunningAt(campaign, this.clock.now())) throw new AppError('CAMPAIGN_RUNNING', undefined, { campaignId });
+    // Winners before vouchers: a voucher job still running re-reads its winner after writing, and removes
+    // the voucher it finds no winner for (IssueVoucher), so none outlives the reset.
+    const winners = await this.winners.deleteCampaign(campaignId);
     const result = {
       vouchers: await this.vouchers.deleteCampaign(campaignId),
-      winners: await this.winners.deleteCampaign(campaignId),
+      winners,
       participations: await this.participations.deleteCampaign(campaignId),
     };
     await this.slots.reset(campaignId);

@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
 import type { SlotCounter } from '../ports/slot-counter.port';
 import type { WinnerStore } from '../ports/winner-store.port';
-import { orUnavailable } from './dependency-call';
+import { orUnavailable } from './support/dependency-call';
 
 /** Fields an operator may set; anything left out keeps its current value (or the default when new). */
 export interface CampaignChanges {
@@ -93,7 +93,7 @@ export class SaveCampaign {
     }
 
     const published = await orUnavailable(
-      this.slots.publish(id, settingsOf(campaign), highestSlot === 0, superseded),
+      this.slots.publish(id, settingsOf(campaign), highestSlot === 0, { strict: true, superseded }),
       'publish',
     );
     if (published.kind === 'limit_below_counter') {
@@ -128,15 +128,27 @@ export class SaveCampaign {
   }
 
   /**
-   * The counter took settings the database did not: it gets the database's (as they are now, or the
-   * previous ones if it cannot be read), under a newer version still, so nothing older can win later.
+   * The counter took settings the database did not: it gets the database's as they are now, under a newer
+   * version still, so nothing older can win later. Slots claims took under the refused settings above the
+   * database's limit (a raised limit that never landed) can never be recorded: the counter comes down to
+   * max(the database's limit, the highest winner) with them, so that limit stays publishable. Strict: a
+   * save that published a newer version meanwhile keeps it.
    */
   private async putCounterBack(rejected: Campaign): Promise<void> {
     try {
-      const current = await this.campaigns.findById(rejected.id);
+      const [current, highestSlot] = await Promise.all([
+        this.campaigns.findById(rejected.id),
+        this.winners.maxSlot(rejected.id),
+      ]);
       if (current === null) return; // a campaign never created: its counter settings are harmless until it is
       const settings = { ...settingsOf(current), version: rejected.version + 1 };
-      await this.slots.publish(rejected.id, settings, false);
+      const superseded = {
+        version: current.version,
+        floor: Math.max(current.limit, highestSlot),
+        refused: rejected.version,
+      };
+      const put = await this.slots.publish(rejected.id, settings, false, { strict: true, superseded });
+      if (put.kind === 'limit_below_counter') throw new Error(`counter ${put.counter} above the stored limit`);
     } catch (error) {
       this.logger.error(
         { err: error, campaignId: rejected.id, version: rejected.version },

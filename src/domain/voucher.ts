@@ -33,11 +33,6 @@ export function voucherCodeFor(campaignId: string, userId: string): string {
   return `PV-${hex.slice(0, 4)}-${hex.slice(4, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}`;
 }
 
-/** Stable queue job id for a winner's voucher (BullMQ forbids ':' and all-digit ids). */
-export function voucherJobIdFor(campaignId: string, userId: string): string {
-  return `v-${digest(campaignId, userId).slice(0, 32)}`;
-}
-
 /** The voucher's validity runs from the moment the slot was won, so reply and stored voucher agree. */
 export function voucherFor(campaign: Campaign, userId: string, wonAt: Date, now: Date): Voucher {
   return {

@@ -7,5 +7,3 @@ export interface Logger {
   /** Something went wrong and was not handled as hoped. */
   error(fields: Record<string, unknown>, message: string): void;
 }
-
-export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };

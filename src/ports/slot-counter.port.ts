@@ -30,11 +30,24 @@ export type PublishResult =
   /** The counter enforces a newer version of the settings; nothing was changed. */
   | { kind: 'stale'; version: number };
 
-/** The settings the database holds, as `publish` needs them to tell a rolled-back counter. */
+/** The settings the database holds, as `publish` needs them to tell a counter that ran under others. */
 export interface SupersededSettings {
   version: number;
   /** The highest slot that can still be recorded under them: max(their limit, the highest winner's slot). */
   floor: number;
+  /** A version the counter took and the database then refused (a save put back). */
+  refused?: number;
+}
+
+export interface PublishOptions {
+  /**
+   * A save's write: refuse (`stale`) when the counter already holds this version. Two saves that read the
+   * same version compute the same next one; only the first may write it. Without: the same version may
+   * be written again (republishing what the database holds).
+   */
+  strict?: boolean;
+  /** The settings in force in the database; see `publish`. */
+  superseded?: SupersededSettings;
 }
 
 /** The atomic per-campaign slot counter (Redis). One round trip per call. */
@@ -59,19 +72,20 @@ export interface SlotCounter {
   moveSlot(campaignId: string, userId: string, fromSlot: number, toSlot: number | null): Promise<boolean>;
 
   /**
-   * Write the campaign's settings, only over settings of the same or an older version (compare-and-set, so
-   * no stale writer rolls back a newer change). A missing counter is created at 0 only when `fresh` (the
-   * campaign has no winner anywhere). Refuses, changing nothing, a limit below the current counter.
-   * With `superseded`, the settings the database holds now: when the counter's settings are missing or
-   * older than those (Redis lost or rolled back them), slots handed out above `superseded.floor` can never
-   * be recorded, and the counter first comes down to that floor (atomically with the rest). Otherwise the
-   * counter is never lowered.
+   * Write the campaign's settings, only over settings of an older version (or the same, unless `strict`):
+   * a compare-and-set, so no stale writer rolls back a newer change. A missing counter is created at 0
+   * only when `fresh` (the campaign has no winner anywhere). Refuses, changing nothing, a limit below the
+   * current counter. With `superseded`, the settings the database holds now: when the counter's settings
+   * are missing, older than those or the `refused` version (Redis lost or rolled back them, or the
+   * database refused them), slots handed out above `superseded.floor` can never be recorded, and the
+   * counter first comes down to that floor (atomically with the rest). Otherwise the counter is never
+   * lowered.
    */
   publish(
     campaignId: string,
     settings: CampaignSettings,
     fresh: boolean,
-    superseded?: SupersededSettings,
+    options?: PublishOptions,
   ): Promise<PublishResult>;
 
   /**

@@ -17,6 +17,9 @@ export interface VoucherStore {
   /** How many vouchers the campaign has issued. */
   count(campaignId: string): Promise<number>;
 
+  /** Deletes the user's voucher of the campaign (one issued for a winner deleted meanwhile); whether one was. */
+  deleteOne(campaignId: string, userId: string): Promise<boolean>;
+
   /** Deletes every voucher of the campaign (only for an explicit reset); returns how many. */
   deleteCampaign(campaignId: string): Promise<number>;
 }

@@ -56,12 +56,12 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 1, limit: 5, version: 2 });
     });
 
-    test('outside its time window a campaign answers not_active, holders included', async () => {
+    test('outside its time window a campaign answers not_active, except to a holder (who may be a recorded winner)', async () => {
       await counter.publish(id, settings(5), true);
       await counter.claim(id, 'a');
       const ended = { startsAt: new Date(Date.now() - 2 * HOUR), endsAt: new Date(Date.now() - 1_000), version: 2 };
       await counter.publish(id, settings(5, ended), false);
-      expect(await counter.claim(id, 'a')).toEqual({ kind: 'not_active' });
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 1, limit: 5, version: 2 });
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'not_active' });
       await counter.publish(id, settings(5, { startsAt: new Date(Date.now() + HOUR), version: 3 }), false);
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'not_active' });
@@ -100,12 +100,16 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       await counter.publish(id, settings(6), true);
       for (const user of ['a', 'b', 'c', 'd', 'e', 'f']) await counter.claim(id, user);
       // A limit below the floor is refused and nothing changes, the counter included.
-      expect(await counter.publish(id, settings(3, { version: 4 }), false, { version: 3, floor: 4 })).toEqual({
+      expect(
+        await counter.publish(id, settings(3, { version: 4 }), false, { superseded: { version: 3, floor: 4 } }),
+      ).toEqual({
         kind: 'limit_below_counter',
         counter: 4,
       });
       expect(await counter.readCounter(id)).toBe(6);
-      expect(await counter.publish(id, settings(4, { version: 4 }), false, { version: 3, floor: 4 })).toEqual({
+      expect(
+        await counter.publish(id, settings(4, { version: 4 }), false, { superseded: { version: 3, floor: 4 } }),
+      ).toEqual({
         kind: 'published',
         counter: 4,
       });
@@ -114,11 +118,52 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(await counter.publish(id, settings(6, { version: 5 }), false)).toEqual({ kind: 'published', counter: 4 });
       await counter.claim(id, 'g');
       await counter.claim(id, 'h');
-      expect(await counter.publish(id, settings(4, { version: 6 }), false, { version: 5, floor: 4 })).toEqual({
+      expect(
+        await counter.publish(id, settings(4, { version: 6 }), false, { superseded: { version: 5, floor: 4 } }),
+      ).toEqual({
         kind: 'limit_below_counter',
         counter: 6,
       });
       expect(await counter.readCounter(id)).toBe(6);
+    });
+
+    test('strict: a version already stored is refused (of two saves that read the same version, only the first writes)', async () => {
+      await counter.publish(id, settings(5, { version: 2 }), true);
+      expect(await counter.publish(id, settings(9, { version: 3 }), false, { strict: true })).toEqual({
+        kind: 'published',
+        counter: 0,
+      });
+      expect(await counter.publish(id, settings(4, { version: 3 }), false, { strict: true })).toEqual({
+        kind: 'stale',
+        version: 3,
+      });
+      expect((await counter.inspect(id)).limit).toBe(9);
+      // Not strict: the same version written again (republishing what the database holds).
+      expect(await counter.publish(id, settings(9, { version: 3 }), false)).toEqual({ kind: 'published', counter: 0 });
+    });
+
+    test('settings the database refused: put back, the counter comes down to the stored floor; at any other version it does not', async () => {
+      // Version 2 (limit 3) is stored; a save published version 3 (limit 8) and its store failed.
+      await counter.publish(id, settings(3, { version: 2 }), true);
+      await counter.publish(id, settings(8, { version: 3 }), false, { strict: true });
+      for (const user of ['a', 'b', 'c', 'd', 'e', 'f']) await counter.claim(id, user);
+      const putBack = { superseded: { version: 2, floor: 3, refused: 3 }, strict: true };
+      expect(await counter.publish(id, settings(3, { version: 4 }), false, putBack)).toEqual({
+        kind: 'published',
+        counter: 3,
+      });
+      expect(await counter.inspect(id)).toMatchObject({ counter: 3, limit: 3, version: 4 });
+      // Version 4 is not the refused one: a later put back of version 3 changes nothing of it.
+      await counter.publish(id, settings(6, { version: 5 }), false);
+      await counter.claim(id, 'g');
+      await counter.claim(id, 'h');
+      expect(
+        await counter.publish(id, settings(3, { version: 6 }), false, {
+          strict: true,
+          superseded: { version: 5, floor: 3, refused: 3 },
+        }),
+      ).toEqual({ kind: 'limit_below_counter', counter: 5 });
+      expect(await counter.readCounter(id)).toBe(5);
     });
 
     test('a full answer carries the state version; every change of slots or settings moves it, a full answer does not', async () => {

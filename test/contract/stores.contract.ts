@@ -99,6 +99,16 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.vouchers.findForUsers(id, ['b', 'z'])).toEqual([voucher(id, 'b')]);
     });
 
+    test('VoucherStore: deleteOne removes that user’s voucher of that campaign only', async () => {
+      await s.vouchers.insert(voucher(id, 'a'));
+      await s.vouchers.insert(voucher(id, 'b'));
+      await s.vouchers.insert(voucher(`${id}-keep`, 'a'));
+      expect(await s.vouchers.deleteOne(id, 'a')).toBe(true);
+      expect(await s.vouchers.deleteOne(id, 'a')).toBe(false);
+      expect(await s.vouchers.userIdsByCampaign(id)).toEqual(new Set(['b']));
+      expect(await s.vouchers.count(`${id}-keep`)).toBe(1);
+    });
+
     test('deleteCampaign removes one campaign’s records and no other’s', async () => {
       await s.participations.record(id, 'a', new Date());
       await s.participations.record(`${id}-keep`, 'a', new Date());

@@ -4,7 +4,7 @@ import { Agent, request } from 'node:http';
 import { PROJECT_ROOT, freePort } from '../../scripts/lib/local-services';
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
-import { passwordHasher } from '../../src/compose';
+import { passwordHasher } from '../../src/compose/common';
 import { loadConfig } from '../../src/config';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 import { cleanEnv, tsNodeArgs } from '../support/run-script';

@@ -13,10 +13,10 @@ let rig: FaultRig;
 
 beforeAll(async () => {
   rig = await startFaultRig({
-    // The API's Redis user: every command, but only on the campaign keys.
+    // The API's Redis user: every command, but only on the campaign keys and channel.
     prepareRedis: async (url) => {
       const admin = new Redis(url);
-      await admin.call('ACL', 'SETUSER', 'api', 'on', '>api-secret', '~promo:*', '+@all');
+      await admin.call('ACL', 'SETUSER', 'api', 'on', '>api-secret', '~promo:*', '&promo:*', '+@all');
       admin.disconnect();
     },
     apiEnv: (env) => ({ REDIS_URL: (env.REDIS_URL as string).replace('redis://', 'redis://api:api-secret@') }),

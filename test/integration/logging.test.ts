@@ -1,11 +1,14 @@
+import { hostname } from 'node:os';
 import { Writable } from 'node:stream';
 
 import supertest from 'supertest';
 
 import { RegisterUsers } from '../../src/application/register-users.use-case';
-import { composeApi, passwordHasher, saveCampaignUseCase, type Api } from '../../src/compose';
+import { composeApi, type Api } from '../../src/compose/api';
+import { passwordHasher, saveCampaignUseCase } from '../../src/compose/common';
 import { DEV_ADMIN_PASSWORD, describeConfig, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { startWorkers } from '../../workers/start-workers';
 import { TEST_PASSWORD } from '../support/harness';
 import { testConfig } from '../support/test-env';
 
@@ -26,6 +29,7 @@ beforeAll(async () => {
   api = await composeApi(config, logger);
   await new RegisterUsers(api.stores.users, passwordHasher(config)).execute([
     { account: 'user1', password: TEST_PASSWORD },
+    { account: 'user2', password: TEST_PASSWORD },
   ]);
   await saveCampaignUseCase(api.stores, api.redis, config, logger).execute(
     'logged',
@@ -93,4 +97,35 @@ test('passwords, tokens and credentials in URLs never reach the log; the events 
       adminToken: 'set',
     }),
   );
+});
+
+test('every line of a request and of the voucher job it caused carries its id, echoed back; pid and hostname on every line', async () => {
+  const http = supertest(api.app.callback());
+  const won = await http
+    .post('/api/login-campaign')
+    .set('x-request-id', 'edge-7f3a.42:retry-1')
+    .send({ account: 'user2', password: TEST_PASSWORD, campaignId: 'logged' });
+  expect(won.body.campaigns?.[0]?.outcome).toBe('won');
+  expect(won.headers['x-request-id']).toBe('edge-7f3a.42:retry-1');
+  // An id the service would not put in a log line as it is: replaced by a fresh one.
+  const refused = await http.get('/health').set('x-request-id', 'x'.repeat(129));
+  expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  const fresh = await http.get('/health');
+  expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  expect(fresh.headers['x-request-id']).not.toBe(refused.headers['x-request-id']);
+
+  const workers = await startWorkers(config, logger);
+  try {
+    const deadline = Date.now() + 15_000;
+    const issued = () =>
+      lines.some((line) => line.includes('"voucher issued"') && line.includes('edge-7f3a.42:retry-1'));
+    while (!issued() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await workers.close();
+  }
+
+  const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const ofRequest = events.filter((event) => event.requestId === 'edge-7f3a.42:retry-1').map((event) => event.msg);
+  expect(ofRequest).toEqual(expect.arrayContaining(['winner recorded', 'request', 'voucher issued']));
+  for (const event of events) expect(event).toMatchObject({ pid: process.pid, hostname: hostname() });
 });

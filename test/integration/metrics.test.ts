@@ -19,14 +19,14 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-test('requests by route and outcome, latency, claims by outcome, queue depth, reconcile fixes', async () => {
+test('API and worker: requests by route and outcome, latency, claims, queue depth, jobs, reconcile runs and fixes', async () => {
   await h.login('user1', TEST_PASSWORD, 'm');
   await h.login('user2', TEST_PASSWORD, 'm');
   await h.login('user3', 'wrong', 'm');
 
   // Drift for reconciliation to fix: the counter disappears; an operator asks for a run.
   await h.api.redis.del(`${h.config.redis.keyPrefix}:{m}:counter`);
-  await h.startWorker();
+  const worker = await h.startWorker();
   const reconcile = h.http.post('/admin/campaigns/m/reconcile').set('authorization', admin);
   expect((await reconcile.set('content-type', 'application/json')).status).toBe(202);
   const deadline = Date.now() + 15_000;
@@ -49,8 +49,22 @@ test('requests by route and outcome, latency, claims by outcome, queue depth, re
   expect(sample(text, 'promotion_claims_total{outcome="full"}')).toBe(1);
   expect(sample(text, 'promotion_queue_jobs{queue="voucher-issue",state="completed"}')).toBe(1);
   expect(sample(text, 'promotion_queue_jobs{queue="voucher-issue",state="waiting"}')).toBe(0);
-  expect(sample(text, 'promotion_reconcile_fixed_total{kind="counterRaised"}')).toBeGreaterThanOrEqual(1);
-  expect(sample(text, 'promotion_process_resident_memory_bytes')).toBeGreaterThan(0);
+  expect(sample(text, 'promotion_queue_oldest_job_age_seconds{queue="voucher-issue"}')).toBe(0);
+  expect(sample(text, 'promotion_dependency_up{dependency="redis"}')).toBe(1);
+  expect(sample(text, 'promotion_dependency_up{dependency="mongo"}')).toBe(1);
+  // Node's standard metrics under their standard names, for stock dashboards.
+  expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  expect(text).not.toContain('promotion_process_');
+
+  // The worker's own listener: its jobs, its reconciliation runs and what they fixed, and the queues.
+  const workerText = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+  expect(sample(workerText, 'promotion_jobs_total{queue="voucher-issue",result="completed"}')).toBe(1);
+  expect(sample(workerText, 'promotion_job_duration_seconds_count{queue="voucher-issue"}')).toBe(1);
+  expect(sample(workerText, 'promotion_reconcile_runs_total{trigger="on_demand",result="ok"}')).toBe(1);
+  expect(sample(workerText, 'promotion_reconcile_fixed_total{kind="counterRaised"}')).toBe(1);
+  expect(sample(workerText, 'promotion_winners_without_voucher')).toBe(0);
+  expect(sample(workerText, 'promotion_queue_jobs{queue="voucher-issue",state="completed"}')).toBe(1);
+  expect(sample(workerText, 'process_resident_memory_bytes')).toBeGreaterThan(0);
 
   // Valid exposition text: one HELP and one TYPE per metric, however many queues there are.
   const helps = text.split('\n').filter((l) => l.startsWith('# HELP '));
@@ -60,4 +74,21 @@ test('requests by route and outcome, latency, claims by outcome, queue depth, re
     .filter((l) => l.startsWith('# TYPE '))
     .map((l) => l.split(' ')[2]);
   expect(new Set(types).size).toBe(types.length);
+});
+
+test('the worker answers /health and /ready on its own port, and stops being ready when it stops', async () => {
+  const worker = await h.startWorker();
+  const base = `http://127.0.0.1:${worker.port}`;
+  expect((await fetch(`${base}/health`)).status).toBe(200);
+  const ready = await fetch(`${base}/ready`);
+  expect(ready.status).toBe(200);
+  expect(await ready.json()).toEqual({
+    status: true,
+    dependencies: { redis: 'up', mongo: 'up' },
+    workers: { voucherIssue: 'running', reconcile: 'running' },
+  });
+  expect((await fetch(`${base}/nope`)).status).toBe(404);
+  expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(404);
+  await worker.close();
+  await expect(fetch(`${base}/health`)).rejects.toThrow();
 });

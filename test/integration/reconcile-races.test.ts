@@ -2,10 +2,12 @@ import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { campaignKeys } from '../../src/adapters/redis/keys';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
 import { ReconcileCampaign } from '../../src/application/reconcile-campaign.use-case';
-import { createQueues, voucherQueue } from '../../src/compose';
+import { SaveCampaign } from '../../src/application/save-campaign.use-case';
+import { createQueues } from '../../src/adapters/queue/queues';
+import { voucherQueue } from '../../src/compose/common';
 import { DEV_ADMIN_PASSWORD } from '../../src/config';
-import { silentLogger } from '../../src/ports/logger.port';
-import { systemClock } from '../../src/ports/clock.port';
+import { silentLogger } from '../../src/adapters/silent-logger';
+import { systemClock } from '../../src/adapters/system-clock';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
 /**
@@ -31,6 +33,67 @@ afterAll(async () => {
 
 const winners = (campaignId: string) => h.api.mongo.db.collection(COLLECTIONS.winners).find({ campaignId }).toArray();
 const userId = async (account: string) => (await h.api.stores.users.findByAccount(account))?.userId as string;
+
+test('two saves that read the same version: the second to publish is refused, the counter keeps what the database holds, and the campaign can still be paused', async () => {
+  await h.saveCampaign('twosaves', { limit: 2 });
+  const base = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);
+  const { campaigns, winners: winnerStore, audit } = h.api.stores;
+  // Both read version 1 before either publishes; the pause (B) publishes first, the raise to 8 (A) next;
+  // A's store waits until logins have run under whatever the counter then holds.
+  let inspected = 0;
+  let bothRead!: () => void;
+  const bothHaveRead = new Promise<void>((r) => (bothRead = r));
+  let bPublished!: () => void;
+  const bHasPublished = new Promise<void>((r) => (bPublished = r));
+  let releaseStoreA!: () => void;
+  const storeA = new Promise<void>((r) => (releaseStoreA = r));
+  const slots: RedisSlotCounter = Object.assign(Object.create(base) as RedisSlotCounter, {
+    inspect: async (id: string) => {
+      const seen = await base.inspect(id);
+      if (++inspected === 2) bothRead();
+      return seen;
+    },
+    publish: async (...args: Parameters<RedisSlotCounter['publish']>) => {
+      await bothHaveRead;
+      if (args[1].limit === 8) await bHasPublished;
+      const published = await base.publish(...args);
+      if (args[1].limit !== 8) bPublished();
+      return published;
+    },
+  });
+  const gatedCampaigns = Object.assign(Object.create(campaigns) as typeof campaigns, {
+    save: async (...args: Parameters<typeof campaigns.save>) => {
+      if (args[0].limit === 8) await storeA;
+      return campaigns.save(...args);
+    },
+  });
+  const save = new SaveCampaign(gatedCampaigns, winnerStore, slots, audit, systemClock, silentLogger);
+  const options = { actor: 'test', mode: 'update' } as const;
+  const a = save.execute('twosaves', { limit: 8 }, options).then(
+    () => 'saved',
+    (error: { code?: string }) => error.code,
+  );
+  const b = save.execute('twosaves', { name: 'renamed' }, options).then(
+    () => 'saved',
+    (error: { code?: string }) => error.code,
+  );
+  expect(await b).toBe('saved');
+  const answers = [];
+  for (let i = 1; i <= 6; i++) answers.push((await h.login(`user${i}`, TEST_PASSWORD, 'twosaves')).body);
+  releaseStoreA();
+  expect(await a).toBe('CAMPAIGN_CHANGED');
+
+  const stored = await campaigns.findById('twosaves');
+  expect({ limit: stored?.limit, name: stored?.name }).toEqual({ limit: 2, name: 'renamed' });
+  expect(await base.inspect('twosaves')).toMatchObject({ limit: 2, version: stored?.version });
+  expect(answers.filter((body) => body.campaigns?.[0]?.outcome === 'won')).toHaveLength(2);
+  const paused = await h.http
+    .post('/admin/campaigns/twosaves/pause')
+    .set('authorization', operator)
+    .set('content-type', 'application/json');
+  expect(paused.body).toMatchObject({ status: true });
+  expect((await winners('twosaves')).map((w) => w.slot).sort()).toEqual([1, 2]);
+});
 
 test('after Redis rolls back to older settings and claims run on under them, the operator can still end the campaign, and the workers re-publish the newer settings', async () => {
   // No worker runs yet: nothing repairs Redis behind the test's back until it starts one.

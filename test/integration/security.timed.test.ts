@@ -2,8 +2,8 @@ import supertest from 'supertest';
 
 import { ScryptPasswordHasher } from '../../src/adapters/crypto/scrypt-password-hasher';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
-import { composeApi } from '../../src/compose';
-import { silentLogger } from '../../src/ports/logger.port';
+import { composeApi } from '../../src/compose/api';
+import { silentLogger } from '../../src/adapters/silent-logger';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 import { sendJson } from '../support/http-client';
 

@@ -1,13 +1,19 @@
-import type { Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
-import { voucherJobIdFor } from '../../src/domain/voucher';
 import { IssueVoucher } from '../../src/application/issue-voucher.use-case';
-import { systemClock } from '../../src/ports/clock.port';
+import { systemClock } from '../../src/adapters/system-clock';
 import type { VoucherStore } from '../../src/ports/voucher-store.port';
+import { QUEUE_NAMES, voucherJobIdFor } from '../../src/adapters/queue/queue-names';
+import { createQueueRedis } from '../../src/adapters/redis/connection';
+import type { Logger } from '../../src/ports/logger.port';
+import type { RunningWorkers } from '../../workers/start-workers';
+import { startVoucherIssueWorker } from '../../workers/voucher-issue.worker';
+import { DEV_ADMIN_PASSWORD } from '../../src/config';
 import { startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
+const operator = `Basic ${Buffer.from(`admin:${DEV_ADMIN_PASSWORD}`).toString('base64')}`;
 let queue: Queue;
 
 beforeAll(async () => {
@@ -17,6 +23,17 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h.close();
+});
+
+// Each test's workers stop with it: a job is taken only by the worker the test set up.
+const running: RunningWorkers[] = [];
+const startWorker = async (...args: Parameters<Harness['startWorker']>) => {
+  const started = await h.startWorker(...args);
+  running.push(started);
+  return started;
+};
+afterEach(async () => {
+  for (const workers of running.splice(0)) await workers.close();
 });
 
 /** The real voucher store, except that its first `failures` inserts fail as a dropped connection would. */
@@ -33,7 +50,7 @@ function failingFirst(store: VoucherStore, failures: number): VoucherStore & { c
 test('a job that fails twice with a transient error is retried and the voucher exists once', async () => {
   await h.saveCampaign('flaky', { limit: 5 });
   const flaky = failingFirst(h.api.stores.vouchers, 2);
-  await h.startWorker({
+  await startWorker({
     issueVoucher: new IssueVoucher(h.api.stores.winners, h.api.stores.campaigns, flaky, systemClock),
   });
 
@@ -50,7 +67,7 @@ test('a job that fails twice with a transient error is retried and the voucher e
 
 test('running the same voucher job again writes no second voucher', async () => {
   await h.saveCampaign('twice', { limit: 5 });
-  await h.startWorker();
+  await startWorker();
   const { body } = await h.login('user2', undefined, 'twice');
   await h.drainQueue();
   const jobId = voucherJobIdFor('twice', body.userId as string);
@@ -65,8 +82,44 @@ test('running the same voucher job again writes no second voucher', async () => 
   expect(await h.api.mongo.db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId: 'twice' })).toBe(1);
 });
 
+test('a campaign reset while its voucher job runs leaves no voucher behind', async () => {
+  await h.saveCampaign('resetrace', { limit: 5 });
+  // The job has read its winner and waits to write; the reset deletes winners and vouchers meanwhile.
+  let writing!: () => void;
+  const aboutToWrite = new Promise<void>((r) => (writing = r));
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const store = h.api.stores.vouchers;
+  const held = Object.assign(Object.create(store) as VoucherStore, {
+    insert: async (voucher: Parameters<VoucherStore['insert']>[0]) => {
+      writing();
+      await released;
+      return store.insert(voucher);
+    },
+  });
+  await startWorker({
+    issueVoucher: new IssueVoucher(h.api.stores.winners, h.api.stores.campaigns, held, systemClock),
+  });
+  const { body } = await h.login('user3', undefined, 'resetrace');
+  expect(body.campaigns?.[0]?.outcome).toBe('won');
+  await aboutToWrite;
+
+  await h.saveCampaign('resetrace', { startsAt: new Date(Date.now() - 60_000), endsAt: new Date(Date.now() - 1_000) });
+  const reset = await h.http
+    .post('/admin/campaigns/resetrace/reset')
+    .set('authorization', operator)
+    .set('content-type', 'application/json');
+  expect(reset.body).toMatchObject({ status: true, deleted: { winners: 1, vouchers: 0 } });
+  release();
+  await h.drainQueue();
+
+  const job = await queue.getJob(voucherJobIdFor('resetrace', body.userId as string));
+  expect(job?.failedReason).toMatch(/WINNER_NOT_FOUND/);
+  expect(await h.api.mongo.db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId: 'resetrace' })).toBe(0);
+});
+
 test('a job for someone who did not win fails for good, without retries', async () => {
-  await h.startWorker();
+  await startWorker();
   const jobId = voucherJobIdFor('twice', 'not-a-winner');
   await queue.add('issue', { campaignId: 'twice', userId: 'not-a-winner' }, { jobId, attempts: 5, backoff: 10 });
   await h.drainQueue();
@@ -75,4 +128,44 @@ test('a job for someone who did not win fails for good, without retries', async 
   expect(job?.attemptsMade).toBe(1);
   expect(job?.failedReason).toMatch(/WINNER_NOT_FOUND/);
   expect(await h.api.mongo.db.collection(COLLECTIONS.vouchers).countDocuments({ userId: 'not-a-winner' })).toBe(0);
+});
+
+test('a failure that will be retried is logged as a retry; the last one as final, once', async () => {
+  const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+  const recording: Logger = {
+    info: (fields, msg) => lines.push({ level: 'info', msg, fields }),
+    warn: (fields, msg) => lines.push({ level: 'warn', msg, fields }),
+    error: (fields, msg) => lines.push({ level: 'error', msg, fields }),
+  };
+  const failing = {
+    execute: async () => {
+      throw new Error('database unreachable');
+    },
+  } as unknown as IssueVoucher;
+  // A queue of its own: the harness's workers must not take this job.
+  const prefix = `${h.config.queue.prefix}-final`;
+  const connection = createQueueRedis(h.config.redis, 'final-failure-test');
+  const own = new Queue(QUEUE_NAMES.voucherIssue, { connection, prefix });
+  const worker = startVoucherIssueWorker(failing, recording, { connection, prefix, concurrency: 1 });
+  try {
+    await own.add('issue', { campaignId: 'c', userId: 'u' }, { jobId: 'final-1', attempts: 3, backoff: 10 });
+    const deadline = Date.now() + 15_000;
+    while ((await own.getJob('final-1'))?.finishedOn === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await (await own.getJob('final-1'))?.getState()).toBe('failed');
+    await new Promise((r) => setTimeout(r, 100)); // the failed event follows the state change
+    const retries = lines.filter((line) => line.msg === 'voucher job failed; will retry');
+    expect(retries.map((line) => [line.level, line.fields.attempt])).toEqual([
+      ['warn', 1],
+      ['warn', 2],
+    ]);
+    const final = lines.filter((line) => line.msg.startsWith('voucher job failed for good'));
+    expect(final.map((line) => [line.level, line.fields.attempts])).toEqual([['error', 3]]);
+  } finally {
+    await worker.close();
+    await own.obliterate({ force: true });
+    await own.close();
+    connection.disconnect();
+  }
 });

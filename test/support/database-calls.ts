@@ -1,6 +1,6 @@
 import type { CommandStartedEvent } from 'mongodb';
 
-import type { Api } from '../../src/compose';
+import type { Api } from '../../src/compose/api';
 
 export interface DatabaseCallWatch {
   /** MongoDB commands started since watching began (the driver's command monitoring). */

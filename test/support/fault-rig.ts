@@ -10,17 +10,11 @@ import { PROJECT_ROOT, startFerretDb, startRedisServer, type LocalService } from
 import { waitForRedis } from '../../src/adapters/redis/connection';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
-import {
-  composeApi,
-  connectDatabase,
-  createStores,
-  passwordHasher,
-  saveCampaignUseCase,
-  type Api,
-} from '../../src/compose';
+import { composeApi, type Api } from '../../src/compose/api';
+import { connectDatabase, createStores, passwordHasher, saveCampaignUseCase } from '../../src/compose/common';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { silentLogger } from '../../src/ports/logger.port';
+import { silentLogger } from '../../src/adapters/silent-logger';
 import { startWorkers, type RunningWorkers } from '../../workers/start-workers';
 import { TEST_PASSWORD, type LoginBody } from './harness';
 import { tsNodeArgs } from './run-script';
@@ -88,6 +82,9 @@ export const FAULT_ENV: Record<string, string> = {
   WORKER_STALLED_INTERVAL_MS: '1000',
   VOUCHER_JOB_ATTEMPTS: '4',
   VOUCHER_JOB_BACKOFF_MS: '50',
+  // Private listeners on free ports: rigs run side by side.
+  METRICS_PORT: '0',
+  WORKER_PORT: '0',
 };
 
 /** The service's own defaults for everything FAULT_ENV shortens: for tests that promise "with default settings". */
@@ -96,10 +93,12 @@ export const DEFAULT_TIMING: Record<string, string> = {
   RECONCILE_GRACE_MS: '30000',
   RECONCILE_INTERVAL_MS: '15000',
   WORKER_WATCH_INTERVAL_MS: '5000',
-  WORKER_LOCK_DURATION_MS: '30000',
-  WORKER_STALLED_INTERVAL_MS: '30000',
+  WORKER_LOCK_DURATION_MS: '10000',
+  WORKER_STALLED_INTERVAL_MS: '5000',
   VOUCHER_JOB_ATTEMPTS: '8',
   VOUCHER_JOB_BACKOFF_MS: '1000',
+  METRICS_PORT: '0',
+  WORKER_PORT: '0',
 };
 
 export interface FaultRigOptions {

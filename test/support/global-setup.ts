@@ -15,7 +15,8 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_REDIS_URL = process.env.REDIS_URL;
   }
   if (!process.env.MONGO_URL) {
-    const ferret = await startFerretDb();
+    // Shared by every test file (two at a time): 50 connections; each fault rig's own instance takes 20.
+    const ferret = await startFerretDb({ maxConnections: 50 });
     started.push(ferret);
     process.env.TEST_MONGO_URL = ferret.url;
   } else {

@@ -6,22 +6,16 @@ import supertest from 'supertest';
 
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
-import {
-  composeApi,
-  connectDatabase,
-  createStores,
-  passwordHasher,
-  saveCampaignUseCase,
-  type Api,
-} from '../../src/compose';
+import { composeApi, type Api } from '../../src/compose/api';
+import { connectDatabase, createStores, passwordHasher, saveCampaignUseCase } from '../../src/compose/common';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { silentLogger } from '../../src/ports/logger.port';
+import { silentLogger } from '../../src/adapters/silent-logger';
 import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../../workers/start-workers';
 import { sendJson } from './http-client';
 import { waitForVoucherQueueDrain } from './queue-drain';
 import { testConfig } from './test-env';
-import { metricsListener } from '../../src/adapters/http/metrics-app';
+import { metricsListener } from '../../src/adapters/ops/ops-listener';
 import { createHttpServer, listen } from '../../src/adapters/http/server';
 
 export const TEST_PASSWORD = 'correct horse battery staple';

@@ -47,5 +47,6 @@ export function runScript(
 export function cleanEnv(overrides: Record<string, string>): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of ['MONGO_URL', 'REDIS_URL', 'NODE_ENV', 'PORT', 'JEST_WORKER_ID']) delete env[name];
-  return { ...env, LOG_LEVEL: 'warn', ...overrides };
+  // Private listeners on any free port: tests run side by side.
+  return { ...env, LOG_LEVEL: 'warn', METRICS_PORT: '0', WORKER_PORT: '0', ...overrides };
 }

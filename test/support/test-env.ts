@@ -46,6 +46,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     REDIS_COMMAND_TIMEOUT_MS: '5000',
     LOGIN_DEADLINE_MS: '30000',
     HASH_MAX_WAIT_MS: '30000',
+    // Many workers and APIs run side by side in tests: their private listeners take any free port.
+    WORKER_PORT: '0',
+    METRICS_PORT: '0',
     // Peers count each other in within two heartbeats: quick, so a harness is ready at once.
     API_HEARTBEAT_MS: '100',
     // Tests try wrong operator credentials on purpose; the back-off has a test of its own.

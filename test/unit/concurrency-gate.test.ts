@@ -1,4 +1,4 @@
-import { ConcurrencyGate } from '../../src/application/concurrency-gate';
+import { ConcurrencyGate } from '../../src/application/support/concurrency-gate';
 
 test('runs at most maxRunning at once, queues maxWaiting, refuses the rest at once with SERVER_BUSY', async () => {
   const gate = new ConcurrencyGate({ maxRunning: 2, maxWaiting: 1, maxWaitMs: Infinity });

@@ -1,7 +1,8 @@
 import { CAMPAIGN_ID_PATTERN, campaignProblems, isRunningAt, type Campaign } from '../../src/domain/campaign';
 import { summarizeLogin, type CampaignResult } from '../../src/domain/login-outcome';
 import { isWinningSlot } from '../../src/domain/slot';
-import { voucherCodeFor, voucherJobIdFor, voucherStatus } from '../../src/domain/voucher';
+import { voucherJobIdFor } from '../../src/adapters/queue/queue-names';
+import { voucherCodeFor, voucherStatus } from '../../src/domain/voucher';
 
 const result = (outcome: CampaignResult['outcome'], errorCode?: CampaignResult['errorCode']): CampaignResult => ({
   campaignId: 'c',

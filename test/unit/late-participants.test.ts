@@ -1,5 +1,5 @@
-import { LateParticipants } from '../../src/application/late-participants';
-import { silentLogger } from '../../src/ports/logger.port';
+import { LateParticipants } from '../../src/application/support/late-participants';
+import { silentLogger } from '../../src/adapters/silent-logger';
 import { InMemoryParticipationStore } from '../support/fakes/in-memory-stores';
 
 test('writes in batches of the configured size, and flush writes the rest', async () => {

@@ -1,6 +1,6 @@
 import { ResetCampaign } from '../../src/application/reset-campaign.use-case';
 import { voucherCodeFor } from '../../src/domain/voucher';
-import { silentLogger } from '../../src/ports/logger.port';
+import { silentLogger } from '../../src/adapters/silent-logger';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
 
 let w: UnitWorld;
@@ -111,6 +111,42 @@ describe('the claim', () => {
     expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
     expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
     expect(record).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('a slot the database refuses', () => {
+  test('refused as paused (Redis behind the database) is given up: nothing records it later, and the next login claims afresh', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    // The database is paused; Redis never heard (an older image, say).
+    const stored = (await w.campaigns.findById('c'))!;
+    await w.campaigns.save({ ...stored, paused: true, version: stored.version + 1 }, stored.version);
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'paused' });
+    expect(await w.slots.inspect('c')).toMatchObject({ counter: 1, holders: 0 });
+
+    await w.saveCampaign.execute('c', { paused: false });
+    // Seen, then seen again past its grace: a slot still held unrecorded would be recorded now.
+    await w.reconcile.execute('c');
+    w.advance(60_000);
+    await w.reconcile.execute('c');
+    expect(w.winners.winners).toEqual([]);
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won' });
+  });
+
+  test('a login answered 503 that reconciliation completed hears already_won with its slot after the campaign ended', async () => {
+    await w.saveCampaign.execute('c', {
+      limit: 5,
+      startsAt: w.clock.now(),
+      endsAt: new Date(w.clock.now().getTime() + 600_000),
+    });
+    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+    await w.reconcile.execute('c');
+    w.advance(60_000);
+    await w.reconcile.execute('c');
+    expect(w.winners.winners.map((winner) => winner.slot)).toEqual([1]);
+    w.advance(600_000);
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'already_won', slot: 1 });
+    expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'not_active' });
   });
 });
 

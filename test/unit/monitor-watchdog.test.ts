@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { MongoClient } from 'mongodb';
 
 import { watchMonitor } from '../../src/adapters/mongo/monitor-watchdog';
-import { silentLogger } from '../../src/ports/logger.port';
+import { silentLogger } from '../../src/adapters/silent-logger';
 
 /** Just what the watchdog uses of a MongoClient: its events, close and connect. */
 class FakeClient extends EventEmitter {

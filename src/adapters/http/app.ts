@@ -20,7 +20,9 @@ import type { Metrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { observeRequests } from './request-log';
 import { adminCampaignRoutes, type AdminCampaignDeps } from './routes/admin-campaigns.route';
-import { healthRoutes, type DependencyCheck } from './routes/health.route';
+import { docsRoutes } from './routes/docs.route';
+import type { DependencyCheck } from '../ops/dependency-checks';
+import { healthRoutes } from './routes/health.route';
 import { loginRoute } from './routes/login.route';
 import { vouchersRoute } from './routes/vouchers.route';
 import { securityHeaders } from './security-headers';
@@ -88,6 +90,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   publicRoutes.get('/openapi.json', (ctx) => {
     ctx.body = document;
   });
+  docsRoutes(publicRoutes);
 
   // The guard is the admin router's first middleware: it runs for every route this router matched, and
   // a path no admin route matches reaches no admin handler. Nothing is read from the body before it.

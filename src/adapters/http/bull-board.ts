@@ -3,6 +3,9 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import type { Queue } from 'bullmq';
 import type { Middleware } from 'koa';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -18,5 +21,23 @@ export function bullBoard(queues: readonly Queue[], readOnly: boolean): Middlewa
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Promotion queues' } },
   });
+  serverAdapter.setViewsPath(selfContainedViews());
   return serverAdapter.registerPlugin({ mount: '/' });
+}
+
+let views: string | undefined;
+
+/**
+ * Bull Board's page template without its link to Google Fonts, so the operators' page loads nothing from
+ * another site (its content policy would refuse it anyway; the fonts fall back to the system's). Written
+ * once per process; the scripts and styles are still served from the package.
+ */
+function selfContainedViews(): string {
+  if (views !== undefined) return views;
+  const original = join(dirname(require.resolve('@bull-board/ui/package.json')), 'dist', 'index.ejs');
+  const template = readFileSync(original, 'utf8').replace(/<link[^>]*fonts\.googleapis\.com[^>]*>\s*/g, '');
+  const dir = mkdtempSync(join(tmpdir(), 'promotion-board-'));
+  writeFileSync(join(dir, 'index.ejs'), template);
+  views = dir;
+  return dir;
 }

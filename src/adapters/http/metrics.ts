@@ -1,14 +1,15 @@
 import type { Queue } from 'bullmq';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 import type { CampaignResult } from '../../domain/login-outcome';
-
-const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
+import type { DependencyCheck } from '../ops/dependency-checks';
+import { createRegistry, registerDependencyMetrics, registerQueueMetrics } from '../ops/standard-metrics';
 
 export interface MetricsSources {
   queues: readonly Queue[];
-  /** Drift fixed by reconciliation so far, by kind (summed over every worker). */
-  reconcileTotals: () => Promise<Record<string, number>>;
+  /** Redis and MongoDB, as /ready asks them. */
+  checks: readonly DependencyCheck[];
+  checkTimeoutMs: number;
 }
 
 export interface Metrics {
@@ -18,13 +19,13 @@ export interface Metrics {
 }
 
 /**
- * Prometheus metrics on a registry of the app's own (tests build many apps in one process). Queue depths
- * and reconciliation totals are read when scraped, through collect(): one gauge for every queue, because
- * concatenating BullMQ's per-queue exports would repeat HELP and TYPE lines, which is invalid text.
+ * The API's Prometheus metrics (every one is listed in the README's metrics table, and a test keeps it
+ * so): Node's standard ones, requests, claims, queue depth and age, and whether Redis and MongoDB answer.
  */
 export function createMetrics(sources: MetricsSources): Metrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'promotion_' });
+  const registry = createRegistry();
+  registerQueueMetrics(registry, sources.queues);
+  registerDependencyMetrics(registry, sources.checks, sources.checkTimeoutMs);
 
   const requests = new Counter({
     name: 'promotion_http_requests_total',
@@ -44,33 +45,6 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'Campaign claims by outcome (won, already_won, full, paused, not_active, unavailable).',
     labelNames: ['outcome'] as const,
     registers: [registry],
-  });
-  new Gauge({
-    name: 'promotion_queue_jobs',
-    help: 'Jobs per queue and state, read from Redis when scraped.',
-    labelNames: ['queue', 'state'] as const,
-    registers: [registry],
-    aggregator: 'max', // every API process reads the same figures: not to be summed under node:cluster
-    async collect() {
-      this.reset();
-      await Promise.all(
-        sources.queues.map(async (queue) => {
-          const counts = await queue.getJobCounts(...QUEUE_STATES);
-          for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
-        }),
-      );
-    },
-  });
-  new Counter({
-    name: 'promotion_reconcile_fixed_total',
-    help: 'Drift fixed by reconciliation, by kind, summed over every worker.',
-    labelNames: ['kind'] as const,
-    registers: [registry],
-    aggregator: 'max',
-    async collect() {
-      this.reset();
-      for (const [kind, total] of Object.entries(await sources.reconcileTotals())) this.inc({ kind }, total);
-    },
   });
 
   return {

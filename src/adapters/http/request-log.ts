@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 
 import type { Logger } from '../../ports/logger.port';
+import { requestIdFrom, withRequestContext } from '../../request-context';
 import type { Metrics } from './metrics';
 
 const PROBES = new Set(['/health', '/ready', '/metrics']);
@@ -14,9 +15,17 @@ export function routeOf(ctx: { _matchedRoute?: string | RegExp; path: string }):
 /**
  * One log line and one metrics sample per request: method, route, status, duration, errorCode. No
  * headers, no body, no query string: that is where credentials travel. Probes are measured, not logged.
+ * Every request has an id, the client's X-Request-Id when acceptable (see request-context.ts) or a fresh
+ * one, echoed back; every log line written while it is handled carries it, and so do the jobs it queues.
  */
 export function observeRequests(logger: Logger, metrics: Metrics): Middleware {
-  return async (ctx, next) => {
+  return (ctx, next) => {
+    const requestId = requestIdFrom(ctx.get('x-request-id') || undefined);
+    ctx.set('X-Request-Id', requestId);
+    return withRequestContext({ requestId }, () => observe(ctx, next));
+  };
+
+  async function observe(ctx: Parameters<Middleware>[0], next: () => Promise<unknown>): Promise<void> {
     const started = process.hrtime.bigint();
     try {
       await next();
@@ -40,5 +49,5 @@ export function observeRequests(logger: Logger, metrics: Metrics): Middleware {
         );
       }
     }
-  };
+  }
 }

@@ -1,6 +1,7 @@
 import { MongoClient, type Db } from 'mongodb';
 
-import { silentLogger, type Logger } from '../../ports/logger.port';
+import type { Logger } from '../../ports/logger.port';
+import { silentLogger } from '../silent-logger';
 import { watchMonitor } from './monitor-watchdog';
 
 export interface MongoConnectionOptions {

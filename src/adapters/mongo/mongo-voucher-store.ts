@@ -52,6 +52,10 @@ export class MongoVoucherStore implements VoucherStore {
     return this.collection.countDocuments({ campaignId });
   }
 
+  async deleteOne(campaignId: string, userId: string): Promise<boolean> {
+    return (await this.collection.deleteOne({ campaignId, userId })).deletedCount === 1;
+  }
+
   async deleteCampaign(campaignId: string): Promise<number> {
     return (await this.collection.deleteMany({ campaignId })).deletedCount;
   }

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 
 import type { ReconcileTrigger } from '../../ports/reconcile-trigger.port';
-import type { ReconcileJobData } from './queue-names';
+import { requestOrigin, type ReconcileJobData } from './queue-names';
 
 /**
  * On-demand reconciliation as a BullMQ job with a deduplication id per campaign (not a fixed job id, which
@@ -14,7 +14,7 @@ export class BullmqReconcileTrigger implements ReconcileTrigger {
   async requestReconcile(campaignId: string): Promise<void> {
     await this.queue.add(
       'reconcile',
-      { campaignId },
+      { campaignId, ...requestOrigin() },
       {
         deduplication: { id: `reconcile-${campaignId}`, keepLastIfActive: true },
         attempts: 3,

@@ -1,10 +1,9 @@
 import type { Job, Queue } from 'bullmq';
 
-import { voucherJobIdFor } from '../../domain/voucher';
 import type { RedeliveryResult, VoucherRedelivery } from '../../ports/voucher-redelivery.port';
 import type { VoucherQueue } from '../../ports/voucher-queue.port';
 import { voucherJobOptions, type VoucherJobTuning } from './job-options';
-import type { VoucherIssueJobData } from './queue-names';
+import { requestOrigin, voucherJobIdFor, type VoucherIssueJobData } from './queue-names';
 
 /** Voucher requests as BullMQ jobs; the job id is derived from (campaign, user), so a repeat is a no-op. */
 export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
@@ -49,6 +48,7 @@ export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
 
   private async add(campaignId: string, userId: string): Promise<void> {
     const jobId = voucherJobIdFor(campaignId, userId);
-    await this.queue.add('issue', { campaignId, userId }, { ...voucherJobOptions(this.tuning), jobId });
+    const data = { campaignId, userId, ...requestOrigin() };
+    await this.queue.add('issue', data, { ...voucherJobOptions(this.tuning), jobId });
   }
 }

@@ -6,7 +6,7 @@ import type {
   PublishResult,
   Reassignment,
   SlotCounter,
-  SupersededSettings,
+  PublishOptions,
 } from '../../ports/slot-counter.port';
 import { campaignKeyList, campaignKeys } from './keys';
 import { REPLY } from './script-replies';
@@ -105,7 +105,7 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
     campaignId: string,
     settings: CampaignSettings,
     fresh: boolean,
-    superseded?: SupersededSettings,
+    { strict = false, superseded }: PublishOptions = {},
   ): Promise<PublishResult> {
     const args = [
       settings.limit,
@@ -116,6 +116,8 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
       fresh ? '1' : '0',
       superseded?.version ?? -1,
       superseded?.floor ?? 0,
+      strict ? '1' : '0',
+      superseded?.refused ?? -1,
     ];
     const [code, counter = -1, version = 0] = await this.run('promoPublishCampaign', campaignId, args);
     switch (code) {

@@ -6,7 +6,7 @@ import type {
   PublishResult,
   Reassignment,
   SlotCounter,
-  SupersededSettings,
+  PublishOptions,
 } from '../../../src/ports/slot-counter.port';
 
 interface CampaignState {
@@ -55,9 +55,9 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     const settings = state.settings;
     if (settings === undefined) return { kind: 'not_ready', reason: 'campaign_missing' };
     const { limit, version } = settings;
-    if (!isRunningAt(settings, new Date(this.now()))) return { kind: 'not_active' };
     const held = state.slots.get(userId);
     if (held !== undefined) return { kind: 'held', slot: held, limit, version };
+    if (!isRunningAt(settings, new Date(this.now()))) return { kind: 'not_active' };
     if (settings.paused) return { kind: 'paused', limit };
     if (state.counter === undefined) return { kind: 'not_ready', reason: 'counter_missing' };
     const slot = this.nextSlot(state, limit);
@@ -97,14 +97,16 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     campaignId: string,
     settings: CampaignSettings,
     fresh: boolean,
-    superseded?: SupersededSettings,
+    { strict = false, superseded }: PublishOptions = {},
   ): Promise<PublishResult> {
     const state = this.state(campaignId);
-    if (state.settings !== undefined && state.settings.version > settings.version) {
-      return { kind: 'stale', version: state.settings.version };
+    const stored = state.settings?.version;
+    if (stored !== undefined && (stored > settings.version || (strict && stored === settings.version))) {
+      return { kind: 'stale', version: stored };
     }
     const rolledBack =
-      superseded !== undefined && (state.settings === undefined || state.settings.version < superseded.version);
+      superseded !== undefined &&
+      (stored === undefined || stored < superseded.version || stored === superseded.refused);
     const counter =
       rolledBack && state.counter !== undefined ? Math.min(state.counter, superseded.floor) : state.counter;
     if (counter !== undefined && settings.limit < counter) {

@@ -135,6 +135,10 @@ export class InMemoryVoucherStore implements VoucherStore {
   async deleteCampaign(campaignId: string): Promise<number> {
     return removeWhere(this.vouchers, (v) => v.campaignId === campaignId);
   }
+
+  async deleteOne(campaignId: string, userId: string): Promise<boolean> {
+    return removeWhere(this.vouchers, (v) => v.campaignId === campaignId && v.userId === userId) === 1;
+  }
 }
 
 export class InMemoryCampaignStore implements CampaignStore {

@@ -1,8 +1,8 @@
 import { AuthenticateUser } from '../../../src/application/authenticate-user.use-case';
-import { ClaimCampaignSlot } from '../../../src/application/claim-campaign-slot';
-import { ConcurrencyGate } from '../../../src/application/concurrency-gate';
+import { ClaimCampaignSlot } from '../../../src/application/claim-campaign-slot.use-case';
+import { ConcurrencyGate } from '../../../src/application/support/concurrency-gate';
 import { IdentifyUser } from '../../../src/application/identify-user.use-case';
-import { LateParticipants } from '../../../src/application/late-participants';
+import { LateParticipants } from '../../../src/application/support/late-participants';
 import { LoginToCampaign } from '../../../src/application/login-to-campaign.use-case';
 import { ReconcileCampaign } from '../../../src/application/reconcile-campaign.use-case';
 import { SaveCampaign, type CampaignChanges, type SaveOptions } from '../../../src/application/save-campaign.use-case';
@@ -11,7 +11,7 @@ import { SCRYPT_PROFILES } from '../../../src/config';
 import { AppError } from '../../../src/errors';
 import type { Clock } from '../../../src/ports/clock.port';
 import type { TokenVerifier } from '../../../src/ports/token-verifier.port';
-import { silentLogger } from '../../../src/ports/logger.port';
+import { silentLogger } from '../../../src/adapters/silent-logger';
 import { noSoldOutView } from '../../../src/ports/sold-out-view.port';
 import { InMemorySlotCounter } from './in-memory-slot-counter';
 import {

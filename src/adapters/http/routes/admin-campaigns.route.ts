@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 
 import type { GetCampaignStats } from '../../../application/campaign-stats.use-case';
-import { orUnavailable } from '../../../application/dependency-call';
+import { orUnavailable } from '../../../application/support/dependency-call';
 import type { ExportWinners, WinnerRow } from '../../../application/export-winners.use-case';
 import type { RequestReconcile } from '../../../application/request-reconcile.use-case';
 import type { ResetCampaign } from '../../../application/reset-campaign.use-case';

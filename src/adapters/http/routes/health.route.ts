@@ -1,12 +1,6 @@
 import type Router from '@koa/router';
 
-import { withTimeout } from '../../../application/dependency-call';
-
-/** A dependency the API needs to decide claims, and how to ask whether it answers. */
-export interface DependencyCheck {
-  name: string;
-  ping(): Promise<unknown>;
-}
+import { checkDependencies, type DependencyCheck } from '../../ops/dependency-checks';
 
 /**
  * GET /health: the process is alive (for restarts). GET /ready: Redis and MongoDB both answer within
@@ -35,18 +29,7 @@ export function healthRoutes(
       };
       return;
     }
-    const results = await Promise.all(
-      checks.map(async ({ name, ping }) => {
-        try {
-          await withTimeout(ping(), timeoutMs, `${name} ping`);
-          return [name, 'up'] as const;
-        } catch {
-          return [name, 'down'] as const;
-        }
-      }),
-    );
-    const dependencies = Object.fromEntries(results);
-    const ready = results.every(([, state]) => state === 'up');
+    const { ready, dependencies } = await checkDependencies(checks, timeoutMs);
     ctx.status = ready ? 200 : 503;
     if (!ready) ctx.set('Retry-After', String(retryAfterSeconds));
     ctx.body = ready

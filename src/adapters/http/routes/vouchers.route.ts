@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 
-import { orUnavailable } from '../../../application/dependency-call';
+import { orUnavailable } from '../../../application/support/dependency-call';
 import type { IdentifyUser } from '../../../application/identify-user.use-case';
 import type { ListVouchers } from '../../../application/list-vouchers.use-case';
 import { headerCredentials } from '../credentials';

@@ -9,8 +9,8 @@
   ARGV[1]  userId
 
   Returns {code, slot, limit, version, state}; integers only, so RESP2 and RESP3 clients read it alike.
-  Codes (REPLY, see script-replies.ts): WON (a slot was handed out), HELD (the user holds `slot`), FULL,
-  PAUSED, NOT_ACTIVE (outside the window by Redis's clock), NO_COUNTER, NO_META. `version` is the version
+  Codes (REPLY, see script-replies.ts): WON (a slot was handed out), HELD (the user holds `slot`, answered
+  before the window is checked), FULL, PAUSED, NOT_ACTIVE (outside the window by Redis's clock), NO_COUNTER, NO_META. `version` is the version
   of the settings the decision was made under, `state` the campaign's state version after it (a WON
   changes the state: noted and published).
   A missing counter is never created here: that would re-open slots that were already won.
@@ -25,13 +25,16 @@ if not settings then
 end
 local limit, version = settings.limit, settings.version
 
-if not isRunning(settings) then
-  return {REPLY.NOT_ACTIVE, 0, limit, version}
-end
-
+-- A slot already held is answered first, whatever the window: the holder may be a recorded winner (a
+-- login answered 503 that reconciliation completed) who must hear so after the campaign ended too. The
+-- caller decides whether an unrecorded one may still count.
 local held = redis.call('HGET', KEYS[3], ARGV[1])
 if held then
   return {REPLY.HELD, tonumber(held), limit, version}
+end
+
+if not isRunning(settings) then
+  return {REPLY.NOT_ACTIVE, 0, limit, version}
 end
 
 if settings.paused then

@@ -12,18 +12,24 @@
   ARGV[4]  startsAt (ms since the epoch)
   ARGV[5]  endsAt (ms since the epoch, 0 for none)
   ARGV[6]  '1' to create a missing counter at 0 (only for a campaign with no winner anywhere), else '0'
-  ARGV[7]  the version the database held before this write (-1: none)
-  ARGV[8]  the highest slot that can still be recorded under that version: max(its limit, highest winner)
+  ARGV[7]  the version the database holds (-1: none)
+  ARGV[8]  the highest slot that can still be recorded under it: max(its limit, highest winner)
+  ARGV[9]  '1': strict, a new version must be newer than the stored one (a save; two saves that read the
+           same version both compute the same next one, and only the first may write it); '0': the same
+           version may be written again (reconciliation republishing what the database holds)
+  ARGV[10] a version whose settings the database refused (-1: none): a save put back after its store failed
 
-  When the meta is missing or older than ARGV[7], Redis lost or rolled back settings the database has:
-  slots it handed out above ARGV[8] were handed out under settings no longer in force, and can never be
-  recorded (a winner's write checks the database's limit). The counter comes down to ARGV[8] first (and
-  the free list with it), so a limit lowered meanwhile can still be published; this is the only lowering
-  besides a reset, and never below a slot that can still count.
+  When the meta is missing, older than ARGV[7] or holds the refused version ARGV[10], the counter ran
+  under settings that are not in force: Redis lost or rolled back the database's, or took a change the
+  database then refused. Slots handed out above ARGV[8] under them can never be recorded (a winner's write
+  checks the database's limit). The counter comes down to ARGV[8] first (and the free list with it), so
+  the database's limit can still be published; this is the only lowering besides a reset, and never below
+  a slot that can still count.
 
   Returns {code, counter, version} (counter -1 when missing). Codes (REPLY, see script-replies.ts):
-    PUBLISHED            settings written (or the same version was there already)
-    STALE                the meta holds a newer version; nothing written; `version` is that version
+    PUBLISHED            settings written (or the same version was there already, when not strict)
+    STALE                the meta holds a newer version (strict: or the same); nothing written; `version`
+                         is the stored version
     LIMIT_BELOW_COUNTER  the limit is below the slots already handed out; nothing written
     COUNTER_MISSING      settings written; the counter is missing and stays so until reconciliation
                          rebuilds it from the database (claims stay closed meanwhile)
@@ -34,12 +40,14 @@ local limit = tonumber(ARGV[1])
 local version = tonumber(ARGV[3])
 local stored = tonumber(redis.call('HGET', KEYS[1], 'version'))
 local counter = tonumber(redis.call('GET', KEYS[2]))
-if stored and stored > version then
+if stored and (stored > version or (stored == version and ARGV[9] == '1')) then
   return {REPLY.STALE, counter or -1, stored}
 end
-local superseded = tonumber(ARGV[7])
+local inForce = tonumber(ARGV[7])
+local refused = tonumber(ARGV[10])
 local floor = tonumber(ARGV[8])
-local trim = counter and superseded >= 0 and (not stored or stored < superseded) and counter > floor
+local notInForce = not stored or stored < inForce or stored == refused
+local trim = counter and inForce >= 0 and notInForce and counter > floor
 if trim then
   counter = floor
 end

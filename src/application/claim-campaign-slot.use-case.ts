@@ -11,8 +11,8 @@ import type { SlotCounter } from '../ports/slot-counter.port';
 import type { SoldOutView } from '../ports/sold-out-view.port';
 import type { VoucherQueue } from '../ports/voucher-queue.port';
 import type { WinnerStore } from '../ports/winner-store.port';
-import { withTimeout } from './dependency-call';
-import type { LateParticipants } from './late-participants';
+import { withTimeout } from './support/dependency-call';
+import type { LateParticipants } from './support/late-participants';
 
 export interface ClaimCampaignSlotDeps {
   slots: SlotCounter;
@@ -62,14 +62,32 @@ export class ClaimCampaignSlot {
 
   async claim(campaign: Campaign, userId: string): Promise<CampaignResult> {
     const now = this.deps.clock.now();
-    if (!isRunningAt(campaign, now)) {
-      return { campaignId: campaign.id, outcome: 'not_active', errorCode: 'CAMPAIGN_NOT_ACTIVE' };
-    }
+    if (!isRunningAt(campaign, now)) return this.outsideWindow(campaign, userId, now);
     try {
       return await this.claimRunning(campaign, userId, now);
     } catch (error) {
       this.deps.logger.error({ err: error, campaignId: campaign.id, userId }, 'claim undecided');
       return unavailable(campaign.id);
+    }
+  }
+
+  /**
+   * A campaign that is not running hands out nothing; a winner it recorded (a login answered 503 that
+   * reconciliation completed, say) still hears already_won with their slot and voucher after the end.
+   */
+  private async outsideWindow(campaign: Campaign, userId: string, now: Date): Promise<CampaignResult> {
+    const notActive: CampaignResult = {
+      campaignId: campaign.id,
+      outcome: 'not_active',
+      errorCode: 'CAMPAIGN_NOT_ACTIVE',
+    };
+    if (campaign.startsAt.getTime() > now.getTime()) return notActive;
+    try {
+      const recorded = await this.deps.winners.find(campaign.id, userId);
+      return recorded === null ? notActive : await this.answerWinner(campaign, recorded, 'already_won', now);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, campaignId: campaign.id, userId }, 'winner lookup failed after the end');
+      return notActive;
     }
   }
 
@@ -167,8 +185,9 @@ export class ClaimCampaignSlot {
    * Why a slot the counter handed out may not become a winner now, or null when it may. Read fresh, never
    * from a cache: the slot must lie within the limit in force (the counter's, which a concurrent change
    * lowers atomically, and the database's, which an old Redis image may not know), and the database must
-   * not say paused or outside the window. A slot refused here stays held: the user's next login decides
-   * again (a resumed campaign records it; reconciliation completes it once it runs).
+   * not say paused or outside the window. A slot refused for any of these is given up (the user's entry
+   * removed; reconciliation frees the slot): the user was told no, so nothing may record them later, and
+   * their next login claims afresh. Only an unreadable campaign leaves it held (the answer is 503).
    */
   private async refusal(
     campaignId: string,
@@ -179,15 +198,32 @@ export class ClaimCampaignSlot {
   ): Promise<CampaignResult | null> {
     const current = await this.deps.campaigns.findById(campaignId);
     if (current === null) return unavailable(campaignId);
-    if (current.paused) return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };
-    if (!isRunningAt(current, now)) return { campaignId, outcome: 'not_active', errorCode: 'CAMPAIGN_NOT_ACTIVE' };
+    if (current.paused) {
+      await this.giveUp(campaignId, userId, slot);
+      return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };
+    }
+    if (!isRunningAt(current, now)) {
+      await this.giveUp(campaignId, userId, slot);
+      return { campaignId, outcome: 'not_active', errorCode: 'CAMPAIGN_NOT_ACTIVE' };
+    }
     if (isWinningSlot(slot, Math.min(limit, current.limit))) return null;
     this.deps.logger.warn(
       { campaignId, userId, slot, limit, databaseLimit: current.limit },
       'slot above the limit in force: not recorded',
     );
+    await this.giveUp(campaignId, userId, slot);
     this.requestReconcile(campaignId);
     return unavailable(campaignId);
+  }
+
+  /** The user's slot, refused, stops being theirs (if they still hold it); reconciliation frees it. */
+  private async giveUp(campaignId: string, userId: string, slot: number): Promise<void> {
+    try {
+      await this.deps.slots.moveSlot(campaignId, userId, slot, null);
+    } catch (error) {
+      // Left held: reconciliation records it only while the campaign runs, within its limit.
+      this.deps.logger.warn({ err: error, campaignId, userId, slot }, 'refused slot not given up');
+    }
   }
 
   /** The user's recorded slot stands; a different slot the counter handed them goes back to it. */

@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
 
 export interface GateLimits {
   /** Tasks running at once. */

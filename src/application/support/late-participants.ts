@@ -1,5 +1,5 @@
-import type { Logger } from '../ports/logger.port';
-import type { ParticipationStore } from '../ports/participation-store.port';
+import type { Logger } from '../../ports/logger.port';
+import type { ParticipationStore } from '../../ports/participation-store.port';
 
 interface Entry {
   campaignId: string;

@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
 
 /**
  * Awaits a call into a port. A failure that is not a deliberate AppError (a dropped connection, a timeout)

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
-import type { PasswordHasher } from '../ports/password-hasher.port';
-import type { UserDirectory } from '../ports/user-directory.port';
+import type { PasswordHasher } from '../../ports/password-hasher.port';
+import type { UserDirectory } from '../../ports/user-directory.port';
 
 /** How many stored hashes the unknown-account path imitates. */
 const SAMPLE_SIZE = 64;

@@ -1,0 +1,242 @@
+import type { RedisClient } from '../adapters/redis/scripts';
+import type Koa from 'koa';
+
+import { AuthenticateUser } from '../application/authenticate-user.use-case';
+import { GetCampaignStats } from '../application/campaign-stats.use-case';
+import { ExportWinners } from '../application/export-winners.use-case';
+import { RequestReconcile } from '../application/request-reconcile.use-case';
+import { ClaimCampaignSlot } from '../application/claim-campaign-slot.use-case';
+import { ConcurrencyGate } from '../application/support/concurrency-gate';
+import { IdentifyUser } from '../application/identify-user.use-case';
+import { LateParticipants } from '../application/support/late-participants';
+import { ListVouchers } from '../application/list-vouchers.use-case';
+import { LoginToCampaign } from '../application/login-to-campaign.use-case';
+import { JoseTokenVerifier } from '../adapters/crypto/jose-token-verifier';
+import { createHttpApp } from '../adapters/http/app';
+import { createMetrics, type Metrics } from '../adapters/http/metrics';
+import { CachedCampaignStore } from '../adapters/memory/cached-campaign-store';
+import { type MongoConnection } from '../adapters/mongo/connection';
+import { BullmqReconcileTrigger } from '../adapters/queue/bullmq-reconcile-trigger';
+import { createApiRedis, createQueueRedis, waitForRedis } from '../adapters/redis/connection';
+import { RedisSoldOutView } from '../adapters/redis/redis-sold-out-view';
+import { RedisLoginThrottle } from '../adapters/redis/redis-login-throttle';
+import { RedisOperatorThrottle } from '../adapters/redis/redis-operator-throttle';
+import { RedisProcessRegistry } from '../adapters/redis/redis-process-registry';
+import type { DependencyCheck } from '../adapters/ops/dependency-checks';
+import type { Config } from '../config';
+import type { Clock } from '../ports/clock.port';
+import { systemClock } from '../adapters/system-clock';
+import type { Logger } from '../ports/logger.port';
+import { noSoldOutView } from '../ports/sold-out-view.port';
+
+import {
+  BATCH_SERVER_SELECTION_MS,
+  READY_TIMEOUT_MS,
+  connectDatabase,
+  createStores,
+  passwordHasher,
+  slotCounterOn,
+  voucherQueue,
+  saveCampaignUseCase,
+  resetCampaignUseCase,
+  type Stores,
+} from './common';
+import { createQueues, type Queues } from '../adapters/queue/queues';
+
+/** Wiring of the public API's process: its connections, adapters and use cases, and the Koa app on top. */
+export interface Api {
+  app: Koa;
+  /** What METRICS_PORT serves (the entry point decides where it listens). */
+  metrics: Metrics;
+  mongo: MongoConnection;
+  stores: Stores;
+  redis: RedisClient;
+  queues: Queues;
+  /** Marks the API as shutting down: /ready answers 503, connections close after their answer. */
+  beginShutdown(): void;
+  /** API processes alive (the attempt limits are split among them). */
+  processes(): number;
+  /** Writes what is buffered and closes every connection. */
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  clock?: Clock;
+  /** Emit the driver's command events (tests use them to prove no query was made). */
+  monitorMongoCommands?: boolean;
+}
+
+/**
+ * The API's connections: the request path's database pool and RedisClient connection (short time budgets), and
+ * a small, patient database pool for operators (statistics over whole campaigns, exports). On failure,
+ * whatever was opened is closed again, so a start-up retry leaks nothing.
+ */
+async function connectApiDependencies(config: Config, logger: Logger, options: ComposeOptions) {
+  const opened: (() => Promise<unknown>)[] = [];
+  try {
+    const mongo = await connectDatabase(config, 'promotion-api', {
+      monitorCommands: options.monitorMongoCommands,
+      logger,
+    });
+    opened.push(() => mongo.client.close());
+    const adminMongo = await connectDatabase(config, 'promotion-admin', {
+      operationTimeoutMs: Math.max(config.mongo.operationTimeoutMs, 30_000),
+      serverSelectionTimeoutMs: BATCH_SERVER_SELECTION_MS,
+      maxPoolSize: 5,
+      logger,
+    });
+    opened.push(() => adminMongo.client.close());
+    const redis = createApiRedis(config.redis, {
+      connectionName: 'promotion-api',
+      commandTimeoutMs: config.redis.commandTimeoutMs,
+    });
+    opened.push(async () => redis.disconnect());
+    redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+    await waitForRedis(redis);
+    return { mongo, adminMongo, redis };
+  } catch (error) {
+    await Promise.allSettled(opened.map((close) => close()));
+    throw error;
+  }
+}
+
+/**
+ * A connection for the API's background work (the process heartbeat, the sold-out view's reads, or, in
+ * subscriber mode, its change messages): off the request path's fail-fast connection, reconnecting on
+ * its own.
+ */
+function backgroundRedis(config: Config, logger: Logger, name: string): RedisClient {
+  const connection = createQueueRedis(config.redis, name);
+  connection.on('error', (error: Error) => logger.warn({ err: error, connection: name }, 'redis connection error'));
+  return connection;
+}
+
+/** Wires the public API: adapters in, use cases over them, the Koa app on top. */
+export async function composeApi(config: Config, logger: Logger, options: ComposeOptions = {}): Promise<Api> {
+  const clock = options.clock ?? systemClock;
+  const { mongo, adminMongo, redis } = await connectApiDependencies(config, logger, options);
+  const stores = createStores(mongo);
+  const campaigns = new CachedCampaignStore(stores.campaigns, config.http.campaignCacheTtlMs);
+  const adminStores = createStores(adminMongo);
+  const queues = createQueues(redis, config, logger);
+  const reconcileTrigger = new BullmqReconcileTrigger(queues.reconcile);
+  const lateParticipants = new LateParticipants(stores.participations, logger);
+  const background = backgroundRedis(config, logger, 'promotion-api-background');
+  const registry = new RedisProcessRegistry(background, {
+    keyPrefix: config.redis.keyPrefix,
+    heartbeatMs: config.http.heartbeatMs,
+    logger,
+  });
+  await registry.start();
+  const throttle = new RedisLoginThrottle(redis, config.redis.keyPrefix, config.rateLimits, () => registry.processes());
+  const { maxConcurrent, maxWaiting, maxWaitMs } = config.passwordHash;
+  const gates = {
+    admission: new ConcurrencyGate({ maxRunning: maxConcurrent + maxWaiting, maxWaiting: 0, maxWaitMs: 0 }),
+    hashing: new ConcurrencyGate({ maxRunning: maxConcurrent, maxWaiting, maxWaitMs }),
+  };
+  const authenticate = new AuthenticateUser(stores.users, passwordHasher(config), throttle, gates, logger);
+  const identify = new IdentifyUser(authenticate, new JoseTokenVerifier(config.jwt), throttle);
+  const soldOutView = config.http.soldOutView.enabled
+    ? new RedisSoldOutView(background, backgroundRedis(config, logger, 'promotion-api-changes'), {
+        keyPrefix: config.redis.keyPrefix,
+        checkEveryMs: config.http.soldOutView.checkEveryMs,
+        maxHolders: config.http.soldOutView.maxHolders,
+        logger,
+      })
+    : noSoldOutView;
+  const claimer = new ClaimCampaignSlot({
+    slots: slotCounterOn(redis, config),
+    campaigns: stores.campaigns,
+    participations: stores.participations,
+    winners: stores.winners,
+    voucherQueue: voucherQueue(queues, config),
+    reconcileTrigger,
+    lateParticipants,
+    soldOutView,
+    clock,
+    logger,
+    enqueueTimeoutMs: config.queue.enqueueTimeoutMs,
+  });
+  let shuttingDown = false;
+  const dependencies: DependencyCheck[] = [
+    { name: 'redis', ping: () => redis.ping() },
+    { name: 'mongo', ping: () => mongo.db.command({ ping: 1 }) },
+  ];
+  const metrics = createMetrics({
+    queues: [queues.voucherIssue, queues.reconcile],
+    checks: dependencies,
+    checkTimeoutMs: READY_TIMEOUT_MS,
+  });
+  const app = createHttpApp({
+    isShuttingDown: () => shuttingDown,
+    login: new LoginToCampaign(identify, campaigns, claimer, clock, config.http.fanOutMax),
+    identify,
+    listVouchers: new ListVouchers(stores.winners, stores.vouchers, campaigns, clock),
+    admin: {
+      credentials: config.admin,
+      throttle: new RedisOperatorThrottle(redis, config.redis.keyPrefix, config.admin.failures),
+      allowedOrigins: config.admin.allowedOrigins,
+      queues: [queues.voucherIssue, queues.reconcile],
+      boardReadOnly: config.admin.boardReadOnly,
+      campaigns: adminStores.campaigns,
+      saveCampaign: saveCampaignUseCase(adminStores, redis, config, logger, clock),
+      resetCampaign: resetCampaignUseCase(adminStores, redis, config, logger, clock),
+      stats: new GetCampaignStats(
+        adminStores.campaigns,
+        adminStores.participations,
+        adminStores.winners,
+        adminStores.vouchers,
+        slotCounterOn(redis, config),
+      ),
+      exportWinners: new ExportWinners(
+        adminStores.campaigns,
+        adminStores.winners,
+        adminStores.vouchers,
+        adminStores.users,
+        clock,
+      ),
+      audit: adminStores.audit,
+      requestReconcile: new RequestReconcile(adminStores.campaigns, reconcileTrigger, adminStores.audit, clock),
+      afterChange: () => campaigns.invalidate(),
+    },
+    metrics,
+    checks: [
+      ...dependencies,
+      {
+        // Counted in by every peer before a load balancer sends requests: the local limits rely on it.
+        name: 'peers',
+        ping: async () => {
+          if (!registry.settled()) throw new Error('not yet counted in by the other API processes');
+        },
+      },
+    ],
+    logger,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    loginDeadlineMs: config.http.loginDeadlineMs,
+    retryAfterSeconds: config.http.retryAfterSeconds,
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    proxy: { trusted: config.http.trustProxy, hops: config.http.proxyHops },
+  });
+
+  return {
+    app,
+    metrics,
+    mongo,
+    stores,
+    redis,
+    queues,
+    beginShutdown: () => {
+      shuttingDown = true;
+    },
+    processes: () => registry.processes(),
+    close: async () => {
+      await registry.stop();
+      await soldOutView.close();
+      background.disconnect();
+      await lateParticipants.flush();
+      await queues.close();
+      redis.disconnect();
+      await Promise.all([mongo.client.close(), adminMongo.client.close()]);
+    },
+  };
+}

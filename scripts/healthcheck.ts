@@ -53,8 +53,18 @@ async function main(argv: string[]): Promise<number> {
   }
   const [url, ...extra] = parsed.positionals;
   const timeoutMs = Number(parsed.values['timeout-ms'] ?? 4_000);
-  if (url === undefined || extra.length > 0 || !/^https?:\/\//.test(url) || !(timeoutMs > 0)) {
-    process.stderr.write(`${HELP}\n`);
+  const problem =
+    url === undefined
+      ? 'a URL is required'
+      : extra.length > 0
+        ? 'one URL only'
+        : !/^https?:\/\//.test(url)
+          ? `not an http(s) URL: ${url.slice(0, 100)}`
+          : !(timeoutMs > 0)
+            ? '--timeout-ms must be a positive number'
+            : null;
+  if (problem !== null || url === undefined) {
+    process.stderr.write(`${problem ?? 'a URL is required'}\n\n${HELP}\n`);
     return 1;
   }
   const { healthy, line } = await probe(url, timeoutMs);

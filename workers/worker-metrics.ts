@@ -39,7 +39,7 @@ export function createWorkerMetrics(
   checkTimeoutMs: number,
 ): WorkerMetrics {
   const registry = createRegistry();
-  registerQueueMetrics(registry, queues);
+  registerQueueMetrics(registry, queues, checkTimeoutMs);
   registerDependencyMetrics(registry, checks, checkTimeoutMs);
 
   const jobs = new Counter({

@@ -212,12 +212,16 @@ export class ClaimCampaignSlot {
       'slot above the limit in force: not recorded',
     );
     await this.giveUp(campaignId, userId, slot);
-    this.requestReconcile(campaignId);
     return unavailable(campaignId);
   }
 
-  /** The user's slot, refused, stops being theirs (if they still hold it); reconciliation frees it. */
+  /**
+   * The user's slot, refused, stops being theirs (if they still hold it); reconciliation frees it. The
+   * counter handed out a slot the database refuses: its settings may be stale (an old Redis image), so
+   * reconciliation is asked to publish the database's before more slots go the same way.
+   */
   private async giveUp(campaignId: string, userId: string, slot: number): Promise<void> {
+    this.requestReconcile(campaignId);
     try {
       await this.deps.slots.moveSlot(campaignId, userId, slot, null);
     } catch (error) {

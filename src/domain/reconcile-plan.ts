@@ -85,14 +85,19 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
     return false;
   };
 
+  // Settings the counter ran under that the database does not hold (lost, rolled back): publishing the
+  // database's drops the slot map, so every winner's entry is restored, and no claim seen in it completes.
+  const republishing = counter.settings === null || counter.settings.version < campaign.version;
   // A stopped claim becomes a winner only while the campaign runs and is not paused: nobody is recorded as
   // a winner of a paused or ended campaign (a reset one included) after the fact.
-  const completing = !campaign.paused && isRunningAt(campaign, new Date(now));
+  const completing = !republishing && !campaign.paused && isRunningAt(campaign, new Date(now));
   const byUser = new Map(input.winners.map((w) => [w.userId, w.slot]));
   const bySlot = new Map(input.winners.map((w) => [w.slot, w.userId]));
   const held = new Map(counter.holders);
 
-  const restoreHolders = input.winners.filter((w) => !counter.holders.has(w.userId));
+  const restoreHolders = republishing
+    ? [...input.winners]
+    : input.winners.filter((w) => !counter.holders.has(w.userId));
   for (const w of restoreHolders) held.set(w.userId, w.slot);
 
   const correctHolders: RepairPlan['correctHolders'] = [];

@@ -52,3 +52,35 @@ test('503 naming the database when it is stopped; ready again when it is back', 
   while ((await ready()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   expect((await ready()).status).toBe(200);
 });
+
+test('with Redis frozen, the API and worker metrics pages still answer, saying promotion_dependency_up{dependency="redis"} 0', async () => {
+  const workers = await rig.startWorkers();
+  try {
+    rig.redis.freeze();
+    try {
+      const started = Date.now();
+      const [api, worker] = await Promise.all([
+        rig.api.metrics.registry.metrics(),
+        fetch(`http://127.0.0.1:${workers.port}/metrics`).then(async (r) => ({
+          status: r.status,
+          text: await r.text(),
+        })),
+      ]);
+      const tookMs = Date.now() - started;
+      expect(worker.status).toBe(200);
+      for (const page of [api, worker.text]) {
+        expect(page).toMatch(/^promotion_dependency_up\{dependency="redis"\} 0$/m);
+        expect(page).toMatch(/^promotion_dependency_up\{dependency="mongo"\} 1$/m);
+        expect(page).not.toMatch(/^promotion_queue_jobs\{/m); // no figure rather than a stale one
+      }
+      expect(tookMs).toBeLessThan(3_000);
+    } finally {
+      rig.redis.thaw();
+    }
+    const text = await rig.api.metrics.registry.metrics();
+    expect(text).toMatch(/^promotion_dependency_up\{dependency="redis"\} 1$/m);
+    expect(text).toMatch(/^promotion_queue_jobs\{/m);
+  } finally {
+    await workers.close();
+  }
+});

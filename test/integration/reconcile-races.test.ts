@@ -95,6 +95,44 @@ test('two saves that read the same version: the second to publish is refused, th
   expect((await winners('twosaves')).map((w) => w.slot).sort()).toEqual([1, 2]);
 });
 
+test('claims Redis ran under settings older than a pause are never recorded: not by the resume, not by reconciliation', async () => {
+  await h.saveCampaign('stalepause', { limit: 10 });
+  const keys = campaignKeys(h.config.redis.keyPrefix, 'stalepause');
+  const image = await h.api.redis.dumpBuffer(keys.meta); // version 1, running
+  const paused = await h.http
+    .post('/admin/campaigns/stalepause/pause')
+    .set('authorization', operator)
+    .set('content-type', 'application/json');
+  expect(paused.body).toMatchObject({ status: true });
+  // Redis comes back from an older image, and claims run under it that no API process ever answers (their
+  // clients gave up while Redis was frozen; Redis ran them afterwards).
+  await h.api.redis.restore(keys.meta, 0, image as Buffer, 'REPLACE');
+  const counter = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);
+  const late = await Promise.all(
+    ['user1', 'user2', 'user3'].map(async (a) => counter.claim('stalepause', await userId(a))),
+  );
+  expect(late.map((claim) => claim.kind)).toEqual(['won', 'won', 'won']);
+
+  const resumed = await h.http
+    .post('/admin/campaigns/stalepause/resume')
+    .set('authorization', operator)
+    .set('content-type', 'application/json');
+  expect(resumed.body).toMatchObject({ status: true });
+  // Reconciliation passes well past its grace period (1 s here) find nothing to complete.
+  const workers = await h.startWorker();
+  try {
+    await sleep(4_000);
+    expect(await winners('stalepause')).toEqual([]);
+    // The slots they took come back: the campaign fills to exactly its limit with logins after the resume.
+    const answers = [];
+    for (let i = 4; i <= 16; i++) answers.push((await h.login(`user${i}`, TEST_PASSWORD, 'stalepause')).body);
+    const slots = (await winners('stalepause')).map((w) => w.slot as number).sort((a, b) => a - b);
+    expect(slots).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  } finally {
+    await workers.close();
+  }
+});
+
 test('after Redis rolls back to older settings and claims run on under them, the operator can still end the campaign, and the workers re-publish the newer settings', async () => {
   // No worker runs yet: nothing repairs Redis behind the test's back until it starts one.
   await h.saveCampaign('rollback', { limit: 8 });

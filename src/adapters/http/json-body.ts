@@ -17,7 +17,8 @@ export function jsonBody(limitBytes: number): Middleware {
     onError: (error) => {
       const { status, type } = error as { status?: number; type?: string };
       if (status === 413 || type === 'entity.too.large') throw new AppError('PAYLOAD_TOO_LARGE');
-      throw new AppError('INVALID_REQUEST', 'The request body is not valid JSON.');
+      // jsonStrict: an object or an array only (a bare null, number or string is refused too).
+      throw new AppError('INVALID_REQUEST', 'The request body must be a JSON object.');
     },
   });
   return async (ctx, next) => {

@@ -24,7 +24,7 @@ export interface Metrics {
  */
 export function createMetrics(sources: MetricsSources): Metrics {
   const registry = createRegistry();
-  registerQueueMetrics(registry, sources.queues);
+  registerQueueMetrics(registry, sources.queues, sources.checkTimeoutMs);
   registerDependencyMetrics(registry, sources.checks, sources.checkTimeoutMs);
 
   const requests = new Counter({

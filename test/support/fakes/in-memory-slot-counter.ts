@@ -116,6 +116,7 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
       state.counter = counter;
       for (const slot of state.free) if (slot > counter) state.free.delete(slot);
     }
+    if (rolledBack) state.slots.clear();
     state.settings = { ...settings };
     state.state += 1;
     if (state.counter !== undefined) return { kind: 'published', counter: state.counter };

@@ -24,7 +24,10 @@
   database then refused. Slots handed out above ARGV[8] under them can never be recorded (a winner's write
   checks the database's limit). The counter comes down to ARGV[8] first (and the free list with it), so
   the database's limit can still be published; this is the only lowering besides a reset, and never below
-  a slot that can still count.
+  a slot that can still count. The slot map is dropped with them: a slot a user holds unrecorded may have
+  been handed out under those settings (while the database said paused, say), and must never be recorded
+  by reconciliation later. Recorded winners get their entries back from the database (reconciliation's
+  restore, or their own next login); a claim in flight still records its winner after its own fresh read.
 
   Returns {code, counter, version} (counter -1 when missing). Codes (REPLY, see script-replies.ts):
     PUBLISHED            settings written (or the same version was there already, when not strict)
@@ -57,6 +60,9 @@ end
 if trim then
   redis.call('SET', KEYS[2], counter)
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '(' .. counter, '+inf')
+end
+if inForce >= 0 and notInForce then
+  redis.call('DEL', KEYS[3])
 end
 redis.call('HSET', KEYS[1], 'limit', limit, 'paused', ARGV[2], 'version', version, 'startsAt', ARGV[4], 'endsAt', ARGV[5])
 noteChange()

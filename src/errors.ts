@@ -1,3 +1,5 @@
+import type { OutcomeCode } from './domain/login-outcome';
+
 /**
  * The ErrorCode catalogue: stable strings clients can branch on. Adding a code is fine; renaming or
  * removing one is a breaking change. HTTP statuses for them live in the HTTP adapter, not here.
@@ -34,6 +36,10 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Every code a claim can end with is in the catalogue (a compile-time check). */
+const outcomeCodesAreCatalogued: OutcomeCode extends ErrorCode ? true : never = true;
+void outcomeCodesAreCatalogued;
 
 /** Codes no retry of a voucher job can fix: the job names no winner, or its campaign is gone. */
 export const PERMANENT_JOB_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

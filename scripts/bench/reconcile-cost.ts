@@ -11,7 +11,8 @@ import {
   type Stores,
 } from '../../src/compose/common';
 import { loadConfig, type Config } from '../../src/config';
-import { voucherCodeFor, voucherFor } from '../../src/domain/voucher';
+import { voucherCodeFor } from '../../src/application/support/voucher-code';
+import { voucherFor } from '../../src/domain/voucher';
 import type { MongoConnection } from '../../src/adapters/mongo/connection';
 import type { RedisClient } from '../../src/adapters/redis/scripts';
 import { silentLogger } from '../../src/adapters/silent-logger';
@@ -60,7 +61,7 @@ async function campaignWithWinners(
     await mongo.db.collection(COLLECTIONS.winners).insertMany(records);
     await mongo.db
       .collection(COLLECTIONS.vouchers)
-      .insertMany(records.map(({ userId }) => voucherFor(campaign, userId, now, now)));
+      .insertMany(records.map(({ userId, voucherCode }) => voucherFor(campaign, userId, voucherCode, now, now)));
     process.stderr.write(`\r  ${campaignId}: ${start + batch.length}/${winners} winners written`);
   }
   process.stderr.write('\n');

@@ -1,7 +1,8 @@
 import { isRunningAt, type Campaign } from '../domain/campaign';
 import type { CampaignResult } from '../domain/login-outcome';
 import { isWinningSlot, type SlotClaim, type Winner } from '../domain/slot';
-import { voucherCodeFor, voucherFor } from '../domain/voucher';
+import { voucherFor } from '../domain/voucher';
+import { voucherCodeFor } from './support/voucher-code';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
@@ -249,9 +250,10 @@ export class ClaimCampaignSlot {
     now: Date,
   ): Promise<CampaignResult> {
     await this.requestVoucher(winner.campaignId, winner.userId);
-    const { discount, voucherType, description, expireDate } = voucherFor(
+    const { code, discount, voucherType, description, expireDate } = voucherFor(
       campaign,
       winner.userId,
+      winner.voucherCode,
       winner.createdAt,
       now,
     );
@@ -259,7 +261,7 @@ export class ClaimCampaignSlot {
       campaignId: winner.campaignId,
       outcome,
       slot: winner.slot,
-      voucher: { code: winner.voucherCode, discount, voucherType, description, expireDate },
+      voucher: { code, discount, voucherType, description, expireDate },
     };
   }
 

@@ -25,7 +25,7 @@ export class IssueVoucher {
     if (winner === null) return this.noWinner(campaignId, userId);
     const campaign = await this.campaigns.findById(campaignId);
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
-    const voucher = { ...voucherFor(campaign, userId, winner.createdAt, this.clock.now()), code: winner.voucherCode };
+    const voucher = voucherFor(campaign, userId, winner.voucherCode, winner.createdAt, this.clock.now());
     const inserted = await this.vouchers.insert(voucher);
     if (inserted === 'created' && (await this.winners.find(campaignId, userId)) === null) {
       return this.noWinner(campaignId, userId);

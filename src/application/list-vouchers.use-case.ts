@@ -42,7 +42,7 @@ export class ListVouchers {
       if (voucher === null) {
         const campaign = await orUnavailable(this.campaigns.findById(winner.campaignId), 'campaign lookup');
         if (campaign === null) continue;
-        voucher = { ...voucherFor(campaign, userId, winner.createdAt, now), code: winner.voucherCode };
+        voucher = voucherFor(campaign, userId, winner.voucherCode, winner.createdAt, now);
       }
       const { campaignId, code, discount, voucherType, description, expireDate } = voucher;
       items.push({ campaignId, code, slot: winner.slot, discount, voucherType, description, expireDate, status });

@@ -1,7 +1,7 @@
 import { settingsOf, type Campaign } from '../domain/campaign';
 import { planReconcile, planChangesSomething, type RepairPlan } from '../domain/reconcile-plan';
 import type { Winner } from '../domain/slot';
-import { voucherCodeFor } from '../domain/voucher';
+import { voucherCodeFor } from './support/voucher-code';
 import { AppError } from '../errors';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';

@@ -1,4 +1,15 @@
-import type { ErrorCode } from '../errors';
+/**
+ * The codes a login's claims can end with, a part of the ErrorCode catalogue (src/errors.ts holds their
+ * messages, and checks that each is in it).
+ */
+export type OutcomeCode =
+  | 'SERVICE_UNAVAILABLE'
+  | 'ALREADY_PARTICIPATED'
+  | 'CAMPAIGN_FULL'
+  | 'CAMPAIGN_PAUSED'
+  | 'CAMPAIGN_NOT_ACTIVE'
+  | 'NO_ACTIVE_CAMPAIGN'
+  | 'INTERNAL_ERROR';
 
 export type CampaignOutcome = 'won' | 'already_won' | 'full' | 'paused' | 'not_active' | 'unavailable';
 
@@ -16,19 +27,19 @@ export interface CampaignResult {
   slot?: number;
   voucher?: VoucherView;
   /** Why a non-winning outcome happened, from the ErrorCode catalogue. */
-  errorCode?: ErrorCode;
+  errorCode?: OutcomeCode;
 }
 
 export interface LoginSummary {
   /** True when the user holds a winning slot in at least one campaign. */
   status: boolean;
-  errorCode: ErrorCode | null;
+  errorCode: OutcomeCode | null;
   /** True when the only reason for failing is that some claim could not be decided. */
   undecided: boolean;
 }
 
 // When the user won nowhere, the reply names the most telling reason.
-const PRIORITY: readonly ErrorCode[] = [
+const PRIORITY: readonly OutcomeCode[] = [
   'SERVICE_UNAVAILABLE',
   'ALREADY_PARTICIPATED',
   'CAMPAIGN_FULL',

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import type { Campaign } from './campaign';
 
 export type VoucherStatus = 'pending' | 'issued' | 'expired';
@@ -18,25 +16,13 @@ export interface Voucher {
 
 const MS_PER_DAY = 24 * 60 * 60 * 1000;
 
-function digest(campaignId: string, userId: string): string {
-  // A separator that cannot appear in a campaign id keeps ("a", "bc") and ("ab", "c") apart.
-  return createHash('sha256').update(`${campaignId}|${userId}`).digest('hex');
-}
-
 /**
- * The voucher code is a pure function of (campaignId, userId): the login reply can show it before the
- * worker has written the voucher, and every retry or re-enqueue produces the same code. It is not a
- * bearer secret: redeeming it is tied to the owning user.
+ * The voucher of a winner whose code is `code` (the winner record's). Its validity runs from the moment
+ * the slot was won, so reply and stored voucher agree.
  */
-export function voucherCodeFor(campaignId: string, userId: string): string {
-  const hex = digest(campaignId, userId).slice(0, 16).toUpperCase();
-  return `PV-${hex.slice(0, 4)}-${hex.slice(4, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}`;
-}
-
-/** The voucher's validity runs from the moment the slot was won, so reply and stored voucher agree. */
-export function voucherFor(campaign: Campaign, userId: string, wonAt: Date, now: Date): Voucher {
+export function voucherFor(campaign: Campaign, userId: string, code: string, wonAt: Date, now: Date): Voucher {
   return {
-    code: voucherCodeFor(campaign.id, userId),
+    code,
     userId,
     campaignId: campaign.id,
     discount: campaign.discount,

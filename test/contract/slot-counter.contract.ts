@@ -166,6 +166,18 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(await counter.readCounter(id)).toBe(5);
     });
 
+    test('settings published over ones not in force drop the slot map (its holders may be from them); in force, it stays', async () => {
+      await counter.publish(id, settings(5), true);
+      await counter.claim(id, 'a');
+      await counter.claim(id, 'b');
+      await counter.publish(id, settings(5, { version: 2 }), false, { superseded: { version: 1, floor: 5 } });
+      expect(await counter.inspect(id)).toMatchObject({ holders: 2, counter: 2 });
+      // The database is at version 4 (a pause, say, that Redis lost): the counter ran under version 2.
+      await counter.publish(id, settings(5, { version: 5 }), false, { superseded: { version: 4, floor: 5 } });
+      expect(await counter.inspect(id)).toMatchObject({ holders: 0, counter: 2, version: 5 });
+      expect(await counter.claim(id, 'c')).toMatchObject({ kind: 'won', slot: 3 });
+    });
+
     test('a full answer carries the state version; every change of slots or settings moves it, a full answer does not', async () => {
       await counter.publish(id, settings(1), true);
       await counter.claim(id, 'a');
@@ -181,6 +193,70 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(afterPublish).toBeGreaterThan(first);
       await counter.moveSlot(id, 'a', 1, null);
       expect(await stateOf('b')).toBeGreaterThan(afterPublish);
+    });
+
+    test('reassign: a holder of the stale slot gets the next slot; the stale one is not freed', async () => {
+      await counter.publish(id, settings(3, { version: 2 }), true);
+      await counter.claim(id, 'a');
+      await counter.claim(id, 'b');
+      expect(await counter.reassign(id, 'a', 1)).toEqual({ kind: 'won', slot: 3, limit: 3, version: 2 });
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 3, limit: 3, version: 2 });
+      expect(await counter.inspect(id)).toMatchObject({ counter: 3, holders: 2, free: 0 });
+    });
+
+    test('reassign: with no slot left the answer is full and the stale slot is dropped', async () => {
+      await counter.publish(id, settings(2), true);
+      await counter.claim(id, 'a');
+      await counter.claim(id, 'b');
+      expect(await counter.reassign(id, 'a', 1)).toMatchObject({ kind: 'full', limit: 2 });
+      expect(await counter.inspect(id)).toMatchObject({ counter: 2, holders: 1, free: 0 });
+      expect(await counter.claim(id, 'a')).toMatchObject({ kind: 'full', limit: 2 }); // holds nothing now
+      expect(await counter.claim(id, 'b')).toEqual({ kind: 'held', slot: 2, limit: 2, version: 1 });
+    });
+
+    test('reassign changes nothing for a user who no longer holds the stale slot, and tells what they hold', async () => {
+      await counter.publish(id, settings(5), true);
+      await counter.claim(id, 'a');
+      expect(await counter.reassign(id, 'a', 4)).toEqual({ kind: 'changed', slot: 1 });
+      expect(await counter.reassign(id, 'nobody', 1)).toEqual({ kind: 'changed', slot: null });
+      expect(await counter.inspect(id)).toMatchObject({ counter: 1, holders: 1, free: 0 });
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 1, limit: 5, version: 1 });
+    });
+
+    test('reassign on a campaign the counter knows nothing of is not ready', async () => {
+      expect(await counter.reassign(id, 'a', 1)).toEqual({ kind: 'not_ready', reason: 'campaign_missing' });
+      expect(await counter.readCounter(id)).toBeNull();
+    });
+
+    test('moveSlot points an entry elsewhere only while it holds fromSlot, and says whether it did', async () => {
+      await counter.publish(id, settings(5), true);
+      await counter.claim(id, 'a');
+      await counter.claim(id, 'b');
+      expect(await counter.moveSlot(id, 'a', 2, 4)).toBe(false); // a holds 1
+      expect(await counter.moveSlot(id, 'nobody', 1, 4)).toBe(false);
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 1, limit: 5, version: 1 });
+      expect(await counter.moveSlot(id, 'a', 1, 4)).toBe(true);
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: 4, limit: 5, version: 1 });
+      expect(await counter.moveSlot(id, 'a', 1, 5)).toBe(false); // moved already
+      expect(await counter.readCounter(id)).toBe(2); // moving an entry hands nothing out
+    });
+
+    test('moveSlot of two racers from the same slot: only one moves it', async () => {
+      await counter.publish(id, settings(5), true);
+      await counter.claim(id, 'a');
+      const moved = await Promise.all([counter.moveSlot(id, 'a', 1, 3), counter.moveSlot(id, 'a', 1, 4)]);
+      expect(moved.filter(Boolean)).toHaveLength(1);
+      const expected = moved[0] ? 3 : 4;
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'held', slot: expected, limit: 5, version: 1 });
+    });
+
+    test('moveSlot to null removes the entry; the slot given up is left unfree, for reconciliation', async () => {
+      await counter.publish(id, settings(5), true);
+      await counter.claim(id, 'a');
+      await counter.claim(id, 'b');
+      expect(await counter.moveSlot(id, 'a', 1, null)).toBe(true);
+      expect(await counter.inspect(id)).toMatchObject({ counter: 2, holders: 1, free: 0 });
+      expect(await counter.claim(id, 'a')).toEqual({ kind: 'won', slot: 3, limit: 5, version: 1 }); // not slot 1
     });
 
     test('inspect tells counter, settings, version, holders and free slots', async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 import { PROJECT_ROOT } from '../../scripts/lib/local-services';
+import { QUEUE_NAMES } from '../../src/adapters/queue/queue-names';
 import { DEV_ADMIN_PASSWORD } from '../../src/config';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
@@ -98,7 +99,7 @@ test('with credentials the operator sees the completed voucher-issue jobs', asyn
     await page.locator('text=/v-[0-9a-f]{32}/').first().waitFor({ timeout: 30_000 });
     const jobIds = await page.locator('text=/v-[0-9a-f]{32}/').allTextContents();
     expect(jobIds.length).toBeGreaterThan(0);
-    expect(await page.getByText('voucher-issue').count()).toBeGreaterThan(0);
+    expect(await page.getByText(QUEUE_NAMES.voucherIssue).count()).toBeGreaterThan(0);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'bull-board-completed.png'), fullPage: true });
     expect(problems).toEqual([]);

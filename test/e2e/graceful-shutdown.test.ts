@@ -35,12 +35,20 @@ afterAll(async () => {
   await h.close();
 });
 
+/** Processes a test started: one that failed before stopping them leaves none behind (nor a hung jest). */
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 function start(script: string, extra: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, tsNodeArgs(script), {
     cwd: PROJECT_ROOT,
     env: { ...env, ...extra } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -50,20 +58,34 @@ function start(script: string, extra: Record<string, string> = {}): { child: Chi
 const exitOf = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-/** A GET on a connection of its own; resolves with the status, or the connection error's code. */
-function get(port: number, path: string): Promise<number | string> {
+/** Polls `condition` every 20 ms until it holds; fails the test if it does not within `timeoutMs`. */
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A GET on a connection of its own; resolves with the status and body, or the connection error's code. */
+function get(port: number, path: string): Promise<{ status: number | string; body: string }> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
-    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: error.code ?? 'error', body: '' }));
     req.end();
   });
 }
 
-/** One login on a connection of its own; resolves with the status, or the connection error's code. */
-function login(port: number, account: string): Promise<number | string> {
+/**
+ * One login on a connection of its own; resolves with the status, or the connection error's code.
+ * `onSent` runs once the whole request is written to the connection.
+ */
+function login(port: number, account: string, onSent: () => void = () => {}): Promise<number | string> {
   return new Promise((resolve) => {
     const body = JSON.stringify({ account, password: TEST_PASSWORD, campaignId: 'drain' });
     const req = request(
@@ -81,6 +103,7 @@ function login(port: number, account: string): Promise<number | string> {
       },
     );
     req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    req.on('finish', onSent);
     req.end(body);
   });
 }
@@ -102,15 +125,22 @@ test('the API answers every request in flight at SIGTERM, reports not ready, the
     HASH_MAX_WAIT_MS: '30000',
     LOGIN_DEADLINE_MS: '30000',
   });
-  const deadline = Date.now() + 30_000;
-  while (!api.output().includes('api listening') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await waitFor('the API to listen', () => api.output().includes('api listening'));
 
-  const inFlight = accounts.map((account) => login(port, account));
-  await new Promise((r) => setTimeout(r, 100)); // all connected; scrypt keeps them busy
+  let sent = 0;
+  const inFlight = accounts.map((account) => login(port, account, () => (sent += 1)));
+  // Every request connected and written before the signal; scrypt keeps them busy past it.
+  await waitFor('every login to be sent', () => sent === accounts.length);
   const exited = exitOf(api.child);
   api.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 100));
-  expect(await get(port, '/ready')).toBe(503); // load balancers stop sending
+  // Under this load /ready may answer 503 already (a dependency check slower than its timeout): what tells
+  // the shutdown is the reason it gives.
+  let ready: Awaited<ReturnType<typeof get>> = { status: 0, body: '' };
+  await waitFor('/ready to report the shutdown', async () => {
+    ready = await get(port, '/ready');
+    return ready.body.includes('shutting down');
+  });
+  expect(ready.status).toBe(503); // not ready, yet still answering: load balancers stop sending
   expect(await Promise.all(inFlight)).toEqual(accounts.map(() => 200));
   expect(await exited).toBe(0);
   expect(await login(port, 'drainer1')).toBe('ECONNREFUSED');
@@ -124,7 +154,7 @@ test('a worker stopped mid-burst finishes its jobs and loses none', async () => 
   const queue = h.api.queues.voucherIssue;
   const vouchers = h.api.mongo.db.collection(COLLECTIONS.vouchers);
   const worker = start('workers/main.ts');
-  while ((await vouchers.countDocuments({ campaignId: 'jobs' })) < 10) await new Promise((r) => setTimeout(r, 20));
+  await waitFor('ten vouchers', async () => (await vouchers.countDocuments({ campaignId: 'jobs' })) >= 10);
   const exited = exitOf(worker.child);
   worker.child.kill('SIGTERM');
   expect(await exited).toBe(0);

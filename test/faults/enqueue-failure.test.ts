@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { QUEUE_NAMES } from '../../src/adapters/queue/queue-names';
 import { startFaultRig, type FaultRig } from '../support/fault-rig';
 
 /**
@@ -35,7 +36,7 @@ test('winners whose enqueue failed get their voucher from reconciliation', async
   expect(answers.every((a) => a.body.campaigns?.[0]?.outcome === 'won')).toBe(true);
 
   const connection = new Redis(rig.redis.url);
-  const queue = new Queue('voucher-issue', { connection, prefix: rig.config.queue.prefix });
+  const queue = new Queue(QUEUE_NAMES.voucherIssue, { connection, prefix: rig.config.queue.prefix });
   expect(await queue.count()).toBe(0); // not one job got in
   await rig.startWorkers();
   await rig.drain();

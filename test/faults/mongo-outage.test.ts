@@ -44,14 +44,21 @@ test('voucher jobs that exhausted their attempts during an outage are all delive
   await rig.ferret.restart();
   const back = Date.now();
   const vouchers = rig.api.mongo.db.collection(COLLECTIONS.vouchers);
-  while ((await vouchers.countDocuments({ campaignId: 'c' }).catch(() => 0)) < 30) {
-    if (Date.now() - back > 60_000) throw new Error('vouchers not delivered within 60 s of the database returning');
+  // Watched a little past the promised 60 s (not failed at it), so that a late delivery is told from none.
+  let delivered = 0;
+  let deliveredWithinMs = Number.POSITIVE_INFINITY;
+  while (Date.now() - back < 75_000) {
+    delivered = await vouchers.countDocuments({ campaignId: 'c' }).catch(() => 0);
+    if (delivered >= 30) {
+      deliveredWithinMs = Date.now() - back;
+      break;
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const deliveredWithinMs = Date.now() - back;
-  console.log(`FIGURE all 30 vouchers delivered ${deliveredWithinMs} ms after the database returned`);
+  console.log(`FIGURE ${delivered} of 30 vouchers delivered ${deliveredWithinMs} ms after the database returned`);
+  expect(delivered).toBe(30);
   expect(deliveredWithinMs).toBeLessThan(60_000);
   const issued = await vouchers.find({ campaignId: 'c' }).toArray();
   expect(new Set(issued.map((v) => v.userId)).size).toBe(30);
   expect(issued).toHaveLength(30);
-});
+}, 180_000);

@@ -1,6 +1,7 @@
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { startFaultRig, type FaultRig } from '../support/fault-rig';
 import { burstWithFault, checkPromises, counterReaches, settle } from '../support/invariants';
 
@@ -16,6 +17,9 @@ let rig: FaultRig;
 afterEach(async () => {
   await rig.close();
 });
+
+/** The campaign's counter key in the rig's Redis. */
+const counterKey = () => campaignKeys(rig.config.redis.keyPrefix, 'c').counter;
 
 async function prepare(aof = false): Promise<string[]> {
   rig = await startFaultRig({ aof });
@@ -59,15 +63,15 @@ test('Redis restarted from an append-only file one second old (stale counter, lo
     await counterReaches(rig, 'c', 10);
     // Copy the AOF as it stands (what survives when the last second is lost), go on a second, crash.
     cpSync(join(rig.redis.dir, 'appendonlydir'), snapshot, { recursive: true });
-    staleCounter = Number(await rig.api.redis.get('promo:{c}:counter'));
+    staleCounter = Number(await rig.api.redis.get(counterKey()));
     await new Promise((r) => setTimeout(r, 1_000));
-    crashCounter = Number(await rig.api.redis.get('promo:{c}:counter'));
+    crashCounter = Number(await rig.api.redis.get(counterKey()));
     await rig.redis.stop('SIGKILL');
     rmSync(join(rig.redis.dir, 'appendonlydir'), { recursive: true });
     cpSync(snapshot, join(rig.redis.dir, 'appendonlydir'), { recursive: true });
     await rig.redis.restart();
   });
-  const restoredCounter = Number(await rig.api.redis.get('promo:{c}:counter'));
+  const restoredCounter = Number(await rig.api.redis.get(counterKey()));
   expect(restoredCounter).toBeGreaterThanOrEqual(staleCounter); // the counter went back no further than the copy
   expect(staleCounter).toBeLessThan(crashCounter); // but it did go back: slots were handed out a second time
   await settle(rig, 'c', LIMIT, accounts, answers);

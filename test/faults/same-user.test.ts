@@ -1,4 +1,5 @@
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { startFaultRig, type FaultRig } from '../support/fault-rig';
 
 let rig: FaultRig;
@@ -27,5 +28,5 @@ test('the same user logging in 50 times at once: one participation, one slot, on
   expect(await db.collection(COLLECTIONS.campaignLogins).countDocuments({ campaignId: 'c' })).toBe(1);
   expect(await db.collection(COLLECTIONS.winners).countDocuments({ campaignId: 'c' })).toBe(1);
   expect(await db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId: 'c' })).toBe(1);
-  expect(await rig.api.redis.get('promo:{c}:counter')).toBe('1');
+  expect(await rig.api.redis.get(campaignKeys(rig.config.redis.keyPrefix, 'c').counter)).toBe('1');
 });

@@ -1,4 +1,6 @@
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { QUEUE_NAMES } from '../../src/adapters/queue/queue-names';
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { DEV_ADMIN_PASSWORD } from '../../src/config';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
@@ -120,7 +122,7 @@ describe('campaigns', () => {
       details: { counter: 2 },
     });
     expect(await h.api.stores.campaigns.findById('spring')).toMatchObject({ limit: 5, name: 'Spring' });
-    expect(await h.api.redis.hget(`${h.config.redis.keyPrefix}:{spring}:meta`, 'limit')).toBe('5');
+    expect(await h.api.redis.hget(campaignKeys(h.config.redis.keyPrefix, 'spring').meta, 'limit')).toBe('5');
 
     expect((await patch('/admin/campaigns/nothing', { limit: 5 })).status).toBe(404);
     expect((await patch('/admin/campaigns/spring', {})).status).toBe(400);
@@ -160,7 +162,7 @@ describe('campaigns', () => {
     const reset = await post('/admin/campaigns/spring/reset');
     expect(reset.status).toBe(200);
     expect(reset.body.deleted).toEqual({ winners: 3, vouchers: 3, participations: 3 });
-    expect(await h.api.redis.get(`${h.config.redis.keyPrefix}:{spring}:counter`)).toBe('0');
+    expect(await h.api.redis.get(campaignKeys(h.config.redis.keyPrefix, 'spring').counter)).toBe('0');
   });
 
   test('reconcile on demand queues a job', async () => {
@@ -203,7 +205,7 @@ describe('Bull Board', () => {
     expect(page.text).toContain('<div id="root">');
     const queues = await get('/admin/queues/api/queues');
     expect(queues.status).toBe(200);
-    expect(queues.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['reconcile', 'voucher-issue']);
+    expect(queues.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(Object.values(QUEUE_NAMES).sort());
   });
 });
 

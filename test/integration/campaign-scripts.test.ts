@@ -2,6 +2,7 @@ import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
 
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { cleanEnv, runScript } from '../support/run-script';
 import { testMongoUrl, testRedisUrl, uniqueTag } from '../support/test-env';
 
@@ -13,6 +14,7 @@ const env = cleanEnv({
   QUEUE_PREFIX: `{sq${tag}}`,
   PASSWORD_HASH_PROFILE: 'test',
 });
+const seeded = campaignKeys(env.REDIS_KEY_PREFIX as string, 'seeded');
 let mongo: MongoClient;
 let redis: Redis;
 
@@ -53,7 +55,7 @@ test('creates the campaign and accounts with progress; a second run changes no u
     .sort({ account: 1 })
     .toArray();
   expect(before).toHaveLength(30);
-  await redis.set(`s${tag}:{seeded}:counter`, '3'); // three slots handed out meanwhile
+  await redis.set(seeded.counter, '3'); // three slots handed out meanwhile
 
   const second = await runScript(
     'scripts/seed.ts',
@@ -68,12 +70,12 @@ test('creates the campaign and accounts with progress; a second run changes no u
       .sort({ account: 1 })
       .toArray(),
   ).toEqual(before);
-  expect(await redis.get(`s${tag}:{seeded}:counter`)).toBe('3');
+  expect(await redis.get(seeded.counter)).toBe('3');
 
   const lowered = await runScript('scripts/seed.ts', ['--campaign', 'seeded', '--limit', '2'], env);
   expect(lowered.code).toBe(1);
   expect(lowered.stderr).toMatch(/limit cannot go below[\s\S]*limit 2, counter 3/);
-  expect(await redis.hget(`s${tag}:{seeded}:meta`, 'limit')).toBe('8');
+  expect(await redis.hget(seeded.meta, 'limit')).toBe('8');
 });
 
 test('reset-campaign wants --yes, and refuses a running campaign', async () => {
@@ -84,5 +86,5 @@ test('reset-campaign wants --yes, and refuses a running campaign', async () => {
   const running = await runScript('scripts/reset-campaign.ts', ['--campaign', 'seeded', '--yes'], env);
   expect(running.code).toBe(1);
   expect(running.stderr).toMatch(/refused while the campaign is running/);
-  expect(await redis.get(`s${tag}:{seeded}:counter`)).toBe('3');
+  expect(await redis.get(seeded.counter)).toBe('3');
 });

@@ -1,4 +1,5 @@
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
@@ -22,7 +23,7 @@ test('a limit lowered in the Redis hash is honoured by the very next claim; rais
   expect((await h.login('user2', TEST_PASSWORD, 'lowered')).body.campaigns?.[0]?.outcome).toBe('won');
 
   // No API cache sits between the hash and the claim: the script reads the limit on every call.
-  await h.api.redis.hset(`${h.config.redis.keyPrefix}:{lowered}:meta`, 'limit', '2');
+  await h.api.redis.hset(campaignKeys(h.config.redis.keyPrefix, 'lowered').meta, 'limit', '2');
   expect((await h.login('user3', TEST_PASSWORD, 'lowered')).body).toMatchObject({
     status: false,
     errorCode: 'CAMPAIGN_FULL',
@@ -70,6 +71,6 @@ test('the campaign settings refuse a limit below the slots already handed out, c
   await h.login('user1', TEST_PASSWORD, 'refuse');
   await h.login('user2', TEST_PASSWORD, 'refuse');
   await expect(h.saveCampaign('refuse', { limit: 1 })).rejects.toMatchObject({ code: 'CAMPAIGN_LIMIT_BELOW_COUNTER' });
-  expect(await h.api.redis.hget(`${h.config.redis.keyPrefix}:{refuse}:meta`, 'limit')).toBe('5');
+  expect(await h.api.redis.hget(campaignKeys(h.config.redis.keyPrefix, 'refuse').meta, 'limit')).toBe('5');
   expect((await h.api.stores.campaigns.findById('refuse'))?.limit).toBe(5);
 });

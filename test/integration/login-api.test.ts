@@ -1,4 +1,5 @@
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { watchDatabaseCalls } from '../support/database-calls';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
@@ -134,7 +135,7 @@ describe('bad credentials', () => {
     });
     expect(await count(COLLECTIONS.campaignLogins, { campaignId: 'guarded' })).toBe(0);
     expect(await count(COLLECTIONS.winners, { campaignId: 'guarded' })).toBe(0);
-    expect(await h.api.redis.get(`${h.config.redis.keyPrefix}:{guarded}:counter`)).toBe('0');
+    expect(await h.api.redis.get(campaignKeys(h.config.redis.keyPrefix, 'guarded').counter)).toBe('0');
   });
 });
 

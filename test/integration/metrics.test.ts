@@ -1,3 +1,5 @@
+import { QUEUE_NAMES } from '../../src/adapters/queue/queue-names';
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { DEV_ADMIN_PASSWORD } from '../../src/config';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
@@ -25,12 +27,13 @@ test('API and worker: requests by route and outcome, latency, claims, queue dept
   await h.login('user3', 'wrong', 'm');
 
   // Drift for reconciliation to fix: the counter disappears; an operator asks for a run.
-  await h.api.redis.del(`${h.config.redis.keyPrefix}:{m}:counter`);
+  const counterKey = campaignKeys(h.config.redis.keyPrefix, 'm').counter;
+  await h.api.redis.del(counterKey);
   const worker = await h.startWorker();
   const reconcile = h.http.post('/admin/campaigns/m/reconcile').set('authorization', admin);
   expect((await reconcile.set('content-type', 'application/json')).status).toBe(202);
   const deadline = Date.now() + 15_000;
-  while ((await h.api.redis.get(`${h.config.redis.keyPrefix}:{m}:counter`)) === null && Date.now() < deadline) {
+  while ((await h.api.redis.get(counterKey)) === null && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
   }
   await h.drainQueue();
@@ -41,15 +44,16 @@ test('API and worker: requests by route and outcome, latency, claims, queue dept
   expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   const text = response.text;
   const login = 'method="POST",route="/api/login-campaign"';
+  const vouchers = `queue="${QUEUE_NAMES.voucherIssue}"`;
   expect(sample(text, `promotion_http_requests_total{${login},status="200",outcome="ok"}`)).toBe(1);
   expect(sample(text, `promotion_http_requests_total{${login},status="200",outcome="CAMPAIGN_FULL"}`)).toBe(1);
   expect(sample(text, `promotion_http_requests_total{${login},status="401",outcome="INVALID_CREDENTIALS"}`)).toBe(1);
   expect(sample(text, `promotion_http_request_duration_seconds_count{${login}}`)).toBe(3);
   expect(sample(text, 'promotion_claims_total{outcome="won"}')).toBe(1);
   expect(sample(text, 'promotion_claims_total{outcome="full"}')).toBe(1);
-  expect(sample(text, 'promotion_queue_jobs{queue="voucher-issue",state="completed"}')).toBe(1);
-  expect(sample(text, 'promotion_queue_jobs{queue="voucher-issue",state="waiting"}')).toBe(0);
-  expect(sample(text, 'promotion_queue_oldest_job_age_seconds{queue="voucher-issue"}')).toBe(0);
+  expect(sample(text, `promotion_queue_jobs{${vouchers},state="completed"}`)).toBe(1);
+  expect(sample(text, `promotion_queue_jobs{${vouchers},state="waiting"}`)).toBe(0);
+  expect(sample(text, `promotion_queue_oldest_job_age_seconds{${vouchers}}`)).toBe(0);
   expect(sample(text, 'promotion_dependency_up{dependency="redis"}')).toBe(1);
   expect(sample(text, 'promotion_dependency_up{dependency="mongo"}')).toBe(1);
   // Node's standard metrics under their standard names, for stock dashboards.
@@ -58,12 +62,12 @@ test('API and worker: requests by route and outcome, latency, claims, queue dept
 
   // The worker's own listener: its jobs, its reconciliation runs and what they fixed, and the queues.
   const workerText = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-  expect(sample(workerText, 'promotion_jobs_total{queue="voucher-issue",result="completed"}')).toBe(1);
-  expect(sample(workerText, 'promotion_job_duration_seconds_count{queue="voucher-issue"}')).toBe(1);
+  expect(sample(workerText, `promotion_jobs_total{${vouchers},result="completed"}`)).toBe(1);
+  expect(sample(workerText, `promotion_job_duration_seconds_count{${vouchers}}`)).toBe(1);
   expect(sample(workerText, 'promotion_reconcile_runs_total{trigger="on_demand",result="ok"}')).toBe(1);
   expect(sample(workerText, 'promotion_reconcile_fixed_total{kind="counterRaised"}')).toBe(1);
   expect(sample(workerText, 'promotion_winners_without_voucher')).toBe(0);
-  expect(sample(workerText, 'promotion_queue_jobs{queue="voucher-issue",state="completed"}')).toBe(1);
+  expect(sample(workerText, `promotion_queue_jobs{${vouchers},state="completed"}`)).toBe(1);
   expect(sample(workerText, 'process_resident_memory_bytes')).toBeGreaterThan(0);
 
   // Valid exposition text: one HELP and one TYPE per metric, however many queues there are.

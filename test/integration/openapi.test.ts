@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import { SignJWT } from 'jose';
 import type { Response } from 'supertest';
 
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { DEV_ADMIN_PASSWORD } from '../../src/config';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
@@ -128,7 +129,7 @@ test('every answer matches the document', async () => {
     auth: admin,
     body: { startsAt: new Date(Date.now() - 1000).toISOString() },
   });
-  await h.api.redis.del(`${h.config.redis.keyPrefix}:{later}:counter`); // Redis lost it: claims closed
+  await h.api.redis.del(campaignKeys(h.config.redis.keyPrefix, 'later').counter); // Redis lost it: claims closed
   await call('post', '/api/login-campaign', {
     body: { account: 'user3', password: TEST_PASSWORD, campaignId: 'later' },
   }); // 503

@@ -1,4 +1,5 @@
 import { startRedisServer, type LocalService } from '../../scripts/lib/local-services';
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import { startHarness, type Harness } from '../support/harness';
 import { cleanEnv, runScript } from '../support/run-script';
 
@@ -45,14 +46,14 @@ test('after a FLUSHALL, --dry-run prints the drift and changes nothing; the real
   expect(dry.stdout).toContain('drift: found');
   expect(dry.stdout).toMatch(/plan:\n {4}settings: publish\n {4}restore: [^\n]+=1, [^\n]+=2, [^\n]+\n/);
   expect(dry.stdout).toContain('counter: raise to at least 4');
-  expect(await h.api.redis.exists(`${h.config.redis.keyPrefix}:{flushed}:counter`)).toBe(0);
+  expect(await h.api.redis.exists(campaignKeys(h.config.redis.keyPrefix, 'flushed').counter)).toBe(0);
   expect((await h.login('user5', undefined, 'flushed')).status).toBe(503);
 
   const real = await runScript('scripts/reconcile.ts', ['--campaign', 'flushed'], env);
   expect(real.code).toBe(0);
   expect(real.stdout).toContain('campaign flushed: 4 winners; counter missing -> 4');
   expect(real.stdout).toContain('drift: fixed');
-  expect(await h.api.redis.get(`${h.config.redis.keyPrefix}:{flushed}:counter`)).toBe('4');
+  expect(await h.api.redis.get(campaignKeys(h.config.redis.keyPrefix, 'flushed').counter)).toBe('4');
 
   expect((await h.login('user5', undefined, 'flushed')).body.campaigns?.[0]).toMatchObject({ outcome: 'won', slot: 5 });
   expect((await h.login('user2', undefined, 'flushed')).body.campaigns?.[0]).toMatchObject({

@@ -1,8 +1,17 @@
+import { Queue, Worker, type Job } from 'bullmq';
+
 import { startRedisCluster, type LocalRedisCluster } from '../../scripts/lib/local-services';
-import { createApiRedis, waitForRedis } from '../../src/adapters/redis/connection';
+import { BullmqReconcileTrigger } from '../../src/adapters/queue/bullmq-reconcile-trigger';
+import { QUEUE_NAMES, type ReconcileJobData } from '../../src/adapters/queue/queue-names';
+import { createApiRedis, createQueueRedis, waitForRedis, type RedisTarget } from '../../src/adapters/redis/connection';
 import { campaignKeys } from '../../src/adapters/redis/keys';
+import { RedisLoginThrottle } from '../../src/adapters/redis/redis-login-throttle';
+import { RATE_LIMIT_PROFILES } from '../../src/config';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
 import type { RedisClient } from '../../src/adapters/redis/scripts';
+import { counterRepairContract } from '../contract/counter-repair.contract';
+import { loginThrottleContract } from '../contract/login-throttle.contract';
+import { reconcileTriggerContract } from '../contract/reconcile-trigger.contract';
 import { slotCounterContract } from '../contract/slot-counter.contract';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
@@ -11,14 +20,13 @@ import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
  * tag per campaign), BullMQ runs on it (its prefix is one hash tag), and a whole burst comes out right.
  */
 let cluster: LocalRedisCluster;
+let target: RedisTarget;
 let redis: RedisClient;
 
 beforeAll(async () => {
   cluster = await startRedisCluster(3);
-  redis = createApiRedis(
-    { url: 'redis://unused', clusterNodes: cluster.nodes },
-    { connectionName: 'cluster-test', commandTimeoutMs: 2_000 },
-  );
+  target = { url: 'redis://unused', clusterNodes: cluster.nodes };
+  redis = createApiRedis(target, { connectionName: 'cluster-test', commandTimeoutMs: 2_000 });
   await waitForRedis(redis);
 }, 60_000);
 afterAll(async () => {
@@ -33,6 +41,60 @@ slotCounterContract('Redis Cluster', () => ({
     await redis.del(keys.meta, keys.counter, keys.slots, keys.free);
   },
 }));
+
+counterRepairContract('Redis Cluster', () => ({ counter: new RedisSlotCounter(redis, 'promo') }));
+
+let throttles = 0;
+loginThrottleContract('Redis Cluster', (limits) => ({
+  throttle: new RedisLoginThrottle(redis, `promo-throttle-${++throttles}`, limits, () => 1, 2_000),
+  pass: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+}));
+
+test('RedisLoginThrottle on the cluster: wrong passwords counted by one process back off the account in another', async () => {
+  // Both processes would admit the attempt from memory if the counts fell back there: only Redis shares them.
+  const limits = { ...RATE_LIMIT_PROFILES.relaxed, failures: { allowed: 2, backoffSeconds: 60 } };
+  const first = new RedisLoginThrottle(redis, 'promo-throttle-shared', limits, () => 1, 2_000);
+  const second = new RedisLoginThrottle(redis, 'promo-throttle-shared', limits, () => 1, 2_000);
+  const attempt = { account: 'shared', clientIp: '192.0.2.7' };
+  await first.recordFailure(attempt);
+  await first.recordFailure(attempt);
+  await expect(second.admit(attempt)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+  await second.recordSuccess(attempt);
+  await expect(first.admit(attempt)).resolves.toBeUndefined();
+});
+
+reconcileTriggerContract('BullMQ on Redis Cluster', () => {
+  // One hash tag for the whole prefix: BullMQ's scripts touch several keys of a queue at once.
+  const prefix = `{contract-reconcile-${Date.now()}-${Math.random().toString(36).slice(2)}}`;
+  const queueRedis = createQueueRedis(target, 'cluster-reconcile-queue');
+  const workerRedis = createQueueRedis(target, 'cluster-reconcile-worker');
+  const queue = new Queue<ReconcileJobData>(QUEUE_NAMES.reconcile, { connection: queueRedis, prefix });
+  const worker = new Worker<ReconcileJobData>(QUEUE_NAMES.reconcile, null, { connection: workerRedis, prefix });
+  return {
+    trigger: new BullmqReconcileTrigger(queue),
+    take: async () => {
+      const jobs: Job<ReconcileJobData>[] = [];
+      for (;;) {
+        const job = await worker.getNextJob('contract', { block: false });
+        if (job === undefined) break;
+        jobs.push(job);
+      }
+      return {
+        campaigns: jobs.map((job) => job.data.campaignId ?? '(every campaign)').sort(),
+        finish: async () => {
+          for (const job of jobs) await job.moveToCompleted('done', 'contract', false);
+        },
+      };
+    },
+    close: async () => {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      workerRedis.disconnect();
+      queueRedis.disconnect();
+    },
+  };
+});
 
 test('campaigns spread over the shards: each campaign keeps its keys on one slot', async () => {
   const slotsOf = async (campaignId: string) => {

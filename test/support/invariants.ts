@@ -1,4 +1,5 @@
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { campaignKeys } from '../../src/adapters/redis/keys';
 import type { Answer, FaultRig } from './fault-rig';
 
 export interface Outcomes {
@@ -135,9 +136,8 @@ export async function counterReaches(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const counter = Number(
-      await rig.api.redis.get(`${rig.config.redis.keyPrefix}:{${campaignId}}:counter`).catch(() => 0),
-    );
+    const key = campaignKeys(rig.config.redis.keyPrefix, campaignId).counter;
+    const counter = Number(await rig.api.redis.get(key).catch(() => 0));
     if (counter >= slots) return;
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -2,7 +2,8 @@ import { CAMPAIGN_ID_PATTERN, campaignProblems, isRunningAt, type Campaign } fro
 import { summarizeLogin, type CampaignResult } from '../../src/domain/login-outcome';
 import { isWinningSlot } from '../../src/domain/slot';
 import { voucherJobIdFor } from '../../src/adapters/queue/queue-names';
-import { voucherCodeFor, voucherStatus } from '../../src/domain/voucher';
+import { voucherCodeFor } from '../../src/application/support/voucher-code';
+import { voucherStatus } from '../../src/domain/voucher';
 
 const result = (outcome: CampaignResult['outcome'], errorCode?: CampaignResult['errorCode']): CampaignResult => ({
   campaignId: 'c',

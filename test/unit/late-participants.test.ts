@@ -16,12 +16,19 @@ test('writes in batches of the configured size, and flush writes the rest', asyn
   expect(store.entries.size).toBe(25);
 });
 
-test('a batch that waits writes itself after the interval', async () => {
-  const store = new InMemoryParticipationStore();
-  const late = new LateParticipants(store, silentLogger, { batchSize: 100, flushIntervalMs: 20, maxBuffered: 1_000 });
-  late.add('c', 'u1', new Date());
-  await new Promise((r) => setTimeout(r, 100));
-  expect(store.entries.size).toBe(1);
+test('a batch that waits writes itself after the interval, not before', async () => {
+  jest.useFakeTimers();
+  try {
+    const store = new InMemoryParticipationStore();
+    const late = new LateParticipants(store, silentLogger, { batchSize: 100, flushIntervalMs: 20, maxBuffered: 1_000 });
+    late.add('c', 'u1', new Date());
+    await jest.advanceTimersByTimeAsync(19);
+    expect(store.entries.size).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(store.entries.size).toBe(1);
+  } finally {
+    jest.useRealTimers();
+  }
 });
 
 test('memory stays bounded: past maxBuffered entries are dropped, and a failed batch does not throw', async () => {

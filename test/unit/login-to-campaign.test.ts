@@ -1,5 +1,5 @@
 import { ResetCampaign } from '../../src/application/reset-campaign.use-case';
-import { voucherCodeFor } from '../../src/domain/voucher';
+import { voucherCodeFor } from '../../src/application/support/voucher-code';
 import { silentLogger } from '../../src/adapters/silent-logger';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
 

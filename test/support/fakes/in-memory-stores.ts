@@ -239,11 +239,37 @@ export class RecordingVoucherQueue implements VoucherQueue, VoucherRedelivery {
   }
 }
 
+/**
+ * Records every request (`requested`) and keeps the reconciliations they make as the BullMQ adapter does:
+ * one waiting per campaign however often it is asked for; asked for while it runs, one more after it.
+ * `take` and `finish` play the reconcile worker.
+ */
 export class RecordingReconcileTrigger implements ReconcileTrigger {
   readonly requested: string[] = [];
+  private readonly waiting = new Set<string>();
+  private readonly running = new Set<string>();
+  /** Asked for while running: waits once that run finishes. */
+  private readonly next = new Set<string>();
 
   async requestReconcile(campaignId: string): Promise<void> {
     this.requested.push(campaignId);
+    if (this.running.has(campaignId)) this.next.add(campaignId);
+    else this.waiting.add(campaignId);
+  }
+
+  /** Starts every waiting reconciliation; returns their campaigns, sorted. */
+  take(): string[] {
+    const taken = [...this.waiting].sort();
+    this.waiting.clear();
+    for (const campaignId of taken) this.running.add(campaignId);
+    return taken;
+  }
+
+  finish(campaignIds: readonly string[]): void {
+    for (const campaignId of campaignIds) {
+      this.running.delete(campaignId);
+      if (this.next.delete(campaignId)) this.waiting.add(campaignId);
+    }
   }
 }
 
@@ -258,11 +284,15 @@ export class InMemoryAuditLog implements AuditLog {
     return this.entries
       .filter((e) => e.campaignId === campaignId)
       .sort((a, b) => b.at.getTime() - a.at.getTime())
-      .slice(0, limit);
+      .slice(0, limit)
+      .map((e) => structuredClone(e)); // copies, as a database hands out: the log stays append-only
   }
 }
 
-/** Lets every attempt in and remembers what it was told, for assertions. */
+/**
+ * Lets every attempt in and remembers what it was told, for assertions: a spy, not a stand-in that limits
+ * (InMemoryLoginThrottle is the one that keeps the LoginThrottle contract).
+ */
 export class RecordingThrottle implements LoginThrottle {
   readonly events: string[] = [];
 

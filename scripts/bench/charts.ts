@@ -12,6 +12,7 @@ export interface ScalePoint {
   connections: number;
   p99: number;
   max: number;
+  /** Peak RSS of the largest API process. */
   rssMb: number;
 }
 
@@ -22,7 +23,10 @@ async function render(spec: object): Promise<string> {
   return view.toSVG();
 }
 
-/** The burst's latency percentiles, one bar group per percentile, one bar per system (log scale). */
+/**
+ * The burst's latency percentiles, one line per system (log scale: bars would start at 0, which a log
+ * scale cannot draw).
+ */
 export function latencyChart(title: string, series: readonly LatencySeries[]): Promise<string> {
   const order = Object.keys(series[0]?.percentiles ?? {});
   const values = series.flatMap(({ name, percentiles }) =>
@@ -34,10 +38,9 @@ export function latencyChart(title: string, series: readonly LatencySeries[]): P
     width: 480,
     height: 260,
     data: { values },
-    mark: { type: 'bar', tooltip: true },
+    mark: { type: 'line', point: true, tooltip: true },
     encoding: {
       x: { field: 'percentile', type: 'ordinal', sort: order, title: 'latency percentile' },
-      xOffset: { field: 'system' },
       y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'ms (log scale)' },
       color: { field: 'system', type: 'nominal', title: null },
     },
@@ -73,7 +76,7 @@ export function scaleChart(title: string, points: readonly ScalePoint[]): Promis
         mark: { type: 'bar' },
         encoding: {
           x: axis,
-          y: { field: 'rssMb', type: 'quantitative', title: 'peak RSS per API process, MB' },
+          y: { field: 'rssMb', type: 'quantitative', title: 'peak RSS of the largest API process, MB' },
         },
       },
     ],

@@ -12,7 +12,7 @@ import { runCli } from '../lib/cli';
 import { seed } from '../seed';
 
 /**
- * `npm run profile:sold-out`: a CPU profile (node --cpu-prof) of one API process serving the sold-out
+ * `PROFILE_SECONDS=10 npx tsx scripts/bench/profile-sold-out.ts`: a CPU profile (node --cpu-prof) of one API process serving the sold-out
  * path under load (token logins, a distinct user and client address per request, the standard rate
  * limits, TRUST_PROXY on), summarised as self time by where it is spent. PROFILE_SECONDS (10) sets the
  * load's length. The .cpuprofile is kept in a temporary folder, printed at the end (open it in Chrome's

@@ -10,6 +10,7 @@ import { z } from 'zod';
 
 import { loadConfig } from '../src/config';
 import { latencyChart, scaleChart, type LatencySeries, type ScalePoint } from './bench/charts';
+import type { LoadSpec } from './bench/load';
 import { PROJECT_ROOT, freePort, startFerretDb, startRedisServer, type LocalService } from './lib/local-services';
 import { parseCli, runCli } from './lib/cli';
 import { seed } from './seed';
@@ -122,17 +123,6 @@ interface LoadResult {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, { count: number }>;
-}
-
-interface LoadSpec {
-  url: string;
-  connections: number;
-  amount?: number;
-  durationSeconds?: number;
-  body: string;
-  tokensFile?: string;
-  bodiesFile?: string;
-  distinctAddresses?: boolean;
 }
 
 /** One autocannon run in a process of its own. */

@@ -7,7 +7,7 @@ import autocannon from 'autocannon';
  * the JSON in BENCH_LOAD, answered as one JSON line on stdout. Bearer tokens, when given, are handed out
  * one per request in order, so a run of N requests over N tokens is N distinct users.
  */
-interface LoadSpec {
+export interface LoadSpec {
   url: string;
   connections: number;
   /** A fixed number of requests (the burst), or a duration in seconds (throughput). */

@@ -67,8 +67,8 @@ export interface ComposeOptions {
 }
 
 /**
- * The API's connections: the request path's database pool and RedisClient connection (short time budgets), and
- * a small, patient database pool for operators (statistics over whole campaigns, exports). On failure,
+ * The API's connections: the request path's database pool and Redis connection (short time budgets), and a
+ * small, patient database pool for operators (statistics over whole campaigns, exports). On failure,
  * whatever was opened is closed again, so a start-up retry leaks nothing.
  */
 async function connectApiDependencies(config: Config, logger: Logger, options: ComposeOptions) {

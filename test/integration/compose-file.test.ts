@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { parseDocument } from 'yaml';
 
 import { loadConfig, type Config } from '../../src/config';
 import { startHarness, type Harness } from '../support/harness';
+import { runProcess, type ScriptResult } from '../support/run-script';
 import { testRedisUrl, uniqueTag } from '../support/test-env';
 
 /**
@@ -436,27 +436,10 @@ function containerArgvOf(command: ComposeCommand): string[] | null {
 // ---------------------------------------------------------------------------------------------------------
 // Running things.
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Ran = ScriptResult;
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Ran> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
+const run = (command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Ran> =>
+  runProcess(command, args, { cwd, env, timeoutMs });
 
 /** Runs a container argv (`node dist/…`) against the build, with `/app` as the working directory. */
 function runInImage(app: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {

@@ -12,17 +12,17 @@ import { RedisSoldOutView } from '../../src/adapters/redis/redis-sold-out-view';
 import { silentLogger } from '../../src/adapters/silent-logger';
 import { storesContract } from '../contract/stores.contract';
 import { voucherQueueContract } from '../contract/voucher-queue.contract';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { BullmqVoucherQueue } from '../../src/adapters/queue/bullmq-voucher-queue';
-import { QUEUE_NAMES, type ReconcileJobData, type VoucherIssueJobData } from '../../src/adapters/queue/queue-names';
-import { BullmqReconcileTrigger } from '../../src/adapters/queue/bullmq-reconcile-trigger';
+import { QUEUE_NAMES, type VoucherIssueJobData } from '../../src/adapters/queue/queue-names';
 import { MongoAuditLog } from '../../src/adapters/mongo/mongo-audit-log';
 import { RedisLoginThrottle } from '../../src/adapters/redis/redis-login-throttle';
-import { RATE_LIMIT_PROFILES } from '../../src/config';
 import { auditLogContract } from '../contract/audit-log.contract';
 import { counterRepairContract } from '../contract/counter-repair.contract';
 import { loginThrottleContract } from '../contract/login-throttle.contract';
 import { reconcileTriggerContract } from '../contract/reconcile-trigger.contract';
+import { bullmqReconcileSubject } from '../support/bullmq-reconcile-subject';
+import { throttleSharingTest } from '../support/redis-throttle-sharing';
 import { campaignFixture } from '../support/fixtures';
 import { testConfig } from '../support/test-env';
 
@@ -147,45 +147,10 @@ voucherQueueContract('BullMQ adapter', () => {
   };
 });
 
-test('RedisLoginThrottle: wrong passwords counted by one process back off the account in another', async () => {
-  // Both processes would admit the attempt from memory if the counts fell back there: only Redis shares them.
-  const limits = { ...RATE_LIMIT_PROFILES.relaxed, failures: { allowed: 2, backoffSeconds: 60 } };
-  const first = new RedisLoginThrottle(redis, `${config.redis.keyPrefix}-throttle-shared`, limits, () => 1, 2_000);
-  const second = new RedisLoginThrottle(redis, `${config.redis.keyPrefix}-throttle-shared`, limits, () => 1, 2_000);
-  const attempt = { account: 'shared', clientIp: '192.0.2.7' };
-  await first.recordFailure(attempt);
-  await first.recordFailure(attempt);
-  await expect(second.admit(attempt)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
-  await second.recordSuccess(attempt);
-  await expect(first.admit(attempt)).resolves.toBeUndefined();
-});
+throttleSharingTest('one Redis', () => redis, `${config.redis.keyPrefix}-throttle-shared`);
 
 reconcileTriggerContract('BullMQ adapter', () => {
   const prefix = `${config.queue.prefix}-reconcile-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  const queue = new Queue<ReconcileJobData>(QUEUE_NAMES.reconcile, { connection: redis, prefix });
   const workerRedis = createQueueRedis(config.redis, 'contract-reconcile-worker');
-  const worker = new Worker<ReconcileJobData>(QUEUE_NAMES.reconcile, null, { connection: workerRedis, prefix });
-  return {
-    trigger: new BullmqReconcileTrigger(queue),
-    take: async () => {
-      const jobs: Job<ReconcileJobData>[] = [];
-      for (;;) {
-        const job = await worker.getNextJob('contract', { block: false });
-        if (job === undefined) break;
-        jobs.push(job);
-      }
-      return {
-        campaigns: jobs.map((job) => job.data.campaignId ?? '(every campaign)').sort(),
-        finish: async () => {
-          for (const job of jobs) await job.moveToCompleted('done', 'contract', false);
-        },
-      };
-    },
-    close: async () => {
-      await worker.close();
-      workerRedis.disconnect();
-      await queue.obliterate({ force: true });
-      await queue.close();
-    },
-  };
+  return bullmqReconcileSubject(redis, workerRedis, prefix, () => workerRedis.disconnect());
 });

@@ -1,17 +1,14 @@
-import { Queue, Worker, type Job } from 'bullmq';
-
 import { startRedisCluster, type LocalRedisCluster } from '../../scripts/lib/local-services';
-import { BullmqReconcileTrigger } from '../../src/adapters/queue/bullmq-reconcile-trigger';
-import { QUEUE_NAMES, type ReconcileJobData } from '../../src/adapters/queue/queue-names';
 import { createApiRedis, createQueueRedis, waitForRedis, type RedisTarget } from '../../src/adapters/redis/connection';
 import { campaignKeys } from '../../src/adapters/redis/keys';
 import { RedisLoginThrottle } from '../../src/adapters/redis/redis-login-throttle';
-import { RATE_LIMIT_PROFILES } from '../../src/config';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
 import type { RedisClient } from '../../src/adapters/redis/scripts';
 import { counterRepairContract } from '../contract/counter-repair.contract';
 import { loginThrottleContract } from '../contract/login-throttle.contract';
 import { reconcileTriggerContract } from '../contract/reconcile-trigger.contract';
+import { bullmqReconcileSubject } from '../support/bullmq-reconcile-subject';
+import { throttleSharingTest } from '../support/redis-throttle-sharing';
 import { slotCounterContract } from '../contract/slot-counter.contract';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
@@ -50,50 +47,17 @@ loginThrottleContract('Redis Cluster', (limits) => ({
   pass: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }));
 
-test('RedisLoginThrottle on the cluster: wrong passwords counted by one process back off the account in another', async () => {
-  // Both processes would admit the attempt from memory if the counts fell back there: only Redis shares them.
-  const limits = { ...RATE_LIMIT_PROFILES.relaxed, failures: { allowed: 2, backoffSeconds: 60 } };
-  const first = new RedisLoginThrottle(redis, 'promo-throttle-shared', limits, () => 1, 2_000);
-  const second = new RedisLoginThrottle(redis, 'promo-throttle-shared', limits, () => 1, 2_000);
-  const attempt = { account: 'shared', clientIp: '192.0.2.7' };
-  await first.recordFailure(attempt);
-  await first.recordFailure(attempt);
-  await expect(second.admit(attempt)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
-  await second.recordSuccess(attempt);
-  await expect(first.admit(attempt)).resolves.toBeUndefined();
-});
+throttleSharingTest('Redis Cluster', () => redis, 'promo-throttle-shared');
 
 reconcileTriggerContract('BullMQ on Redis Cluster', () => {
   // One hash tag for the whole prefix: BullMQ's scripts touch several keys of a queue at once.
   const prefix = `{contract-reconcile-${Date.now()}-${Math.random().toString(36).slice(2)}}`;
   const queueRedis = createQueueRedis(target, 'cluster-reconcile-queue');
   const workerRedis = createQueueRedis(target, 'cluster-reconcile-worker');
-  const queue = new Queue<ReconcileJobData>(QUEUE_NAMES.reconcile, { connection: queueRedis, prefix });
-  const worker = new Worker<ReconcileJobData>(QUEUE_NAMES.reconcile, null, { connection: workerRedis, prefix });
-  return {
-    trigger: new BullmqReconcileTrigger(queue),
-    take: async () => {
-      const jobs: Job<ReconcileJobData>[] = [];
-      for (;;) {
-        const job = await worker.getNextJob('contract', { block: false });
-        if (job === undefined) break;
-        jobs.push(job);
-      }
-      return {
-        campaigns: jobs.map((job) => job.data.campaignId ?? '(every campaign)').sort(),
-        finish: async () => {
-          for (const job of jobs) await job.moveToCompleted('done', 'contract', false);
-        },
-      };
-    },
-    close: async () => {
-      await worker.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-      workerRedis.disconnect();
-      queueRedis.disconnect();
-    },
-  };
+  return bullmqReconcileSubject(queueRedis, workerRedis, prefix, () => {
+    workerRedis.disconnect();
+    queueRedis.disconnect();
+  });
 });
 
 test('campaigns spread over the shards: each campaign keeps its keys on one slot', async () => {

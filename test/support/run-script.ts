@@ -24,17 +24,26 @@ export function runScript(
   env: Record<string, string | undefined>,
   timeoutMs = 120_000,
 ): Promise<ScriptResult> {
+  return runProcess(process.execPath, tsNodeArgs(script, args), { cwd: PROJECT_ROOT, env, timeoutMs });
+}
+
+/** Runs a command to its end (SIGKILL after `timeoutMs`), collecting its output. */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string | undefined>; timeoutMs: number },
+): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, tsNodeArgs(script, args), {
-      cwd: PROJECT_ROOT,
-      env: env as NodeJS.ProcessEnv,
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(timer);

@@ -622,26 +622,19 @@ function printRun(
       'input',
     ]);
   }
-  const oc = row3.oursClean.load;
-  const sc = row3.seedClean.load;
-  rows.push([
-    '3',
-    "clean burst: ours / seed's design",
-    `${fmt(oc.reqPerSec)} / ${fmt(sc.reqPerSec)} req/s; vouchers ${row3.oursClean.vouchers} / ${row3.seedClean.vouchers} for limit ${o.limit}`,
-    fmt(oc.reqPerSec / sc.reqPerSec, 2),
-    'exactly the limit',
-    verdict(row3.oursClean.vouchers === o.limit),
-  ]);
-  const of = row3.oursFlushed.load;
-  const sf = row3.seedFlushed.load;
-  rows.push([
-    '3',
-    "FLUSHALL mid-burst: ours / seed's design",
-    `${fmt(of.reqPerSec)} / ${fmt(sf.reqPerSec)} req/s; vouchers ${row3.oursFlushed.vouchers} / ${row3.seedFlushed.vouchers} for limit ${o.limit}`,
-    fmt(of.reqPerSec / sf.reqPerSec, 2),
-    'exactly the limit',
-    verdict(row3.oursFlushed.vouchers === o.limit),
-  ]);
+  for (const [label, ours, seed] of [
+    ["clean burst: ours / seed's design", row3.oursClean, row3.seedClean],
+    ["FLUSHALL mid-burst: ours / seed's design", row3.oursFlushed, row3.seedFlushed],
+  ] as const) {
+    rows.push([
+      '3',
+      label,
+      `${fmt(ours.load.reqPerSec)} / ${fmt(seed.load.reqPerSec)} req/s; vouchers ${ours.vouchers} / ${seed.vouchers} for limit ${o.limit}`,
+      fmt(ours.load.reqPerSec / seed.load.reqPerSec, 2),
+      'exactly the limit',
+      verdict(ours.vouchers === o.limit),
+    ]);
+  }
   rows.push([
     '4',
     'password logins / raw scrypt',

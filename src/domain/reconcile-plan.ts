@@ -87,7 +87,7 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
 
   // Settings the counter ran under that the database does not hold (lost, rolled back): publishing the
   // database's drops the slot map, so every winner's entry is restored, and no claim seen in it completes.
-  const republishing = counter.settings === null || counter.settings.version < campaign.version;
+  const republishing = ranUnderOtherSettings(counter.settings, campaign);
   // A stopped claim becomes a winner only while the campaign runs and is not paused: nobody is recorded as
   // a winner of a paused or ended campaign (a reset one included) after the fact.
   const completing = !republishing && !campaign.paused && isRunningAt(campaign, new Date(now));
@@ -149,8 +149,17 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   };
 }
 
+/**
+ * The counter's settings are missing or older than the database's: it ran under settings not in force, and
+ * publishing the database's drops its slot map (publish-campaign.lua).
+ */
+function ranUnderOtherSettings(counter: CampaignSettings | null, database: CampaignSettings): boolean {
+  return counter === null || counter.version < database.version;
+}
+
 function settingsRepair(database: CampaignSettings, counter: CampaignSettings | null, floor: number): SettingsRepair {
-  if (counter === null || counter.version < database.version) return { kind: 'publish', floor };
+  // (null checked here too, for the compiler: the rest reads counter.version.)
+  if (counter === null || ranUnderOtherSettings(counter, database)) return { kind: 'publish', floor };
   if (sameSettings(counter, database)) return { kind: 'none' };
   // A newer version is a change being saved right now, or one the database refused and nobody put back.
   if (counter.version > database.version) return { kind: 'counter_ahead', counterVersion: counter.version };

@@ -187,6 +187,33 @@ async function peakRss<T>(parent: number, during: Promise<T>): Promise<{ result:
   return { result, rss: [...peaks.values()] };
 }
 
+/** The machine's CPU time so far: idle and total, in clock ticks (/proc/stat). */
+function cpuTicks(): { idle: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Waits until the machine is quiet (under 15% busy over a second), at most 90 s, before a measurement:
+ * work left from the one before (a sold-out burst's participations written to the database afterwards
+ * take seconds of database CPU) must not slow the next, whichever side it is on.
+ */
+async function quiet(): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < 90_000) {
+    const before = cpuTicks();
+    await sleep(1_000);
+    const after = cpuTicks();
+    const busy = 1 - (after.idle - before.idle) / Math.max(1, after.total - before.total);
+    if (busy < 0.15) {
+      if (Date.now() - started > 1_500)
+        log(`  (waited ${((Date.now() - started) / 1000).toFixed(0)} s for a quiet machine)`);
+      return;
+    }
+  }
+  log('  note: the machine stayed busy for 90 s; measuring anyway');
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -359,6 +386,7 @@ runCli(async () => {
         });
         log(`row 1 (${label}): ${seconds} s each at 100 connections: bare Koa, then the sold-out path ...`);
         const bareUrl = `http://127.0.0.1:${barePort}/api/login-campaign`;
+        await quiet();
         await load({ url: bareUrl, connections: 100, durationSeconds: 1, body: soldOutBody });
         const bare = await load({ url: bareUrl, connections: 100, durationSeconds: seconds, body: soldOutBody });
         const spec = {
@@ -368,6 +396,7 @@ runCli(async () => {
           tokensFile,
           distinctAddresses: true,
         };
+        await quiet();
         await load({ ...spec, durationSeconds: 1 });
         const ours = await load({ ...spec, durationSeconds: seconds });
         row1[label] = { ours: ours.reqPerSec, bare: bare.reqPerSec };
@@ -387,6 +416,7 @@ runCli(async () => {
       /** A burst of `count` users at `conns` connections against a fresh campaign of our service. */
       const ourBurst = async (campaign: string, count: number, conns: number, during?: () => Promise<void>) => {
         await seed({ campaign, limit, users: 0, password: PASSWORD, prefix: 'benchuser' }, config);
+        await quiet();
         const started = Date.now();
         const running = load({
           url: `${apiUrl}/api/login-campaign`,
@@ -444,6 +474,7 @@ runCli(async () => {
       const ourCounter = (campaign: string) => async () =>
         Number((await redis.get(`${config.redis.keyPrefix}:{${campaign}}:counter`)) ?? 0);
       const seedBurst = async (campaign: string, during?: () => Promise<void>) => {
+        await quiet();
         const running = load({
           url: `http://127.0.0.1:${baselinePort}/api/login-campaign`,
           connections: baselineConnections,
@@ -476,12 +507,14 @@ runCli(async () => {
       ];
 
       log(`row 4: raw scrypt for ${seconds} s, then the password path for ${seconds} s at 50 connections ...`);
+      await quiet();
       const scryptRate = runJson('scripts/bench/scrypt-rate.ts', {
         BENCH_PROCESSES: String(processes),
         BENCH_CONCURRENCY: String(config.passwordHash.maxConcurrent),
         BENCH_SECONDS: String(seconds),
         BENCH_LOG_N: String(config.passwordHash.logN),
       });
+      await quiet();
       const passwordPath = await load({
         url: `${apiUrl}/api/login-campaign`,
         connections: 50,

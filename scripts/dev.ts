@@ -8,7 +8,7 @@ import { metricsListener } from '../src/adapters/ops/ops-listener';
 import { createHttpServer, listen } from '../src/adapters/http/server';
 import { composeApi } from '../src/compose/api';
 import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
+import { createLogger, unredacted } from '../src/logger';
 import { startWorkers } from '../workers/start-workers';
 import { parseCli, progress, runCli } from './lib/cli';
 import { PROJECT_ROOT, ferretdbBinary, startFerretDb, startRedisServer, type LocalService } from './lib/local-services';
@@ -93,9 +93,9 @@ runCli(async () => {
   );
 
   const logger = createLogger(config.logLevel, 'dev');
-  const api = await composeApi(config, logger);
+  const api = await composeApi(config, logger, { requestLogger: unredacted(logger) });
   const workers = await startWorkers(config, logger);
-  const server = createHttpServer(api.app.callback(), config.http);
+  const server = createHttpServer(api.listener, config.http);
   await listen(server, config.http.port, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { registry } = api.metrics;

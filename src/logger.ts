@@ -66,6 +66,15 @@ export function createLogger(level: string, name: string, destination?: Destinat
 }
 
 /**
+ * The same logger without the redaction pass, for lines whose fields are fixed and carry no input (the
+ * per-request line: method, route, status, duration, errorCode). Redaction is most of such a line's cost
+ * (measured: 3.3 of 5.6 µs); the request id and every other field stay.
+ */
+export function unredacted(logger: PinoLogger): PinoLogger {
+  return logger.child({}, { redact: { paths: [] } });
+}
+
+/**
  * The last line of a process that met an error nobody handled: written at once (not batched), as JSON
  * like every other line, before the process exits non-zero.
  */

@@ -6,7 +6,7 @@ import { metricsListener } from './adapters/ops/ops-listener';
 import { createHttpServer, listen } from './adapters/http/server';
 import { composeApi } from './compose/api';
 import { describeConfig, loadConfig } from './config';
-import { createLogger } from './logger';
+import { createLogger, unredacted } from './logger';
 import { exitOnFatalErrors, exitOnStartFailure, retryUntilReady, stopOnSignals } from './startup';
 
 /** `npm start`: the public API, configured from the environment. */
@@ -15,8 +15,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, 'api');
   exitOnFatalErrors('api', logger);
   logger.info(describeConfig(config), 'api starting');
-  const api = await retryUntilReady('api', () => composeApi(config, logger), logger);
-  const server = createHttpServer(api.app.callback(), config.http);
+  const api = await retryUntilReady(
+    'api',
+    () => composeApi(config, logger, { requestLogger: unredacted(logger) }),
+    logger,
+  );
+  const server = createHttpServer(api.listener, config.http);
   await listen(server, config.http.port, config.http.host);
   logger.info({ host: config.http.host, port: config.http.port }, 'api listening');
 

@@ -83,7 +83,7 @@ runCli(async () => {
       RATE_LIMIT_PROFILE: 'standard',
       TRUST_PROXY: 'true',
       JWT_SECRET: secret,
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? 'info',
       SHUTDOWN_GRACE_MS: '0',
     };
     await seed({ campaign: 'soldout', limit: 1, users: 1, password: 'profile-password', prefix: 'p' }, loadConfig(env));

@@ -92,13 +92,24 @@ export class ClaimCampaignSlot {
     }
   }
 
+  /**
+   * This process knows, without asking anyone, that the campaign is running and sold out for this user
+   * (the sold-out view): claim() would answer with fullForLoser(). Changes nothing.
+   */
+  knownFull(campaign: Campaign, userId: string, now: Date): boolean {
+    return isRunningAt(campaign, now) && this.deps.soldOutView.soldOutFor(campaign.id, userId);
+  }
+
+  /** A known-full campaign's answer to a user who holds no slot: "full", the participation recorded later. */
+  fullForLoser(campaignId: string, userId: string, now: Date): CampaignResult {
+    this.deps.lateParticipants.add(campaignId, userId, now);
+    return { campaignId, outcome: 'full', errorCode: 'CAMPAIGN_FULL' };
+  }
+
   private async claimRunning(campaign: Campaign, userId: string, now: Date): Promise<CampaignResult> {
     const { slots, participations, lateParticipants, soldOutView } = this.deps;
     const campaignId = campaign.id;
-    if (soldOutView.soldOutFor(campaignId, userId)) {
-      lateParticipants.add(campaignId, userId, now);
-      return { campaignId, outcome: 'full', errorCode: 'CAMPAIGN_FULL' };
-    }
+    if (soldOutView.soldOutFor(campaignId, userId)) return this.fullForLoser(campaignId, userId, now);
     const deferred = this.soldOut.has(campaignId);
     const participation = deferred ? 'deferred' : await participations.record(campaignId, userId, now);
 

@@ -26,4 +26,14 @@ export class IdentifyUser {
     await this.throttle.admitToken({ userId, clientIp });
     return { userId };
   }
+
+  /** A token's user, when it can be verified without waiting (TokenVerifier.verifyAtOnce); throws like execute. */
+  verifyTokenAtOnce(token: string): { userId: string } | undefined {
+    return this.tokens.verifyAtOnce(token);
+  }
+
+  /** A token login counted without waiting, when it can be (LoginThrottle.admitTokenAtOnce); throws like execute. */
+  admitTokenAtOnce(userId: string, clientIp: string): boolean {
+    return this.throttle.admitTokenAtOnce({ userId, clientIp });
+  }
 }

@@ -1,4 +1,6 @@
 import type { RedisClient } from '../adapters/redis/scripts';
+import type { RequestListener } from 'node:http';
+
 import type Koa from 'koa';
 
 import { AuthenticateUser } from '../application/authenticate-user.use-case';
@@ -13,6 +15,7 @@ import { ListVouchers } from '../application/list-vouchers.use-case';
 import { LoginToCampaign } from '../application/login-to-campaign.use-case';
 import { JoseTokenVerifier } from '../adapters/crypto/jose-token-verifier';
 import { createHttpApp } from '../adapters/http/app';
+import { withLoginFastLane } from '../adapters/http/login-fast-lane';
 import { createMetrics, type Metrics } from '../adapters/http/metrics';
 import { CachedCampaignStore } from '../adapters/memory/cached-campaign-store';
 import { type MongoConnection } from '../adapters/mongo/connection';
@@ -46,6 +49,8 @@ import { createQueues, type Queues } from '../adapters/queue/queues';
 /** Wiring of the public API's process: its connections, adapters and use cases, and the Koa app on top. */
 export interface Api {
   app: Koa;
+  /** What the API's HTTP server serves: the token login's fast lane in front of the Koa app. */
+  listener: RequestListener;
   /** What METRICS_PORT serves (the entry point decides where it listens). */
   metrics: Metrics;
   mongo: MongoConnection;
@@ -64,6 +69,8 @@ export interface ComposeOptions {
   clock?: Clock;
   /** Emit the driver's command events (tests use them to prove no query was made). */
   monitorMongoCommands?: boolean;
+  /** Writes the one line per request; `logger` when not given (see logger.ts, unredacted). */
+  requestLogger?: Logger;
 }
 
 /**
@@ -167,9 +174,13 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     checks: dependencies,
     checkTimeoutMs: READY_TIMEOUT_MS,
   });
+  const requestLogger = options.requestLogger ?? logger;
+  const login = new LoginToCampaign(identify, campaigns, campaigns, claimer, clock, config.http.fanOutMax);
+  const isShuttingDown = () => shuttingDown;
+  const proxy = { trusted: config.http.trustProxy, hops: config.http.proxyHops };
   const app = createHttpApp({
-    isShuttingDown: () => shuttingDown,
-    login: new LoginToCampaign(identify, campaigns, claimer, clock, config.http.fanOutMax),
+    isShuttingDown,
+    login,
     identify,
     listVouchers: new ListVouchers(stores.winners, stores.vouchers, campaigns, clock),
     admin: {
@@ -211,15 +222,28 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
       },
     ],
     logger,
+    requestLogger,
     bodyLimitBytes: config.http.bodyLimitBytes,
     loginDeadlineMs: config.http.loginDeadlineMs,
     retryAfterSeconds: config.http.retryAfterSeconds,
     readyTimeoutMs: READY_TIMEOUT_MS,
-    proxy: { trusted: config.http.trustProxy, hops: config.http.proxyHops },
+    proxy,
+  });
+  const listener = withLoginFastLane(app.callback(), {
+    login,
+    proxy,
+    metrics,
+    logger,
+    requestLogger,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    deadline: { ms: config.http.loginDeadlineMs, logger },
+    retryAfterSeconds: config.http.retryAfterSeconds,
+    isShuttingDown,
   });
 
   return {
     app,
+    listener,
     metrics,
     mongo,
     stores,

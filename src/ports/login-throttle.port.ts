@@ -25,6 +25,13 @@ export interface LoginThrottle {
   admitToken(attempt: { userId: string; clientIp: string }): Promise<void>;
 
   /**
+   * admitToken without waiting, when every limit it counts is decided in this process: true once counted
+   * (throws the same RATE_LIMITED admitToken would); false, having counted nothing, when a limit needs the
+   * shared store (then call admitToken).
+   */
+  admitTokenAtOnce(attempt: { userId: string; clientIp: string }): boolean;
+
+  /**
    * A wrong password (or an unknown account: the same answer, the same count): towards the back-offs.
    * Best effort: never rejects (a store that does not answer in time loses the count, not the answer).
    */
@@ -41,6 +48,7 @@ export interface LoginThrottle {
 export const unlimitedLogins: LoginThrottle = {
   admit: async () => {},
   admitToken: async () => {},
+  admitTokenAtOnce: () => true,
   recordFailure: async () => {},
   recordSuccess: async () => {},
 };

@@ -121,6 +121,27 @@ export function loginThrottleContract(name: string, subject: (limits: LoginLimit
       await throttle.admitToken({ userId: 'user-2', clientIp: HOME });
     });
 
+    test('a token login counted at once counts against the same limits as admitToken, or counts nothing', async () => {
+      const { throttle } = subject(
+        limits({ perIp: { points: 4, windowSeconds: 60 }, perAccount: { points: 2, windowSeconds: 60 } }),
+      );
+      /** At once when the throttle can decide here, else as admitToken: the same count either way. */
+      const admit = async (attempt: { userId: string; clientIp: string }): Promise<void> => {
+        if (!throttle.admitTokenAtOnce(attempt)) await throttle.admitToken(attempt);
+      };
+      await admit({ userId: 'user-1', clientIp: HOME });
+      await throttle.admitToken({ userId: 'user-2', clientIp: HOME });
+      await admit({ userId: 'user-3', clientIp: HOME });
+      await throttle.admit({ account: 'a', clientIp: HOME });
+      // The address's fifth attempt, asked either way, is refused; a refusal at once is an AppError too.
+      await expectRefused(admit({ userId: 'user-4', clientIp: HOME }), 60);
+      await expectRefused(throttle.admitToken({ userId: 'user-4', clientIp: HOME }), 60);
+      // The per-user budget: user-1's third attempt from anywhere is refused.
+      await admit({ userId: 'user-1', clientIp: AWAY });
+      await expectRefused(admit({ userId: 'user-1', clientIp: NEW }), 60);
+      await admit({ userId: 'user-5', clientIp: NEW });
+    });
+
     test('token and password logins share the per-address limit', async () => {
       const { throttle } = subject(limits({ perIp: { points: 4, windowSeconds: 60 } }));
       await throttle.admit({ account: 'a', clientIp: HOME });

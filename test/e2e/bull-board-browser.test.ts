@@ -52,7 +52,7 @@ beforeAll(async () => {
   await h.startWorker();
   await Promise.all(Array.from({ length: 30 }, (_, i) => h.login(`user${i + 1}`, TEST_PASSWORD, 'board')));
   await h.drainQueue();
-  server = createServer(h.api.app.callback());
+  server = createServer(h.api.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 120_000);

@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 test('passwords, tokens and credentials in URLs never reach the log; the events do', async () => {
-  const http = supertest(api.app.callback());
+  const http = supertest(api.listener);
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   await http.post('/api/login-campaign').send({ account: 'user1', password: TEST_PASSWORD, campaignId: 'logged' });
   await http.post('/api/login-campaign').send({ account: 'user1', password: 'wrong-password-xyz' });
@@ -100,7 +100,7 @@ test('passwords, tokens and credentials in URLs never reach the log; the events 
 });
 
 test('every line of a request and of the voucher job it caused carries its id, echoed back; pid and hostname on every line', async () => {
-  const http = supertest(api.app.callback());
+  const http = supertest(api.listener);
   const won = await http
     .post('/api/login-campaign')
     .set('x-request-id', 'edge-7f3a.42:retry-1')

@@ -63,6 +63,25 @@ loginThrottleContract('Redis adapter', (limits) => ({
   pass: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }));
 
+test('Redis throttle: a limit smaller than the processes is the shared count: never decided at once, nothing counted', async () => {
+  const prefix = `${config.redis.keyPrefix}-throttle-${++throttles}`;
+  const limits = {
+    perIp: { points: 600, windowSeconds: 60 },
+    perAccount: { points: 3, windowSeconds: 60 },
+    failures: { allowed: 3, backoffSeconds: 60 },
+    accountFailures: { allowed: 100 },
+    knownAddressDays: 30,
+  };
+  // Five processes share 3 attempts per user: no process holds a share of one, so Redis decides.
+  const throttle = new RedisLoginThrottle(redis, prefix, limits, () => 5, 2_000);
+  for (let i = 0; i < 5; i += 1)
+    expect(throttle.admitTokenAtOnce({ userId: 'u', clientIp: `198.51.100.${i}` })).toBe(false);
+  for (let i = 0; i < 3; i += 1) await throttle.admitToken({ userId: 'u', clientIp: `198.51.100.${i}` });
+  await expect(throttle.admitToken({ userId: 'u', clientIp: '198.51.100.9' })).rejects.toMatchObject({
+    code: 'RATE_LIMITED',
+  });
+});
+
 soldOutViewContract('Redis adapter', () => {
   const subscriber = createQueueRedis(config.redis, 'contract-changes');
   return {

@@ -58,7 +58,7 @@ describe('rate limits (shared by every API process, in Redis)', () => {
     };
     try {
       await processesAre(2);
-      const other = supertest(second.app.callback());
+      const other = supertest(second.listener);
       const attempt = async (api: typeof other, i: number, address: string) =>
         (
           await api

@@ -137,7 +137,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
   const api = await composeApi(loadConfig({ ...env, ...options.apiEnv?.(env) }), logger, {
     monitorMongoCommands: options.monitorMongoCommands === true,
   });
-  const server: Server = createHttpServer(api.app.callback(), config.http);
+  const server: Server = createHttpServer(api.listener, config.http);
   await listen(server, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -63,7 +63,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
   // Silent unless TEST_LOG_LEVEL says otherwise (then the service's own log lines, for a post-mortem).
   const logger = config.logLevel === 'silent' ? silentLogger : createLogger(config.logLevel, 'harness');
   const api = await composeApi(config, logger, { monitorMongoCommands: true });
-  const server = createHttpServer(api.app.callback(), config.http);
+  const server = createHttpServer(api.listener, config.http);
   await listen(server, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const http = supertest(server);

@@ -53,3 +53,23 @@ test('with a time-to-live of 0 nothing is kept', async () => {
   await uncached.findById('a');
   expect(reads).toHaveBeenCalledTimes(2);
 });
+
+test('peek answers only from a fresh read that has answered: never reads, never waits', async () => {
+  const reads = jest.spyOn(store, 'findById');
+  expect(cache.peek('a')).toBeUndefined(); // never read
+  const reading = cache.findById('a');
+  expect(cache.peek('a')).toBeUndefined(); // read under way
+  await reading;
+  expect(cache.peek('a')?.id).toBe('a');
+  await cache.findById('missing');
+  expect(cache.peek('missing')).toBeNull(); // cached as not existing
+  clock = 1_000;
+  expect(cache.peek('a')).toBeUndefined(); // past the time-to-live: only a read would tell
+  expect(reads).toHaveBeenCalledTimes(2);
+  jest.spyOn(store, 'findById').mockRejectedValueOnce(new Error('database down'));
+  await expect(cache.findById('a')).rejects.toThrow('database down');
+  expect(cache.peek('a')).toBeUndefined(); // a failed read is no answer
+  await cache.findById('a');
+  cache.invalidate();
+  expect(cache.peek('a')).toBeUndefined();
+});

@@ -141,6 +141,44 @@ describe('JoseTokenVerifier with a shared secret', () => {
   });
 });
 
+test('verifyAtOnce: the same user or the same refusal as verify, for every token, header known or not', async () => {
+  const verifier = new JoseTokenVerifier({ key: { kind: 'secret', secret: SECRET }, maxAgeSeconds: 3_600 });
+  const outcome = async (check: () => unknown) => {
+    try {
+      return { userId: ((await check()) as { userId: string }).userId };
+    } catch (error) {
+      return { code: (error as { code?: string }).code, details: (error as { details?: unknown }).details };
+    }
+  };
+  const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u","exp":9999999999}').toString('base64url')}.`;
+  const tokens = [
+    await sign({ sub: 'user-1' }),
+    await sign({ sub: 'user-2' }, { alg: 'HS512' }),
+    await sign({ sub: 'user-3' }, { secret: new TextEncoder().encode('y'.repeat(40)) }),
+    await sign({ sub: 'user-4' }, { expiresIn: '-1m' }),
+    none,
+    `${(await sign({ sub: 'user-5' })).split('.').slice(0, 2).join('.')}.`,
+    'a.b',
+    'a.b.c.d',
+  ];
+  // Twice over: the second time every accepted header is a known one.
+  for (const token of [...tokens, ...tokens]) {
+    const atOnce = await outcome(() => verifier.verifyAtOnce(token));
+    expect(atOnce).toEqual(await outcome(() => verifier.verify(token)));
+  }
+  expect(await outcome(() => verifier.verifyAtOnce(tokens[0] as string))).toEqual({ userId: 'user-1' });
+  expect(await outcome(() => verifier.verifyAtOnce(none))).toMatchObject({ code: 'INVALID_TOKEN' });
+});
+
+test('verifyAtOnce gives way to verify for a public key; with no key it refuses like verify', async () => {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const verifier = new JoseTokenVerifier({ key: { kind: 'public-key', pem }, maxAgeSeconds: 3_600 });
+  expect(verifier.verifyAtOnce(await sign({ sub: 'u' }))).toBeUndefined();
+  const off = new JoseTokenVerifier({ key: { kind: 'none' }, maxAgeSeconds: 3_600 });
+  expect(() => off.verifyAtOnce('a.b.c')).toThrow(expect.objectContaining({ code: 'INVALID_TOKEN' }));
+});
+
 test('a public key verifies RS256 tokens and refuses HMAC tokens made with the key as secret', async () => {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();

@@ -2,6 +2,10 @@ import { ResetCampaign } from '../../src/application/reset-campaign.use-case';
 import { voucherCodeFor } from '../../src/application/support/voucher-code';
 import { silentLogger } from '../../src/adapters/silent-logger';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
+import { CachedCampaignStore } from '../../src/adapters/memory/cached-campaign-store';
+import type { LoginToCampaignInput } from '../../src/application/login-to-campaign.use-case';
+import { AppError } from '../../src/errors';
+import { InMemorySoldOutView } from '../support/fakes/in-memory-sold-out-view';
 
 let w: UnitWorld;
 let alice: string;
@@ -176,7 +180,7 @@ describe('which campaigns a login counts for', () => {
     await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
     expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
     const byToken = await w.login.execute({
-      credentials: { kind: 'token', token: `token-for:${alice}` },
+      credentials: { kind: 'token', token: `token-for.${alice}` },
       campaignId: 'c',
       clientIp: '203.0.113.7',
     });
@@ -271,5 +275,91 @@ describe('campaign settings', () => {
     await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({
       code: 'CAMPAIGN_LIMIT_BELOW_COUNTER',
     });
+  });
+});
+
+describe('decided at once: the sold-out path without waiting', () => {
+  let v: UnitWorld;
+  let cache: CachedCampaignStore;
+  beforeEach(async () => {
+    v = unitWorld({
+      soldOutView: (slots) => new InMemorySoldOutView(slots),
+      campaignCache: (campaigns) => (cache = new CachedCampaignStore(campaigns, 60_000)),
+    });
+    await v.saveCampaign.execute('c', { limit: 1, startsAt: v.clock.now() });
+  });
+  const byToken = (userId: string, campaignId: string | undefined = 'c'): LoginToCampaignInput => ({
+    credentials: { kind: 'token', token: `token-for.${userId}` },
+    campaignId,
+    clientIp: '203.0.113.7',
+  });
+  /** Fills the campaign (u1 wins) and lets the view learn it is full (u2 hears full). */
+  const fill = async () => {
+    await cache.findById('c');
+    expect((await v.login.execute(byToken('u1'))).campaigns[0]?.outcome).toBe('won');
+    expect((await v.login.execute(byToken('u2'))).campaigns[0]?.outcome).toBe('full');
+  };
+
+  test('answers a known-full, cached campaign exactly as execute does, counting the attempt once', async () => {
+    await fill();
+    const counted = v.throttle.events.length;
+    const atOnce = v.login.decideAtOnce(byToken('u3'));
+    const executed = await v.login.execute(byToken('u4'));
+    expect(executed.campaigns[0]?.outcome).toBe('full');
+    expect(atOnce).toEqual({ ...executed, userId: 'u3' });
+    expect(v.throttle.events.slice(counted)).toEqual(['admit token u3 203.0.113.7', 'admit token u4 203.0.113.7']);
+    await v.lateParticipants.flush();
+    expect(await v.participations.count('c')).toBe(4); // u3 recorded too, in the batch
+  });
+
+  test('gives way, having counted nothing, whenever it does not know for certain', async () => {
+    expect(v.login.decideAtOnce(byToken('u1'))).toBeUndefined(); // the campaign not cached
+    await fill();
+    const counted = v.throttle.events.length;
+    expect(v.login.decideAtOnce(byToken('u1'))).toBeUndefined(); // the winner: execute says already_won
+    expect(v.login.decideAtOnce({ ...byToken('u3'), campaignId: undefined })).toBeUndefined(); // no campaign named
+    expect(v.login.decideAtOnce(byToken('u3', 'other'))).toBeUndefined(); // a campaign never read
+    const password: LoginToCampaignInput = {
+      credentials: { kind: 'password', account: 'alice', password: 'pw' },
+      campaignId: 'c',
+      clientIp: '203.0.113.7',
+    };
+    expect(v.login.decideAtOnce(password)).toBeUndefined();
+    await v.saveCampaign.execute('c', { limit: 2 }); // a raise: the view is no longer certain
+    expect(v.login.decideAtOnce(byToken('u3'))).toBeUndefined();
+    expect(v.throttle.events.slice(counted)).toEqual([]);
+    expect((await v.login.execute(byToken('u3'))).campaigns[0]).toMatchObject({ outcome: 'won', slot: 2 });
+  });
+
+  test('a paused or ended campaign is never answered full at once', async () => {
+    await fill();
+    await v.saveCampaign.execute('c', { paused: true });
+    expect(v.login.decideAtOnce(byToken('u3'))).toBeUndefined();
+    expect((await v.login.execute(byToken('u3'))).campaigns[0]?.outcome).toBe('paused');
+    await v.saveCampaign.execute('c', { paused: false });
+    expect((await v.login.execute(byToken('u4'))).campaigns[0]?.outcome).toBe('full'); // learned again
+    expect(v.login.decideAtOnce(byToken('u5'))?.campaigns[0]?.outcome).toBe('full');
+    v.advance(365 * 86_400_000); // past any end the cached copy might name: still decided by the window
+    await v.saveCampaign.execute('c', { endsAt: new Date(v.clock.now().getTime() - 1) });
+    cache.invalidate();
+    await cache.findById('c');
+    expect(v.login.decideAtOnce(byToken('u6'))).toBeUndefined();
+  });
+
+  test('an invalid token is refused at once with the error execute gives', async () => {
+    await fill();
+    const refusal = (() => {
+      try {
+        v.login.decideAtOnce({ ...byToken('u3'), credentials: { kind: 'token', token: 'forged' } });
+      } catch (error) {
+        return error;
+      }
+      return null;
+    })();
+    expect(refusal).toBeInstanceOf(AppError);
+    expect((refusal as AppError).code).toBe('INVALID_TOKEN');
+    await expect(
+      v.login.execute({ ...byToken('u3'), credentials: { kind: 'token', token: 'forged' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
   });
 });

@@ -45,6 +45,8 @@ export interface HttpDeps {
   /** True once SIGTERM arrived: /ready answers 503 and every connection closes after its answer. */
   isShuttingDown: () => boolean;
   logger: Logger;
+  /** Writes the one line per request (fixed fields only: it may skip the redaction pass). */
+  requestLogger: Logger;
   bodyLimitBytes: number;
   /** Longest a login or voucher listing is held before it is answered 503 (the work goes on). */
   loginDeadlineMs: number;
@@ -73,7 +75,7 @@ function methodNotAllowed(router: Router): Koa.Middleware {
   };
 }
 
-/** Builds the Koa app without listening: the server entry calls listen, tests use app.callback(). */
+/** Builds the Koa app without listening: the server entry calls listen, tests use Api.listener (the fast lane in front of it) or app.callback(). */
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: deps.proxy.trusted, maxIpsCount: deps.proxy.hops });
   app.silent = true; // errors are logged by errorHandler, once, structured
@@ -110,7 +112,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     ]),
   );
 
-  app.use(observeRequests(deps.logger, deps.metrics));
+  app.use(observeRequests(deps.requestLogger, deps.metrics));
   app.use(securityHeaders());
   app.use(async (ctx, next) => {
     if (deps.isShuttingDown()) ctx.set('Connection', 'close');

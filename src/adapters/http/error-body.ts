@@ -33,14 +33,30 @@ export function errorBody(
     : { status: false, errorCode: code, errorMessage: message, details };
 }
 
-/** Writes an error answer; 429s and 503s carry Retry-After so clients back off instead of hammering. */
+/** An error answer: its status, body, and Retry-After (429s and 503s carry one, so clients back off). */
+export interface ErrorAnswer {
+  status: number;
+  body: ErrorBody;
+  retryAfterSeconds: number | undefined;
+}
+
+export function errorAnswer(body: ErrorBody, retryAfterSeconds: number): ErrorAnswer {
+  const status = HTTP_STATUS[body.errorCode];
+  const wait = body.details?.retryAfterSeconds;
+  return {
+    status,
+    body,
+    retryAfterSeconds:
+      status === 503 || status === 429 ? (typeof wait === 'number' ? wait : retryAfterSeconds) : undefined,
+  };
+}
+
+/** Writes an error answer. */
 export function sendError(ctx: Context, body: ErrorBody, retryAfterSeconds: number): void {
-  ctx.status = HTTP_STATUS[body.errorCode];
-  if (ctx.status === 503 || ctx.status === 429) {
-    const wait = body.details?.retryAfterSeconds;
-    ctx.set('Retry-After', String(typeof wait === 'number' ? wait : retryAfterSeconds));
-  }
-  ctx.body = body;
+  const answer = errorAnswer(body, retryAfterSeconds);
+  ctx.status = answer.status;
+  if (answer.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(answer.retryAfterSeconds));
+  ctx.body = answer.body;
 }
 
 /** Client errors raised by libraries (routers, body parsers) as http-errors, in our catalogue. */
@@ -54,30 +70,31 @@ const LIBRARY_STATUS: Record<number, ErrorCode> = {
 };
 
 /**
- * Turns every thrown error into the JSON error shape. AppErrors carry their code; anything else is a bug
- * or an outage: the caller sees INTERNAL_ERROR without a stack, the log gets the whole error.
+ * Any thrown error as the JSON error shape. AppErrors carry their code; anything else is a bug or an
+ * outage: the caller sees INTERNAL_ERROR without a stack, the log gets the whole error.
  */
+export function bodyForError(error: unknown, logger: Logger, request: { method: string; path: string }): ErrorBody {
+  if (error instanceof AppError) {
+    if (error.code === 'SERVICE_UNAVAILABLE') logger.warn({ err: error, path: request.path }, 'service unavailable');
+    // Only the catalogue message for internal codes; AppError messages may name internals.
+    const message = HTTP_STATUS[error.code] >= 500 ? ERROR_CODES[error.code] : error.message;
+    return errorBody(error.code, message, publicDetails(error.details));
+  }
+  const status = (error as { status?: unknown }).status;
+  const code = typeof status === 'number' ? LIBRARY_STATUS[status] : undefined;
+  if (code !== undefined) return errorBody(code);
+  logger.error({ err: error, method: request.method, path: request.path }, 'unhandled error');
+  return errorBody('INTERNAL_ERROR');
+}
+
+/** Turns every thrown error into the JSON error shape, and a request no route answered into NOT_FOUND. */
 export function errorHandler(logger: Logger, retryAfterSeconds: number): Middleware {
   return async (ctx, next) => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) sendError(ctx, errorBody('NOT_FOUND'), retryAfterSeconds);
     } catch (error) {
-      if (error instanceof AppError) {
-        if (error.code === 'SERVICE_UNAVAILABLE') logger.warn({ err: error, path: ctx.path }, 'service unavailable');
-        // Only the catalogue message for internal codes; AppError messages may name internals.
-        const message = HTTP_STATUS[error.code] >= 500 ? ERROR_CODES[error.code] : error.message;
-        sendError(ctx, errorBody(error.code, message, publicDetails(error.details)), retryAfterSeconds);
-        return;
-      }
-      const status = (error as { status?: unknown }).status;
-      const code = typeof status === 'number' ? LIBRARY_STATUS[status] : undefined;
-      if (code !== undefined) {
-        sendError(ctx, errorBody(code), retryAfterSeconds);
-        return;
-      }
-      logger.error({ err: error, method: ctx.method, path: ctx.path }, 'unhandled error');
-      sendError(ctx, errorBody('INTERNAL_ERROR'), retryAfterSeconds);
+      sendError(ctx, bodyForError(error, logger, ctx), retryAfterSeconds);
     }
   };
 }

@@ -12,6 +12,28 @@ export function routeOf(ctx: { _matchedRoute?: string | RegExp; path: string }):
   return ctx.path.startsWith('/admin/queues') ? '/admin/queues' : 'unmatched';
 }
 
+export interface RequestRecord {
+  method: string;
+  route: string;
+  path: string;
+  status: number;
+  seconds: number;
+  errorCode: string | undefined;
+}
+
+/** A request's metrics sample and, unless it is a probe, its log line. */
+export function recordRequest(logger: Logger, metrics: Metrics, request: RequestRecord): void {
+  const { method, route, status, seconds, errorCode } = request;
+  metrics.observeRequest({ method, route, status, outcome: errorCode ?? 'ok' }, seconds);
+  if (PROBES.has(request.path)) return;
+  logger.info(
+    errorCode === undefined
+      ? { method, route, status, ms: seconds * 1_000 }
+      : { method, route, status, ms: seconds * 1_000, errorCode },
+    'request',
+  );
+}
+
 /**
  * One log line and one metrics sample per request: method, route, status, duration, errorCode. No
  * headers, no body, no query string: that is where credentials travel. Probes are measured, not logged.
@@ -30,24 +52,16 @@ export function observeRequests(logger: Logger, metrics: Metrics): Middleware {
     try {
       await next();
     } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const body = ctx.body as { errorCode?: unknown } | undefined;
-      const errorCode =
-        typeof body === 'object' && body !== null && typeof body.errorCode === 'string' ? body.errorCode : undefined;
-      const route = routeOf(ctx as never);
-      metrics.observeRequest({ method: ctx.method, route, status: ctx.status, outcome: errorCode ?? 'ok' }, seconds);
-      if (!PROBES.has(ctx.path)) {
-        logger.info(
-          {
-            method: ctx.method,
-            route,
-            status: ctx.status,
-            ms: seconds * 1_000,
-            ...(errorCode === undefined ? {} : { errorCode }),
-          },
-          'request',
-        );
-      }
+      recordRequest(logger, metrics, {
+        method: ctx.method,
+        route: routeOf(ctx as never),
+        path: ctx.path,
+        status: ctx.status,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        errorCode:
+          typeof body === 'object' && body !== null && typeof body.errorCode === 'string' ? body.errorCode : undefined,
+      });
     }
   }
 }

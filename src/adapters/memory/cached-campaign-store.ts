@@ -1,9 +1,12 @@
 import type { Campaign } from '../../domain/campaign';
+import type { CampaignCache } from '../../ports/campaign-cache.port';
 import type { CampaignStore } from '../../ports/campaign-store.port';
 
 interface Entry<T> {
   value: Promise<T>;
   expiresAt: number;
+  /** The value once the read has answered (for peek). */
+  settled?: { value: T };
 }
 
 /**
@@ -13,7 +16,7 @@ interface Entry<T> {
  * Redis on every claim. What a cached definition can lag on (name, window, voucher terms) lags by at most
  * `ttlMs`, or not at all in the process that made the change (it calls invalidate).
  */
-export class CachedCampaignStore implements CampaignStore {
+export class CachedCampaignStore implements CampaignStore, CampaignCache {
   private readonly byId = new Map<string, Entry<Campaign | null>>();
   private running: Entry<Campaign[]> | null = null;
 
@@ -30,6 +33,11 @@ export class CachedCampaignStore implements CampaignStore {
     this.byId.set(id, entry);
     if (this.byId.size > 10_000) this.byId.delete(this.byId.keys().next().value as string); // bounded
     return entry.value;
+  }
+
+  peek(id: string): Campaign | null | undefined {
+    const cached = this.byId.get(id);
+    return cached !== undefined && cached.expiresAt > this.now() ? cached.settled?.value : undefined;
   }
 
   listRunning(now: Date): Promise<Campaign[]> {
@@ -61,7 +69,8 @@ export class CachedCampaignStore implements CampaignStore {
 
   /** A failed read is not cached: the next caller tries again. */
   private remember<T>(value: Promise<T>, forget: () => void): Entry<T> {
-    value.catch(forget);
-    return { value, expiresAt: this.now() + this.ttlMs };
+    const entry: Entry<T> = { value, expiresAt: this.now() + this.ttlMs };
+    value.then((settled) => (entry.settled = { value: settled }), forget);
+    return entry;
   }
 }

@@ -33,19 +33,33 @@ export class LocalShareLimiter {
   }
 
   async consume(key: string): Promise<void> {
-    const share = Math.floor(this.points / Math.max(1, this.processes()));
-    if (share < 1) {
+    if (!this.decidesLocally()) {
       await this.shared.consume(key);
       return;
     }
+    const refusal = this.take(key);
+    if (refusal !== null) throw refusal;
+  }
+
+  /** This process's share is at least one attempt: take() decides, no shared count is asked. */
+  decidesLocally(): boolean {
+    return this.share() >= 1;
+  }
+
+  /**
+   * Counts an attempt against this process's share, here and now: null when admitted, the refusal (as
+   * consume would reject) when not. Only when decidesLocally().
+   */
+  take(key: string): RateLimiterRes | null {
     const now = this.now();
     let window = this.windows.get(key);
     if (window === undefined || window.endsAt <= now) {
       window = { count: 0, endsAt: now + this.durationMs };
       this.windows.set(key, window);
     }
-    if (window.count >= share) throw new RateLimiterRes(0, window.endsAt - now, window.count, false);
+    if (window.count >= this.share()) return new RateLimiterRes(0, window.endsAt - now, window.count, false);
     window.count += 1;
+    return null;
   }
 
   /** Keys with a window open (for tests and memory accounting). */
@@ -55,6 +69,10 @@ export class LocalShareLimiter {
 
   close(): void {
     clearInterval(this.sweeper);
+  }
+
+  private share(): number {
+    return Math.floor(this.points / Math.max(1, this.processes()));
   }
 
   private sweep(): void {

@@ -104,6 +104,16 @@ export class RedisLoginThrottle implements LoginThrottle {
     throwFirstRejection(attempts);
   }
 
+  admitTokenAtOnce({ userId, clientIp }: { userId: string; clientIp: string }): boolean {
+    if (!this.perIp.decidesLocally() || !this.perUser.decidesLocally()) return false;
+    // Both counted, then the first refusal thrown: as admitToken does.
+    const ip = this.perIp.take(addressBucket(clientIp));
+    const user = this.perUser.take(userId);
+    if (ip !== null) throw limited(ip, 'client');
+    if (user !== null) throw limited(user, 'account');
+    return true;
+  }
+
   async admitToken({ userId, clientIp }: { userId: string; clientIp: string }): Promise<void> {
     throwFirstRejection(
       await Promise.allSettled([

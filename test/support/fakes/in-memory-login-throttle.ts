@@ -110,8 +110,14 @@ export class InMemoryLoginThrottle implements LoginThrottle {
     throwFirst(refusals);
   }
 
-  async admitToken({ userId, clientIp }: { userId: string; clientIp: string }): Promise<void> {
+  async admitToken(attempt: { userId: string; clientIp: string }): Promise<void> {
+    this.admitTokenAtOnce(attempt);
+  }
+
+  /** Every limit lives in this process: always decided at once. */
+  admitTokenAtOnce({ userId, clientIp }: { userId: string; clientIp: string }): boolean {
     throwFirst([this.perIp.consume(addressBucket(clientIp), 'client'), this.perUser.consume(userId, 'account')]);
+    return true;
   }
 
   async recordFailure(attempt: LoginAttempt): Promise<void> {

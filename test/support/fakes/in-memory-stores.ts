@@ -300,8 +300,13 @@ export class RecordingThrottle implements LoginThrottle {
     this.events.push(`admit ${account} ${clientIp}`);
   }
 
-  async admitToken({ userId, clientIp }: { userId: string; clientIp: string }): Promise<void> {
+  async admitToken(attempt: { userId: string; clientIp: string }): Promise<void> {
+    this.admitTokenAtOnce(attempt);
+  }
+
+  admitTokenAtOnce({ userId, clientIp }: { userId: string; clientIp: string }): boolean {
     this.events.push(`admit token ${userId} ${clientIp}`);
+    return true;
   }
 
   async recordFailure({ account }: LoginAttempt): Promise<void> {

@@ -12,7 +12,8 @@ import { AppError } from '../../../src/errors';
 import type { Clock } from '../../../src/ports/clock.port';
 import type { TokenVerifier } from '../../../src/ports/token-verifier.port';
 import { silentLogger } from '../../../src/adapters/silent-logger';
-import { noSoldOutView } from '../../../src/ports/sold-out-view.port';
+import { noSoldOutView, type SoldOutView } from '../../../src/ports/sold-out-view.port';
+import { noCampaignCache, type CampaignCache } from '../../../src/ports/campaign-cache.port';
 import { InMemorySlotCounter } from './in-memory-slot-counter';
 import {
   InMemoryAuditLog,
@@ -27,7 +28,14 @@ import {
 } from './in-memory-stores';
 
 /** The use cases wired over in-memory ports, with a clock that stands still until told to move. */
-export function unitWorld() {
+export interface UnitWorldOptions {
+  /** The sold-out view the claims use (none by default: every claim asks the counter). */
+  soldOutView?: (slots: InMemorySlotCounter) => SoldOutView;
+  /** The campaign cache login.decideAtOnce may use (none by default). */
+  campaignCache?: (campaigns: InMemoryCampaignStore) => CampaignCache;
+}
+
+export function unitWorld(options: UnitWorldOptions = {}) {
   let now = new Date('2026-06-01T12:00:00Z');
   const clock: Clock = { now: () => new Date(now) };
   const slots = new InMemorySlotCounter(() => now.getTime());
@@ -52,7 +60,7 @@ export function unitWorld() {
     voucherQueue,
     reconcileTrigger,
     lateParticipants,
-    soldOutView: noSoldOutView,
+    soldOutView: options.soldOutView?.(slots) ?? noSoldOutView,
     clock,
     logger: silentLogger,
     enqueueTimeoutMs: 50,
@@ -69,13 +77,12 @@ export function unitWorld() {
     graceMs: 30_000,
   });
   const throttle = new RecordingThrottle();
-  // Tokens in unit tests: "token-for:<userId>" verifies as that user; anything else is refused.
-  const tokens: TokenVerifier = {
-    verify: async (token) => {
-      if (!token.startsWith('token-for:')) throw new AppError('INVALID_TOKEN');
-      return { userId: token.slice('token-for:'.length) };
-    },
+  // Tokens in unit tests: "token-for.<userId>" verifies as that user; anything else is refused.
+  const verifyAtOnce = (token: string) => {
+    if (!token.startsWith('token-for.')) throw new AppError('INVALID_TOKEN');
+    return { userId: token.slice('token-for.'.length) };
   };
+  const tokens: TokenVerifier = { verify: async (token) => verifyAtOnce(token), verifyAtOnce };
   const authenticate = new AuthenticateUser(
     users,
     hasher,
@@ -107,7 +114,14 @@ export function unitWorld() {
     lateParticipants,
     claimer,
     authenticate,
-    login: new LoginToCampaign(new IdentifyUser(authenticate, tokens, throttle), campaigns, claimer, clock, 20),
+    login: new LoginToCampaign(
+      new IdentifyUser(authenticate, tokens, throttle),
+      campaigns,
+      options.campaignCache?.(campaigns) ?? noCampaignCache,
+      claimer,
+      clock,
+      20,
+    ),
     audit,
     /** The real use case; options default to an upsert by "test". */
     saveCampaign: {

@@ -228,14 +228,16 @@ export class ClaimCampaignSlot {
   }
 
   /**
-   * The user's slot, refused, stops being theirs (if they still hold it); reconciliation frees it. The
-   * counter handed out a slot the database refuses: its settings may be stale (an old Redis image), so
+   * The user's slot, refused, stops being theirs (if they still hold it) and is free at once for the next
+   * claim: a slot refused while an operator's change is half saved (the counter has it, the database not
+   * yet) would otherwise answer "full" to everyone until reconciliation freed it, a grace period later.
+   * The counter handed out a slot the database refuses: its settings may be stale (an old Redis image), so
    * reconciliation is asked to publish the database's before more slots go the same way.
    */
   private async giveUp(campaignId: string, userId: string, slot: number): Promise<void> {
     this.requestReconcile(campaignId);
     try {
-      await this.deps.slots.moveSlot(campaignId, userId, slot, null);
+      await this.deps.slots.giveUp(campaignId, userId, slot);
     } catch (error) {
       // Left held: reconciliation records it only while the campaign runs, within its limit.
       this.deps.logger.warn({ err: error, campaignId, userId, slot }, 'refused slot not given up');

@@ -72,6 +72,15 @@ export interface SlotCounter {
   moveSlot(campaignId: string, userId: string, fromSlot: number, toSlot: number | null): Promise<boolean>;
 
   /**
+   * The database refused the user's slot before anyone was recorded in it (paused, ended, above its
+   * limit): remove the user's entry, only if it still holds `slot`, and put the slot on the free list at
+   * once when it lies within the counter and the limit, so the next claim takes it instead of waiting for
+   * reconciliation (the user is told no; the database's unique slot guards any record racing this).
+   * Returns whether the entry was removed.
+   */
+  giveUp(campaignId: string, userId: string, slot: number): Promise<boolean>;
+
+  /**
    * Write the campaign's settings, only over settings of an older version (or the same, unless `strict`):
    * a compare-and-set, so no stale writer rolls back a newer change. A missing counter is created at 0
    * only when `fresh` (the campaign has no winner anywhere). Refuses, changing nothing, a limit below the

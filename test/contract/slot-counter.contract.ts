@@ -259,6 +259,29 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(await counter.claim(id, 'a')).toEqual({ kind: 'won', slot: 3, limit: 5, version: 1 }); // not slot 1
     });
 
+    test('giveUp removes the entry and frees its slot at once, within the counter and the limit only', async () => {
+      await counter.publish(id, settings(5), true);
+      await counter.claim(id, 'a');
+      await counter.claim(id, 'b');
+      expect(await counter.giveUp(id, 'a', 2)).toBe(false); // a holds 1: nothing changes
+      expect(await counter.inspect(id)).toMatchObject({ counter: 2, holders: 2, free: 0 });
+      expect(await counter.giveUp(id, 'a', 1)).toBe(true);
+      expect(await counter.inspect(id)).toMatchObject({ counter: 2, holders: 1, free: 1 });
+      expect(await counter.claim(id, 'c')).toEqual({ kind: 'won', slot: 1, limit: 5, version: 1 }); // the freed one
+      expect(await counter.giveUp(id, 'a', 1)).toBe(false); // given up already
+      expect(await counter.inspect(id)).toMatchObject({ counter: 2, holders: 2, free: 0 });
+    });
+
+    test('giveUp of a slot above the limit removes the entry and frees nothing', async () => {
+      await counter.publish(id, settings(3), true);
+      await counter.claim(id, 'a');
+      await counter.claim(id, 'b');
+      await counter.claim(id, 'c');
+      await counter.moveSlot(id, 'c', 3, 7); // an entry past the limit (a counter that ran under other settings)
+      expect(await counter.giveUp(id, 'c', 7)).toBe(true);
+      expect(await counter.inspect(id)).toMatchObject({ counter: 3, holders: 2, free: 0 });
+    });
+
     test('inspect tells counter, settings, version, holders and free slots', async () => {
       expect(await counter.inspect(id)).toEqual({
         counter: null,

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { DEV_ADMIN_PASSWORD } from '../../src/config';
-import { startFaultRig, type Answer, type FaultRig } from '../support/fault-rig';
+import { startFaultRig, TOKEN_ACCOUNT, type Answer, type FaultRig } from '../support/fault-rig';
 import { sendJson } from '../support/http-client';
 import {
   burstWithFault,
@@ -24,6 +24,8 @@ import {
  * system heals itself (nobody reconciles by hand) and the promises are checked over the whole history of
  * answers, not only the end state. Between runs the previous campaign is ended and reset. SOAK_RUNS sets
  * the number of runs (3 by default, for CI); SOAK_SEED replays a schedule; the summary line names both.
+ * Every other user logs in with a bearer token (the login fast lane, sold-out answers decided at once),
+ * the others with a password.
  */
 const RUNS = Number(process.env.SOAK_RUNS ?? 3);
 const SEED = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -157,7 +159,12 @@ async function act(
 }
 
 beforeAll(async () => {
-  rig = await startFaultRig({ aof: true });
+  // As production runs: campaigns cached for a second (so sold-out token logins are decided at once), and
+  // every other user logs in with a token, through the login fast lane.
+  rig = await startFaultRig({
+    aof: true,
+    env: { CAMPAIGN_CACHE_TTL_MS: '1000', JWT_SECRET: 'soak-secret-for-the-token-logins-0123456789' },
+  });
   await rig.registerUsers(120);
   workers = [rig.spawnWorker(), rig.spawnWorker()];
   await waitForWorkers(2);
@@ -183,7 +190,9 @@ test(
       const campaignId = `soak-${run}`;
       const initialLimit = 10 + Math.floor(random() * 31); // 10..40
       const demand = Math.min(120, Math.ceil(initialLimit * (1.5 + random() * 1.5)));
-      const accounts = Array.from({ length: demand }, (_, i) => `user${i + 1}`);
+      const accounts = Array.from({ length: demand }, (_, i) =>
+        i % 2 === 0 ? `user${i + 1}` : `${TOKEN_ACCOUNT}soak-${run}-${i + 1}`,
+      );
       const faults = Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(Object.keys(FAULTS)));
       const actions = Array.from({ length: Math.floor(random() * 3) }, () => pick(ACTIONS));
       const faultMoments = faults.map(() => Math.floor(random() * 2_500));
@@ -273,6 +282,17 @@ test(
           `${violations.length > 0 ? `; BROKEN: ${violations.join('; ')}` : ''}\n`,
       );
       if (violations.length > 0) {
+        const said = events.map((e) =>
+          `${e.action}${e.limit === undefined ? '' : ` ${String(e.limit)}`} -> ${e.status} ${e.errorCode ?? ''}`.trim(),
+        );
+        const outcomes = new Map<string, number>();
+        for (const answer of answers.slice(-accounts.length * 3)) {
+          const outcome = String(answer.body.campaigns?.[0]?.outcome ?? answer.body.errorCode ?? answer.status);
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        }
+        violations.push(
+          `operator: ${said.join(', ') || 'nothing'}; last answers: ${JSON.stringify(Object.fromEntries(outcomes))}`,
+        );
         failures.push(`${line}: ${violations.join('; ')}`);
         break; // the first broken promise is the one to look at; later runs would only pile on
       }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -63,6 +64,18 @@ export interface FaultRig {
   /** Waits until the voucher queue has nothing waiting, delayed or active. */
   drain(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * An account named `token:<user>` logs in with a bearer token for that user (HS256 over the rig's
+ * JWT_SECRET): the token login's fast lane, where the others take the password path.
+ */
+export const TOKEN_ACCOUNT = 'token:';
+
+function hs256Token(sub: string, secret: string): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
 
 /** Settings for fault tests: short grace and interval, quick stall detection, few and fast retries. */
@@ -159,11 +172,22 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
   const login = async (account: string, campaignId: string): Promise<Answer> => {
     const started = Date.now();
     try {
-      const { status, body, headers } = await sendJson<LoginBody>('POST', `${baseUrl}/api/login-campaign`, {
-        account,
-        password: TEST_PASSWORD,
-        campaignId,
-      });
+      const tokenUser = account.startsWith(TOKEN_ACCOUNT) ? account.slice(TOKEN_ACCOUNT.length) : null;
+      const secret = config.jwt.key.kind === 'secret' ? config.jwt.key.secret : null;
+      if (tokenUser !== null && secret === null) throw new Error('a token account needs JWT_SECRET in the rig');
+      const { status, body, headers } =
+        tokenUser === null || secret === null
+          ? await sendJson<LoginBody>('POST', `${baseUrl}/api/login-campaign`, {
+              account,
+              password: TEST_PASSWORD,
+              campaignId,
+            })
+          : await sendJson<LoginBody>(
+              'POST',
+              `${baseUrl}/api/login-campaign`,
+              { campaignId },
+              { authorization: `Bearer ${hs256Token(tokenUser, secret)}` },
+            );
       const retryAfter = headers['retry-after'];
       return {
         account,

@@ -150,6 +150,7 @@ export interface OperatorEvent {
   at: number;
   doneAt: number;
   status: number;
+  errorCode?: string | null;
   limit?: number;
 }
 

@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/adapters/silent-logger';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
 import { CachedCampaignStore } from '../../src/adapters/memory/cached-campaign-store';
 import type { LoginToCampaignInput } from '../../src/application/login-to-campaign.use-case';
+import { settingsOf } from '../../src/domain/campaign';
 import { AppError } from '../../src/errors';
 import { InMemorySoldOutView } from '../support/fakes/in-memory-sold-out-view';
 
@@ -134,6 +135,31 @@ describe('a slot the database refuses', () => {
     await w.reconcile.execute('c');
     expect(w.winners.winners).toEqual([]);
     expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won' });
+  });
+
+  test('slots refused while a resume is half saved go to the next logins at once: the raised limit fills up', async () => {
+    const byToken = (userId: string) =>
+      w.login.execute({
+        credentials: { kind: 'token', token: `token-for.${userId}` },
+        campaignId: 'c',
+        clientIp: '203.0.113.7',
+      });
+    await w.saveCampaign.execute('c', { limit: 3, startsAt: w.clock.now() });
+    for (const user of ['u1', 'u2', 'u3']) expect((await byToken(user)).campaigns[0]?.outcome).toBe('won');
+    await w.saveCampaign.execute('c', { paused: true });
+    await w.saveCampaign.execute('c', { limit: 8 });
+    // The resume's first step (the counter) has landed, its second (the database) not yet.
+    const stored = (await w.campaigns.findById('c'))!;
+    await w.slots.publish('c', settingsOf({ ...stored, paused: false, version: stored.version + 1 }), false, {
+      strict: true,
+    });
+    for (const user of ['u4', 'u5']) expect((await byToken(user)).campaigns[0]?.outcome).toBe('paused');
+    await w.saveCampaign.execute('c', { paused: false });
+    // No reconciliation: the two refused slots are handed out again, and the campaign fills to 8.
+    const outcomes = [];
+    for (const user of ['u6', 'u7', 'u8', 'u9', 'u10', 'u11']) outcomes.push((await byToken(user)).campaigns[0]);
+    expect(outcomes.map((o) => o?.outcome)).toEqual(['won', 'won', 'won', 'won', 'won', 'full']);
+    expect(w.winners.winners.map((winner) => winner.slot).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   test('a login answered 503 that reconciliation completed hears already_won with its slot after the campaign ended', async () => {

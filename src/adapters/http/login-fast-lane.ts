@@ -27,8 +27,20 @@ export interface LoginFastLaneDeps {
   isShuttingDown: () => boolean;
 }
 
-/** JSON in UTF-8 (the default): what the Koa body parser would read the same way. */
-const PLAIN_JSON = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+/**
+ * The content types the lane takes: JSON in UTF-8, spelled as clients send it. Any other spelling (upper
+ * case, spaces, another charset) goes to Koa, which decides about it as it always has (an outside attack
+ * found spellings the two judged differently when the lane matched more loosely).
+ */
+const PLAIN_JSON = new Set([
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json;charset=utf-8',
+  'application/json; charset=UTF-8',
+  'application/json;charset=UTF-8',
+]);
+/** A UTF-8 byte order mark: the Koa body parser's decoder drops it, and so does the lane. */
+const BYTE_ORDER_MARK = '\uFEFF';
 /** RFC 7159 whitespace, then an object or an array: the Koa body parser's strict mode. */
 const STRICT_JSON = /^[ \t\n\r]*[[{]/;
 const NOT_AN_OBJECT = 'The request body must be a JSON object.';
@@ -65,9 +77,9 @@ export function withLoginFastLane(koa: RequestListener, deps: LoginFastLaneDeps)
     if (request.method !== 'POST' || request.url !== LOGIN_PATH || deps.isShuttingDown()) return false;
     const { headers } = request;
     if (!namesBearer(headers.authorization)) return false;
-    if (headers['content-type'] === undefined || !PLAIN_JSON.test(headers['content-type'])) return false;
+    if (headers['content-type'] === undefined || !PLAIN_JSON.has(headers['content-type'])) return false;
     const encoding = headers['content-encoding'];
-    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
+    if (encoding !== undefined && encoding !== 'identity') return false;
     if (headers['transfer-encoding'] !== undefined) return false;
     const length = Number(headers['content-length']);
     return length > 0 && length <= deps.bodyLimitBytes;
@@ -77,8 +89,9 @@ export function withLoginFastLane(koa: RequestListener, deps: LoginFastLaneDeps)
     errorAnswer(bodyForError(error, deps.logger, { method: 'POST', path: LOGIN_PATH }), deps.retryAfterSeconds);
 
   /** The answer, at once when the use case can decide without waiting (decideAtOnce), else a promise of it. */
-  const decide = (request: IncomingMessage, body: string): Answer | Promise<Answer> => {
+  const decide = (request: IncomingMessage, text: string): Answer | Promise<Answer> => {
     try {
+      const body = text.startsWith(BYTE_ORDER_MARK) ? text.slice(1) : text;
       if (!STRICT_JSON.test(body)) throw new AppError('INVALID_REQUEST', NOT_AN_OBJECT);
       let parsed: unknown;
       try {

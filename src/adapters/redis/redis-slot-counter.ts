@@ -101,6 +101,11 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
     return changed === 1;
   }
 
+  async giveUp(campaignId: string, userId: string, slot: number): Promise<boolean> {
+    const [changed] = await this.run('promoMoveSlot', campaignId, [userId, slot, 0, '1']);
+    return changed === 1;
+  }
+
   async publish(
     campaignId: string,
     settings: CampaignSettings,

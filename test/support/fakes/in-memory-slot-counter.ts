@@ -93,6 +93,17 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     return true;
   }
 
+  async giveUp(campaignId: string, userId: string, slot: number): Promise<boolean> {
+    const state = this.state(campaignId);
+    if (state.slots.get(userId) !== slot) return false;
+    state.slots.delete(userId);
+    if (state.counter !== undefined && state.settings !== undefined) {
+      if (slot >= 1 && slot <= Math.min(state.counter, state.settings.limit)) state.free.add(slot);
+    }
+    state.state += 1;
+    return true;
+  }
+
   async publish(
     campaignId: string,
     settings: CampaignSettings,

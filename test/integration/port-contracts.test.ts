@@ -10,6 +10,7 @@ import { settings, slotCounterContract } from '../contract/slot-counter.contract
 import { soldOutViewContract } from '../contract/sold-out-view.contract';
 import { RedisSoldOutView } from '../../src/adapters/redis/redis-sold-out-view';
 import { silentLogger } from '../../src/adapters/silent-logger';
+import { RedisProcessRegistry } from '../../src/adapters/redis/redis-process-registry';
 import { storesContract } from '../contract/stores.contract';
 import { voucherQueueContract } from '../contract/voucher-queue.contract';
 import { Queue, Worker } from 'bullmq';
@@ -172,4 +173,35 @@ reconcileTriggerContract('BullMQ adapter', () => {
   const prefix = `${config.queue.prefix}-reconcile-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const workerRedis = createQueueRedis(config.redis, 'contract-reconcile-worker');
   return bullmqReconcileSubject(redis, workerRedis, prefix, () => workerRedis.disconnect());
+});
+
+test('process registry: Redis losing the set never makes a process count itself alone; a real departure is counted out within three heartbeats', async () => {
+  const options = {
+    keyPrefix: `${config.redis.keyPrefix}-registry-${Date.now()}`,
+    heartbeatMs: 50,
+    logger: silentLogger,
+  };
+  const a = new RedisProcessRegistry(redis, options);
+  const b = new RedisProcessRegistry(redis, options);
+  try {
+    await Promise.all([a.start(), b.start()]);
+    const until = async (done: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => a.processes() === 2 && b.processes() === 2, 1_000);
+    expect([a.processes(), b.processes()]).toEqual([2, 2]);
+    await redis.del(`${options.keyPrefix}:api-processes`); // what a FLUSHALL does to it
+    const seen: number[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      seen.push(a.processes(), b.processes());
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(Math.min(...seen)).toBe(2);
+    await b.stop();
+    await until(() => a.processes() === 1, 1_000);
+    expect(a.processes()).toBe(1);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
 });

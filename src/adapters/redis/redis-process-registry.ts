@@ -18,11 +18,16 @@ export interface ProcessRegistryOptions {
  * `heartbeatMs` and counts the members heard from within three heartbeats. The local rate limiters split
  * each limit by that count. A process only counts itself settled (and reports ready) once it has been in
  * the set for two heartbeats, so every peer has counted it before a load balancer sends it a request.
+ * A rise in the count is believed at once (shares shrink), a fall only once it has lasted three
+ * heartbeats, as long as a silent member stays counted: when Redis loses the set (a FLUSHALL, a restart
+ * without data) the first process to beat again would otherwise count itself alone for a heartbeat and
+ * admit a whole limit while its peers still admitted their shares (an outside attack measured 15 of 10).
  */
 export class RedisProcessRegistry {
   private readonly key: string;
   private readonly member = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  private count = 1;
+  /** The counts of the last three heartbeats, newest last. */
+  private counts: number[] = [1];
   private firstBeat: number | null = null;
   private beating = false;
   private readonly timer: NodeJS.Timeout;
@@ -43,7 +48,7 @@ export class RedisProcessRegistry {
 
   /** API processes alive, this one included (at least 1). */
   processes(): number {
-    return this.count;
+    return Math.max(...this.counts);
   }
 
   /** True once every peer has had a heartbeat to count this process in. */
@@ -77,7 +82,7 @@ export class RedisProcessRegistry {
           .zremrangebyscore(this.key, '-inf', now - 3 * this.options.heartbeatMs)
           .zcard(this.key)
           .exec()) ?? [];
-      this.count = Math.max(1, Number(count ?? 1));
+      this.counts = [...this.counts, Math.max(1, Number(count ?? 1))].slice(-3);
       this.firstBeat ??= now;
     } catch (error) {
       // The last count stands: peers that cannot reach Redis cannot be counted in or out meanwhile.

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import supertest from 'supertest';
 
-import { startHarness, type Harness } from '../support/harness';
+import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
 /**
  * The token login's fast lane (login-fast-lane.ts) answers in front of Koa. Every answer it gives must be
@@ -97,6 +97,28 @@ test.each([
   );
   expect(response.status).toBeGreaterThanOrEqual(400);
   expect(response.body).toMatchObject({ status: false, errorCode: expect.any(String) });
+});
+
+test('password logins: right, wrong, unknown, incomplete: the same answers as the Koa route', async () => {
+  const accounts = await h.registerUsers(2, 'lanepw');
+  await h.saveCampaign('lane-pw', { limit: 1 });
+  await post(h.http, await tokenFor('lane-pw-filler')).send({ campaignId: 'lane-pw' });
+  const byPassword = (account: string, password: string) => (http: ReturnType<typeof supertest>) =>
+    http.post('/api/login-campaign').send({ account, password, campaignId: 'lane-pw' });
+  // The same account both ways would be one user: two accounts, each answered full (the campaign is full).
+  const viaLane = await byPassword(accounts[0] as string, TEST_PASSWORD)(h.http);
+  const viaKoa = await byPassword(accounts[1] as string, TEST_PASSWORD)(koa);
+  expect(viaLane.body).toMatchObject({ status: false, errorCode: 'CAMPAIGN_FULL' });
+  expect(comparable(viaLane, viaLane.body.userId as string, false)).toEqual(
+    comparable(viaKoa, viaKoa.body.userId as string, false),
+  );
+  for (const [account, password] of [
+    [accounts[0], 'wrong-password'],
+    ['no-such-account', 'whatever-password'],
+    [accounts[0], ''],
+  ]) {
+    await expectSameAnswer((http) => byPassword(account as string, password as string)(http));
+  }
 });
 
 test('an expired token and a rate-limited user: the same refusals, 429 with Retry-After', async () => {

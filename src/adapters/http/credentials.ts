@@ -5,7 +5,7 @@ import { accountSchema, passwordSchema } from './schemas';
 const BEARER_SCHEME = /^Bearer\s/i;
 
 /** The header names the Bearer scheme (its token may still be malformed: bearerToken says). */
-export function namesBearer(header: string | undefined): header is string {
+function namesBearer(header: string | undefined): header is string {
   return header !== undefined && BEARER_SCHEME.test(header);
 }
 const TOKEN = /^[A-Za-z0-9_.~+/=-]{1,4096}$/;

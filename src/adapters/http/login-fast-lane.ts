@@ -7,7 +7,6 @@ import { AppError } from '../../errors';
 import type { Logger } from '../../ports/logger.port';
 import { requestIdFrom, withRequestContext } from '../../request-context';
 import { clientAddress, type ProxyTrust } from './client-address';
-import { namesBearer } from './credentials';
 import { withinDeadline, type Deadline } from './deadline';
 import { bodyForError, errorAnswer } from './error-body';
 import type { Metrics } from './metrics';
@@ -63,20 +62,20 @@ interface Answer {
 }
 
 /**
- * The token login's own lane, in front of Koa: `POST /api/login-campaign` with a Bearer token and a small
- * JSON body, the bulk of a burst and nearly all of a sold-out campaign's traffic. It runs the same use
+ * The login's own lane, in front of Koa: `POST /api/login-campaign` with a small plain JSON body. Token
+ * logins are the bulk of a burst and nearly all of a sold-out campaign's traffic; password logins come
+ * here too, so that a flood the hashing line sheds (503 SERVER_BUSY at once) costs little. It runs the same use
  * case, the same input and answer functions as the Koa route (routes/login.route.ts), the same error
  * shapes, security headers, request id, client address, deadline, metrics and log line, without Koa's
  * per-request context, middleware chain and body-parser streams: measured, those cost several times the
  * login itself. Every other request, and any login whose headers this lane does not take (another content
- * type or encoding, no length, too long, no token, the process shutting down), goes to Koa untouched,
+ * type or encoding, no length, too long, the process shutting down), goes to Koa untouched,
  * which answers it as before. tests/integration/login-fast-lane.test.ts holds the two to the same answers.
  */
 export function withLoginFastLane(koa: RequestListener, deps: LoginFastLaneDeps): RequestListener {
   const takes = (request: IncomingMessage): boolean => {
     if (request.method !== 'POST' || request.url !== LOGIN_PATH || deps.isShuttingDown()) return false;
     const { headers } = request;
-    if (!namesBearer(headers.authorization)) return false;
     if (headers['content-type'] === undefined || !PLAIN_JSON.has(headers['content-type'])) return false;
     const encoding = headers['content-encoding'];
     if (encoding !== undefined && encoding !== 'identity') return false;

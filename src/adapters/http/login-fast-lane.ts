@@ -64,13 +64,13 @@ interface Answer {
 /**
  * The login's own lane, in front of Koa: `POST /api/login-campaign` with a small plain JSON body. Token
  * logins are the bulk of a burst and nearly all of a sold-out campaign's traffic; password logins come
- * here too, so that a flood the hashing line sheds (503 SERVER_BUSY at once) costs little. It runs the same use
- * case, the same input and answer functions as the Koa route (routes/login.route.ts), the same error
- * shapes, security headers, request id, client address, deadline, metrics and log line, without Koa's
- * per-request context, middleware chain and body-parser streams: measured, those cost several times the
- * login itself. Every other request, and any login whose headers this lane does not take (another content
- * type or encoding, no length, too long, the process shutting down), goes to Koa untouched,
- * which answers it as before. tests/integration/login-fast-lane.test.ts holds the two to the same answers.
+ * here too, so that a flood the hashing line sheds (503 SERVER_BUSY at once) costs little. It runs the
+ * same use case, the same input and answer functions as the Koa route (routes/login.route.ts), the same
+ * error shapes, security headers, request id, client address, deadline, metrics and log line, without
+ * Koa's per-request context, middleware chain and body-parser streams: measured, those cost several times
+ * the login itself. Every other request, and any login whose headers this lane does not take (another
+ * content type or encoding, no length, too long, the process shutting down), goes to Koa untouched, which
+ * answers it as before. test/integration/login-fast-lane.test.ts holds the two to the same answers.
  */
 export function withLoginFastLane(koa: RequestListener, deps: LoginFastLaneDeps): RequestListener {
   const takes = (request: IncomingMessage): boolean => {

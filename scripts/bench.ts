@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { latencyChart, scaleChart, type LatencySeries, type ScalePoint } from '.
 import type { LoadSpec } from './bench/load';
 import { PROJECT_ROOT, freePort, startFerretDb, startRedisServer, type LocalService } from './lib/local-services';
 import { parseCli, runCli } from './lib/cli';
+import { hs256Token } from './lib/hs256-token';
 import { seed } from './seed';
 
 const HELP = `usage: npm run bench [-- --quick] [--runs 1] [--users 100000] [--connections 1000] [--scale 1000,5000,10000]
@@ -221,16 +222,11 @@ function percentile(values: number[], p: number): number {
 
 const median = (values: number[]) => percentile(values, 50);
 
-/** HS256 tokens for user-0..user-(count-1), signed with node:crypto (jose would take minutes for 300,000). */
+/** HS256 tokens for bench-user-0..bench-user-(count-1), one a line. */
 function tokens(count: number, file: string): string {
-  const header = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url');
   const exp = Math.floor(Date.now() / 1000) + 50 * 60;
   const lines: string[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const payload = Buffer.from(`{"sub":"bench-user-${i}","exp":${exp}}`).toString('base64url');
-    const signature = createHmac('sha256', JWT_SECRET).update(`${header}.${payload}`).digest('base64url');
-    lines.push(`${header}.${payload}.${signature}`);
-  }
+  for (let i = 0; i < count; i += 1) lines.push(hs256Token(`bench-user-${i}`, exp, JWT_SECRET));
   writeFileSync(file, lines.join('\n'));
   return file;
 }

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 
+import { hs256Token } from '../../scripts/lib/hs256-token';
 import { PROJECT_ROOT, startFerretDb, startRedisServer, type LocalService } from '../../scripts/lib/local-services';
 
 import { waitForRedis } from '../../src/adapters/redis/connection';
@@ -71,12 +71,6 @@ export interface FaultRig {
  * JWT_SECRET): the token login's fast lane, where the others take the password path.
  */
 export const TOKEN_ACCOUNT = 'token:';
-
-function hs256Token(sub: string, secret: string): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub, exp: Math.floor(Date.now() / 1000) + 600 })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
 
 /** Settings for fault tests: short grace and interval, quick stall detection, few and fast retries. */
 export const FAULT_ENV: Record<string, string> = {
@@ -186,7 +180,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
               'POST',
               `${baseUrl}/api/login-campaign`,
               { campaignId },
-              { authorization: `Bearer ${hs256Token(tokenUser, secret)}` },
+              { authorization: `Bearer ${hs256Token(tokenUser, Math.floor(Date.now() / 1000) + 600, secret)}` },
             );
       const retryAfter = headers['retry-after'];
       return {

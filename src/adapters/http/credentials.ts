@@ -3,11 +3,6 @@ import { AppError } from '../../errors';
 import { accountSchema, passwordSchema } from './schemas';
 
 const BEARER_SCHEME = /^Bearer\s/i;
-
-/** The header names the Bearer scheme (its token may still be malformed: bearerToken says). */
-function namesBearer(header: string | undefined): header is string {
-  return header !== undefined && BEARER_SCHEME.test(header);
-}
 const TOKEN = /^[A-Za-z0-9_.~+/=-]{1,4096}$/;
 
 /**
@@ -16,7 +11,7 @@ const TOKEN = /^[A-Za-z0-9_.~+/=-]{1,4096}$/;
  * meant a token, so an answer about accounts and passwords would mislead.
  */
 export function bearerToken(header: string | undefined): string | null {
-  if (!namesBearer(header)) return null;
+  if (header === undefined || !BEARER_SCHEME.test(header)) return null;
   const token = header.slice('Bearer '.length).trim();
   if (!TOKEN.test(token)) throw new AppError('INVALID_TOKEN', 'The bearer token is malformed or too long.');
   return token;

@@ -28,6 +28,8 @@ export class RedisProcessRegistry {
   private readonly member = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   /** The counts of the last three heartbeats, newest last. */
   private counts: number[] = [1];
+  /** The largest of them: what processes() answers, worked out once a heartbeat, not once a request. */
+  private count = 1;
   private firstBeat: number | null = null;
   private beating = false;
   private readonly timer: NodeJS.Timeout;
@@ -48,7 +50,7 @@ export class RedisProcessRegistry {
 
   /** API processes alive, this one included (at least 1). */
   processes(): number {
-    return Math.max(...this.counts);
+    return this.count;
   }
 
   /** True once every peer has had a heartbeat to count this process in. */
@@ -83,6 +85,7 @@ export class RedisProcessRegistry {
           .zcard(this.key)
           .exec()) ?? [];
       this.counts = [...this.counts, Math.max(1, Number(count ?? 1))].slice(-3);
+      this.count = Math.max(...this.counts);
       this.firstBeat ??= now;
     } catch (error) {
       // The last count stands: peers that cannot reach Redis cannot be counted in or out meanwhile.

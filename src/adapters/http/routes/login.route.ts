@@ -60,8 +60,8 @@ export function loginAnswer(result: LoginToCampaignResult, retryAfterSeconds: nu
  * {campaignId?}.
  * 200 for every decided outcome (status says whether the user holds a voucher); 503 + Retry-After when
  * no campaign could be decided and at least one claim could not be, or when the deadline passed first.
- * Most token logins never get here: the login fast lane (login-fast-lane.ts) answers them before Koa,
- * with the same functions.
+ * Most logins never get here: the login fast lane (login-fast-lane.ts) answers them before Koa, with
+ * the same functions.
  */
 export function loginRoute(
   router: Router,

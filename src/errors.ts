@@ -23,7 +23,6 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: 'An unexpected error occurred.',
   // Business outcomes of a login: answered with HTTP 200 and status false.
   CAMPAIGN_FULL: 'All vouchers of this campaign have been handed out.',
-  ALREADY_PARTICIPATED: 'You already took part in this campaign and all its vouchers have been handed out.',
   CAMPAIGN_NOT_ACTIVE: 'This campaign is not running at the moment.',
   CAMPAIGN_PAUSED: 'This campaign is paused; try again later.',
   NO_ACTIVE_CAMPAIGN: 'No campaign is running at the moment.',

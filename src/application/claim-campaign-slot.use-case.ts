@@ -46,17 +46,19 @@ const unavailable = (campaignId: string): CampaignResult => ({
 /**
  * Where a login becomes a slot. Every step is safe to repeat, so a login interrupted between two steps
  * completes when the user tries again:
- *   1. record the participation (unique per campaign and user);
- *   2. claim a slot from the counter (one atomic Redis script);
+ *   1. claim a slot from the counter (one atomic Redis script); a login that gets none (full, paused,
+ *      not active) is recorded as a participation later, in a batch (LateParticipants);
+ *   2. a slot's holder has its participation recorded (unique per campaign and user) while the campaign is
+ *      read fresh, side by side;
  *   3. record the winner in the database (unique per user and per slot: the final guard);
  *   4. hand the winner to the voucher queue (best effort: the winner record is the outbox).
  * The answer is "won" only once step 3 has succeeded. When the database knows better than the counter
  * (Redis went backwards), the database wins: a taken slot moves the claim forward, a recorded user keeps
- * their recorded slot.
+ * their recorded slot. Claiming before writing anything keeps a burst's first wave (every connection's
+ * first login, before anyone knows the campaign is full) from queueing thousands of database writes in
+ * front of its winners: only a slot's holder writes before it is answered.
  */
 export class ClaimCampaignSlot {
-  /** Campaigns the counter has answered "full" for: their losers skip the synchronous database write. */
-  private readonly soldOut = new Set<string>();
   private readonly lastTrigger = new Map<string, number>();
 
   constructor(private readonly deps: ClaimCampaignSlotDeps) {}
@@ -107,38 +109,27 @@ export class ClaimCampaignSlot {
   }
 
   private async claimRunning(campaign: Campaign, userId: string, now: Date): Promise<CampaignResult> {
-    const { slots, participations, lateParticipants, soldOutView } = this.deps;
+    const { slots, lateParticipants, soldOutView } = this.deps;
     const campaignId = campaign.id;
     if (soldOutView.soldOutFor(campaignId, userId)) return this.fullForLoser(campaignId, userId, now);
-    const deferred = this.soldOut.has(campaignId);
-    const participation = deferred ? 'deferred' : await participations.record(campaignId, userId, now);
 
     const claim = await slots.claim(campaignId, userId);
     switch (claim.kind) {
       case 'full':
-        this.soldOut.add(campaignId);
         if (claim.stateVersion !== undefined) soldOutView.noteFull(campaignId, claim.stateVersion);
-        if (participation === 'deferred') lateParticipants.add(campaignId, userId, now);
-        return {
-          campaignId,
-          outcome: 'full',
-          errorCode: participation === 'repeat' ? 'ALREADY_PARTICIPATED' : 'CAMPAIGN_FULL',
-        };
+        lateParticipants.add(campaignId, userId, now);
+        return { campaignId, outcome: 'full', errorCode: 'CAMPAIGN_FULL' };
       case 'paused':
-        if (participation === 'deferred') lateParticipants.add(campaignId, userId, now);
+        lateParticipants.add(campaignId, userId, now);
         return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };
       case 'not_active':
-        if (participation === 'deferred') lateParticipants.add(campaignId, userId, now);
+        lateParticipants.add(campaignId, userId, now);
         return { campaignId, outcome: 'not_active', errorCode: 'CAMPAIGN_NOT_ACTIVE' };
       case 'not_ready':
         this.deps.logger.warn({ campaignId, userId, reason: claim.reason }, 'counter not ready: claims closed');
         this.requestReconcile(campaignId);
         return unavailable(campaignId);
       case 'won':
-        // A fresh slot while we believed the campaign sold out: its limit was raised or a slot was freed.
-        this.soldOut.delete(campaignId);
-        if (participation === 'deferred') await participations.record(campaignId, userId, now);
-        return this.secureWinner(campaign, userId, claim, now);
       case 'held':
         return this.secureWinner(campaign, userId, claim, now);
     }
@@ -159,7 +150,11 @@ export class ClaimCampaignSlot {
     }
     let { slot, limit } = claim;
     for (let attempt = 1; attempt <= MAX_SLOT_TRIES; attempt += 1) {
-      const refusal = await this.refusal(campaignId, userId, slot, limit, now);
+      const [refusal] = await Promise.all([
+        this.refusal(campaignId, userId, slot, limit, now),
+        // The winner's login is recorded before the win, beside the read (a repeat is no error).
+        attempt === 1 ? this.deps.participations.record(campaignId, userId, now) : undefined,
+      ]);
       if (refusal !== null) return refusal;
       const winner: Winner = {
         campaignId,

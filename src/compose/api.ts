@@ -61,6 +61,8 @@ export interface Api {
   beginShutdown(): void;
   /** API processes alive (the attempt limits are split among them). */
   processes(): number;
+  /** Writes the buffered participations of logins that won nothing now, rather than in their batch's time. */
+  flushLateParticipants(): Promise<void>;
   /** Writes what is buffered and closes every connection. */
   close(): Promise<void>;
 }
@@ -253,6 +255,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
       shuttingDown = true;
     },
     processes: () => registry.processes(),
+    flushLateParticipants: () => lateParticipants.flush(),
     close: async () => {
       await registry.stop();
       await soldOutView.close();

@@ -4,7 +4,6 @@
  */
 export type OutcomeCode =
   | 'SERVICE_UNAVAILABLE'
-  | 'ALREADY_PARTICIPATED'
   | 'CAMPAIGN_FULL'
   | 'CAMPAIGN_PAUSED'
   | 'CAMPAIGN_NOT_ACTIVE'
@@ -41,7 +40,6 @@ export interface LoginSummary {
 // When the user won nowhere, the reply names the most telling reason.
 const PRIORITY: readonly OutcomeCode[] = [
   'SERVICE_UNAVAILABLE',
-  'ALREADY_PARTICIPATED',
   'CAMPAIGN_FULL',
   'CAMPAIGN_PAUSED',
   'CAMPAIGN_NOT_ACTIVE',

@@ -128,7 +128,7 @@ async function fuzz(
   const authCommands = auth === null ? 0 : await commandsOfARefusedBody(path, auth);
   await fc.assert(
     fc.asyncProperty(generated, async (body) => {
-      const calls = watchDatabaseCalls(h.api);
+      const calls = await watchDatabaseCalls(h.api);
       try {
         let request = h.http.post(path).set('content-type', 'application/json');
         if (auth !== null) request = request.set('authorization', auth);
@@ -154,7 +154,7 @@ async function fuzz(
 
 /** How many Redis commands an authenticated request with an empty (invalid) object costs. */
 async function commandsOfARefusedBody(path: string, auth: string): Promise<number> {
-  const calls = watchDatabaseCalls(h.api);
+  const calls = await watchDatabaseCalls(h.api);
   try {
     const response = await h.http
       .post(path)

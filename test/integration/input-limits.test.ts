@@ -68,7 +68,7 @@ describe('control characters', () => {
     ['an escape', 'user\u001b[31m1'],
     ['DEL', 'user1\u007f'],
   ])('%s in the account is 400 INVALID_REQUEST, before any database call', async (_, account) => {
-    const watch = watchDatabaseCalls(h.api);
+    const watch = await watchDatabaseCalls(h.api);
     try {
       const response = await h.http.post('/api/login-campaign').send({ account, password: TEST_PASSWORD });
       expect(response.status).toBe(400);

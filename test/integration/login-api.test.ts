@@ -70,7 +70,7 @@ describe('a winner', () => {
 });
 
 describe('outcomes other than winning', () => {
-  test('a full campaign answers CAMPAIGN_FULL, and ALREADY_PARTICIPATED to a loser who logs in again', async () => {
+  test('a full campaign answers CAMPAIGN_FULL, to a loser who logs in again too', async () => {
     await h.saveCampaign('tiny', { limit: 1 });
     expect((await h.login('user3', TEST_PASSWORD, 'tiny')).body.campaigns?.[0]?.outcome).toBe('won');
     const loser = await h.login('user4', TEST_PASSWORD, 'tiny');
@@ -78,6 +78,8 @@ describe('outcomes other than winning', () => {
     expect(loser.body).toMatchObject({ status: false, errorCode: 'CAMPAIGN_FULL' });
     expect(loser.body.campaigns?.[0]).toMatchObject({ outcome: 'full' });
     expect(loser.body.campaigns?.[0]?.slot).toBeUndefined();
+    const again = await h.login('user4', TEST_PASSWORD, 'tiny');
+    expect(again.body).toMatchObject({ status: false, errorCode: 'CAMPAIGN_FULL' });
   });
 
   test('a paused campaign answers CAMPAIGN_PAUSED to newcomers but still tells its winners', async () => {
@@ -215,7 +217,7 @@ describe('bad input is refused at the edge, before any database or Redis call', 
   ];
 
   test.each(cases)('$label → $status $errorCode', async ({ contentType, payload, status, errorCode }) => {
-    const calls = watchDatabaseCalls(h.api);
+    const calls = await watchDatabaseCalls(h.api);
     try {
       const response = await h.http.post('/api/login-campaign').set('content-type', contentType).send(payload);
       expect(response.status).toBe(status);
@@ -229,7 +231,7 @@ describe('bad input is refused at the edge, before any database or Redis call', 
   });
 
   test('the monitoring above does see the queries of a valid login', async () => {
-    const calls = watchDatabaseCalls(h.api);
+    const calls = await watchDatabaseCalls(h.api);
     try {
       await h.login('user10');
       expect(calls.mongoCommands).toContain('find');

@@ -12,9 +12,11 @@ export interface DatabaseCallWatch {
 
 /**
  * Watches every call the API makes to MongoDB and Redis: the driver's command events (the API is composed
- * with monitorMongoCommands) and the Redis connection's sendCommand, observed, not replaced.
+ * with monitorMongoCommands) and the Redis connection's sendCommand, observed, not replaced. Earlier
+ * tests' logins still waiting to be recorded in a batch are written first, so their write is not seen.
  */
-export function watchDatabaseCalls(api: Api): DatabaseCallWatch {
+export async function watchDatabaseCalls(api: Api): Promise<DatabaseCallWatch> {
+  await api.flushLateParticipants();
   const mongoCommands: string[] = [];
   const onCommand = (event: CommandStartedEvent): void => {
     mongoCommands.push(event.commandName);

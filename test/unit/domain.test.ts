@@ -33,8 +33,8 @@ describe('summarizeLogin', () => {
     expect(
       summarizeLogin([result('not_active', 'CAMPAIGN_NOT_ACTIVE'), result('paused', 'CAMPAIGN_PAUSED')]).errorCode,
     ).toBe('CAMPAIGN_PAUSED');
-    expect(summarizeLogin([result('full', 'CAMPAIGN_FULL'), result('full', 'ALREADY_PARTICIPATED')]).errorCode).toBe(
-      'ALREADY_PARTICIPATED',
+    expect(summarizeLogin([result('paused', 'CAMPAIGN_PAUSED'), result('full', 'CAMPAIGN_FULL')]).errorCode).toBe(
+      'CAMPAIGN_FULL',
     );
   });
 });

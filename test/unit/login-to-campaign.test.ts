@@ -49,15 +49,21 @@ describe('the claim', () => {
     expect(first.campaigns[0]?.voucher?.expireDate).toEqual(new Date('2026-06-11T12:00:00Z'));
   });
 
-  test('once sold out, losers skip the synchronous database write and are recorded in a batch', async () => {
+  test('only a winner writes its participation before the answer; every other login is recorded in a batch', async () => {
+    await w.addUser('dave');
     await w.saveCampaign.execute('c', { limit: 1, startsAt: w.clock.now() });
-    await login('alice', 'c');
-    expect((await login('bob', 'c')).errorCode).toBe('CAMPAIGN_FULL'); // learns the campaign is sold out
     const recordSpy = jest.spyOn(w.participations, 'record');
-    expect((await login('carol', 'c')).errorCode).toBe('CAMPAIGN_FULL');
-    expect(recordSpy).not.toHaveBeenCalled();
+    await login('alice', 'c');
+    expect(recordSpy).toHaveBeenCalledTimes(1);
+    expect(w.participations.entries.size).toBe(1); // the winner's, before the answer
+    expect((await login('bob', 'c')).errorCode).toBe('CAMPAIGN_FULL'); // the counter says full
+    expect((await login('carol', 'c')).errorCode).toBe('CAMPAIGN_FULL'); // the view knows
+    expect((await login('bob', 'c')).errorCode).toBe('CAMPAIGN_FULL'); // again: the same answer
+    await w.saveCampaign.execute('c', { paused: true });
+    expect((await login('dave', 'c')).errorCode).toBe('CAMPAIGN_PAUSED');
+    expect(recordSpy).toHaveBeenCalledTimes(1); // the others go through recordMany, in a batch
     await w.lateParticipants.flush();
-    expect(w.participations.entries.size).toBe(3);
+    expect(w.participations.entries.size).toBe(4); // bob once
   });
 
   test('a winner of a sold-out campaign is still told already_won', async () => {

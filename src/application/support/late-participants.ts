@@ -20,9 +20,9 @@ export interface LateParticipantsOptions {
 }
 
 /**
- * Once a campaign is sold out its logins are recorded off the request path, in batches: a 100,000-user
- * burst then costs a few hundred database writes instead of one per request. These records are for
- * statistics only; no promise depends on them.
+ * Logins that win nothing (full, paused, not active) are recorded off the request path, in batches: a
+ * 100,000-user burst then costs a few hundred database writes instead of one per request, and none of them
+ * stands in front of a winner's. These records are for statistics only; no promise depends on them.
  */
 export class LateParticipants {
   private buffer: Entry[] = [];

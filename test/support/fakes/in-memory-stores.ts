@@ -30,17 +30,17 @@ export class InMemoryParticipationStore implements ParticipationStore {
   readonly entries = new Map<string, Date>();
 
   async record(campaignId: string, userId: string, at: Date): Promise<'first' | 'repeat'> {
-    if (this.entries.has(key(campaignId, userId))) return 'repeat';
-    this.entries.set(key(campaignId, userId), at);
-    return 'first';
+    return this.add(campaignId, userId, at);
   }
 
   async recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number> {
-    let created = 0;
-    for (const { campaignId, userId, at } of entries) {
-      if ((await this.record(campaignId, userId, at)) === 'first') created += 1;
-    }
-    return created;
+    return entries.filter(({ campaignId, userId, at }) => this.add(campaignId, userId, at) === 'first').length;
+  }
+
+  private add(campaignId: string, userId: string, at: Date): 'first' | 'repeat' {
+    if (this.entries.has(key(campaignId, userId))) return 'repeat';
+    this.entries.set(key(campaignId, userId), at);
+    return 'first';
   }
 
   async count(campaignId: string): Promise<number> {

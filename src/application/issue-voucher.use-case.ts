@@ -20,10 +20,13 @@ export class IssueVoucher {
   ) {}
 
   async execute(campaignId: string, userId: string): Promise<'created' | 'exists'> {
-    // Only a recorded winner gets a voucher, whatever a job claims.
-    const winner = await this.winners.find(campaignId, userId);
+    // Only a recorded winner gets a voucher, whatever a job claims. Both reads at once: one round trip of
+    // waiting, not two, while a burst keeps the database busy.
+    const [winner, campaign] = await Promise.all([
+      this.winners.find(campaignId, userId),
+      this.campaigns.findById(campaignId),
+    ]);
     if (winner === null) return this.noWinner(campaignId, userId);
-    const campaign = await this.campaigns.findById(campaignId);
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
     const voucher = voucherFor(campaign, userId, winner.voucherCode, winner.createdAt, this.clock.now());
     const inserted = await this.vouchers.insert(voucher);

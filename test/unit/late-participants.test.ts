@@ -31,6 +31,25 @@ test('a batch that waits writes itself after the interval, not before', async ()
   }
 });
 
+test("a full batch waits for the interval too: the first moments of a burst are its winners'", async () => {
+  jest.useFakeTimers();
+  try {
+    const store = new InMemoryParticipationStore();
+    const recordMany = jest.spyOn(store, 'recordMany');
+    const late = new LateParticipants(store, silentLogger, { batchSize: 100, flushIntervalMs: 20, maxBuffered: 1_000 });
+    for (let i = 0; i < 250; i++) late.add('c', `u${i}`, new Date());
+    await jest.advanceTimersByTimeAsync(19);
+    expect(recordMany).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(store.entries.size).toBe(100);
+    await jest.advanceTimersByTimeAsync(2); // then batch after batch, with no more waiting
+    expect(store.entries.size).toBe(250);
+    expect(recordMany.mock.calls.map(([batch]) => batch.length)).toEqual([100, 100, 50]);
+  } finally {
+    jest.useRealTimers();
+  }
+});
+
 test('memory stays bounded: past maxBuffered entries are dropped, and a failed batch does not throw', async () => {
   const store = new InMemoryParticipationStore();
   jest.spyOn(store, 'recordMany').mockRejectedValueOnce(new Error('database down'));

@@ -10,7 +10,11 @@ interface Entry {
 export interface LateParticipantsOptions {
   /** Entries written per round trip. */
   batchSize: number;
-  /** Longest time an entry waits in memory before it is written. */
+  /**
+   * How long an entry waits in memory before it is written, however many join it: the first login of a
+   * burst that wins nothing starts the clock, and the database is left to that burst's winners until it
+   * runs out. Then everything buffered is written, a batch at a time, one after another.
+   */
   flushIntervalMs: number;
   /**
    * Beyond this many entries in memory (buffered or in batches queued behind a slow write) new ones are
@@ -45,8 +49,7 @@ export class LateParticipants {
     }
     this.pending += 1;
     this.buffer.push({ campaignId, userId, at });
-    if (this.buffer.length >= this.options.batchSize) this.startFlush();
-    else this.timer ??= setTimeout(() => this.startFlush(), this.options.flushIntervalMs).unref();
+    this.timer ??= setTimeout(() => this.startFlush(), this.options.flushIntervalMs).unref();
   }
 
   /** Writes everything buffered so far; used at shutdown and by tests. */

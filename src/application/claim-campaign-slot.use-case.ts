@@ -46,8 +46,8 @@ const unavailable = (campaignId: string): CampaignResult => ({
 /**
  * Where a login becomes a slot. Every step is safe to repeat, so a login interrupted between two steps
  * completes when the user tries again:
- *   1. claim a slot from the counter (one atomic Redis script); a login that gets none (full, paused,
- *      not active) is recorded as a participation later, in a batch (LateParticipants);
+ *   1. claim a slot from the counter (one atomic Redis script); a login that gets none because the
+ *      campaign is full or paused is recorded as a participation later, in a batch (LateParticipants);
  *   2. a slot's holder has its participation recorded (unique per campaign and user) while the campaign is
  *      read fresh, side by side;
  *   3. record the winner in the database (unique per user and per slot: the final guard);
@@ -123,7 +123,7 @@ export class ClaimCampaignSlot {
         lateParticipants.add(campaignId, userId, now);
         return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };
       case 'not_active':
-        lateParticipants.add(campaignId, userId, now);
+        // Outside the window by Redis's clock: as outside it by ours (outsideWindow), nothing is recorded.
         return { campaignId, outcome: 'not_active', errorCode: 'CAMPAIGN_NOT_ACTIVE' };
       case 'not_ready':
         this.deps.logger.warn({ campaignId, userId, reason: claim.reason }, 'counter not ready: claims closed');

@@ -43,7 +43,7 @@ export class ResetCampaign {
     const result = {
       vouchers: await this.vouchers.deleteCampaign(campaignId),
       winners,
-      participations: await this.participations.deleteCampaign(campaignId),
+      participations: await this.participations.deleteCampaign(campaignId, this.clock.now()),
     };
     await this.slots.reset(campaignId);
     await this.audit.record({

@@ -6,12 +6,20 @@ export interface ParticipationStore {
    */
   record(campaignId: string, userId: string, at: Date): Promise<'first' | 'repeat'>;
 
-  /** Record many logins in one round trip, ignoring those already recorded. Returns how many were new. */
+  /**
+   * Record many logins in one round trip, ignoring those already recorded and those made before the
+   * campaign's participations were last deleted: a batch written late (buffered while a reset ran) must not
+   * bring back what the reset removed. Returns how many were new. Rejects when the store did not take them
+   * all (nothing is known to be written then; a retry is safe).
+   */
   recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number>;
 
   /** How many users took part in the campaign. */
   count(campaignId: string): Promise<number>;
 
-  /** Deletes every participation in the campaign (only for an explicit reset); returns how many. */
-  deleteCampaign(campaignId: string): Promise<number>;
+  /**
+   * Deletes every participation in the campaign (only for an explicit reset), and keeps `at` so that logins
+   * made before it and written later are not recorded (recordMany); returns how many were deleted.
+   */
+  deleteCampaign(campaignId: string, at: Date): Promise<number>;
 }

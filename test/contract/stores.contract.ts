@@ -119,12 +119,28 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       await s.vouchers.insert(voucher(`${id}-keep`, 'a'));
       expect(await s.winners.deleteCampaign(id)).toBe(2);
       expect(await s.vouchers.deleteCampaign(id)).toBe(1);
-      expect(await s.participations.deleteCampaign(id)).toBe(1);
+      expect(await s.participations.deleteCampaign(id, new Date())).toBe(1);
       expect(await s.winners.count(id)).toBe(0);
       expect(await s.winners.count(`${id}-keep`)).toBe(1);
       expect(await s.vouchers.count(`${id}-keep`)).toBe(1);
       expect(await s.participations.record(`${id}-keep`, 'a', new Date())).toBe('repeat');
       expect(await s.participations.record(id, 'a', new Date())).toBe('first');
+    });
+
+    test('ParticipationStore: logins made before a reset and written after it stay deleted', async () => {
+      const during = at('2026-06-01T10:00:00Z');
+      await s.participations.recordMany([{ campaignId: id, userId: 'a', at: during }]);
+      expect(await s.participations.deleteCampaign(id, at('2026-06-01T12:00:00Z'))).toBe(1);
+      // A batch buffered while the reset ran, and one made after it (the campaign runs again).
+      const late = [
+        { campaignId: id, userId: 'b', at: during },
+        { campaignId: `${id}-keep`, userId: 'b', at: during },
+        { campaignId: id, userId: 'c', at: at('2026-06-01T12:00:01Z') },
+      ];
+      expect(await s.participations.recordMany(late)).toBe(2);
+      expect(await s.participations.count(id)).toBe(1);
+      expect(await s.participations.count(`${id}-keep`)).toBe(1);
+      expect(await s.participations.record(id, 'c', new Date())).toBe('repeat');
     });
 
     test('CampaignStore: saves, replaces, and lists what runs now', async () => {

@@ -154,6 +154,20 @@ describe('campaigns', () => {
     expect((await get('/admin/campaigns/nothing/winners.csv')).status).toBe(404);
   });
 
+  test('a reset is not undone by participations buffered before it and written after it', async () => {
+    await h.saveCampaign('rehearsal', { limit: 1 });
+    expect((await h.login('user1', TEST_PASSWORD, 'rehearsal')).body.campaigns?.[0]?.outcome).toBe('won');
+    // Losers' participations wait in this process's buffer (up to a second) ...
+    for (const account of ['user2', 'user3'])
+      expect((await h.login(account, TEST_PASSWORD, 'rehearsal')).body.errorCode).toBe('CAMPAIGN_FULL');
+    await patch('/admin/campaigns/rehearsal', { endsAt: new Date(Date.now() - 1_000).toISOString() });
+    expect((await post('/admin/campaigns/rehearsal/reset')).status).toBe(200);
+    await h.api.flushLateParticipants(); // ... and are written after the reset (if they had not been yet)
+    const logins = h.api.mongo.db.collection(COLLECTIONS.campaignLogins);
+    expect(await logins.countDocuments({ campaignId: 'rehearsal' })).toBe(0);
+    expect((await get('/admin/campaigns/rehearsal')).body.stats).toMatchObject({ participants: 0, winners: 0 });
+  });
+
   test('reset is refused while the campaign runs, and works once it has ended', async () => {
     const refused = await post('/admin/campaigns/spring/reset');
     expect(refused.status).toBe(409);

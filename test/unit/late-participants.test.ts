@@ -81,3 +81,27 @@ test('memory stays bounded behind a hung write too: batches queued for the datab
   await late.flush();
   expect(store.entries.size).toBe(5); // the mocked first batch of 2 wrote nothing into the fake store
 });
+
+test('a batch the database does not take is tried again after the interval, so nothing is lost', async () => {
+  jest.useFakeTimers();
+  try {
+    const store = new InMemoryParticipationStore();
+    const recordMany = jest.spyOn(store, 'recordMany').mockRejectedValueOnce(new Error('timed out'));
+    const late = new LateParticipants(store, silentLogger, { batchSize: 2, flushIntervalMs: 20, maxBuffered: 1_000 });
+    for (let i = 0; i < 3; i++) late.add('c', `u${i}`, new Date());
+    await jest.advanceTimersByTimeAsync(20);
+    expect(recordMany).toHaveBeenCalledTimes(1);
+    expect(store.entries.size).toBe(0);
+    await jest.advanceTimersByTimeAsync(19); // the failed batch waits an interval before its second try
+    expect(recordMany).toHaveBeenCalledTimes(1);
+    await jest.advanceTimersByTimeAsync(5);
+    expect(store.entries.size).toBe(3);
+    expect(recordMany.mock.calls.map(([batch]) => batch.map((entry) => entry.userId))).toEqual([
+      ['u0', 'u1'],
+      ['u0', 'u1'],
+      ['u2'],
+    ]);
+  } finally {
+    jest.useRealTimers();
+  }
+});

@@ -6,6 +6,7 @@ export const COLLECTIONS = {
   campaignVersions: 'campaign_versions',
   users: 'users',
   campaignLogins: 'campaign_logins',
+  participationResets: 'participation_resets',
   winners: 'winners',
   vouchers: 'vouchers',
   audit: 'audit_log',
@@ -19,6 +20,8 @@ export const INDEXES: Record<keyof typeof COLLECTIONS, IndexDescription[]> = {
   users: [{ key: { account: 1 }, name: 'account_unique', unique: true }],
   // The seed's campaign_idx: one participation per user and campaign.
   campaignLogins: [{ key: { campaignId: 1, userId: 1 }, name: 'campaign_user_unique', unique: true }],
+  // One document per campaign (_id), the time its participations were last deleted.
+  participationResets: [],
   // The final guard: a user wins a campaign at most once, and a slot has at most one winner. With slots
   // checked to lie in 1..limit before insert, no campaign can ever hold more than `limit` winners.
   winners: [

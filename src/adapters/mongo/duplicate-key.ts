@@ -8,13 +8,16 @@ export function isDuplicateKey(error: unknown): boolean {
 }
 
 /**
- * For an unordered insertMany: how many documents went in when every failure was a duplicate key.
- * Rethrows anything else.
+ * For an unordered insertMany of `attempted` documents: how many went in, when every one of the others was
+ * refused as a duplicate key. Rethrows anything else, including a bulk error that accounts for fewer
+ * documents than were sent: a timeout or a lost connection arrives as a bulk error with no write errors,
+ * and says nothing about the documents it did not get to.
  */
-export function insertedDespiteDuplicates(error: unknown): number {
+export function insertedDespiteDuplicates(error: unknown, attempted: number): number {
   if (error instanceof MongoBulkWriteError) {
     const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-    if (writeErrors.every((e) => e.code === DUPLICATE_KEY)) return error.insertedCount;
+    const onlyDuplicates = writeErrors.every((e) => e.code === DUPLICATE_KEY);
+    if (onlyDuplicates && error.insertedCount + writeErrors.length === attempted) return error.insertedCount;
   }
   throw error;
 }

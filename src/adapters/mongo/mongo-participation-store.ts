@@ -10,12 +10,20 @@ interface CampaignLoginDocument {
   createdAt: Date;
 }
 
+/** When a campaign's participations were last deleted (a reset). */
+interface ParticipationResetDocument {
+  _id: string;
+  at: Date;
+}
+
 /** The seed's CampaignLogin table, guarded by its unique (campaignId, userId) index. */
 export class MongoParticipationStore implements ParticipationStore {
   private readonly collection: Collection<CampaignLoginDocument>;
+  private readonly resets: Collection<ParticipationResetDocument>;
 
   constructor(db: Db) {
     this.collection = db.collection<CampaignLoginDocument>(COLLECTIONS.campaignLogins);
+    this.resets = db.collection<ParticipationResetDocument>(COLLECTIONS.participationResets);
   }
 
   async record(campaignId: string, userId: string, at: Date): Promise<'first' | 'repeat'> {
@@ -28,22 +36,43 @@ export class MongoParticipationStore implements ParticipationStore {
     }
   }
 
+  /**
+   * Entries made before their campaign's last reset are left out. A reset that lands between that check
+   * and the insert is caught by a second look afterwards, which deletes what the batch brought back (the
+   * reset writes its time before it deletes, so one of the two looks always sees it).
+   */
   async recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number> {
-    if (entries.length === 0) return 0;
-    const documents = entries.map(({ campaignId, userId, at }) => ({ campaignId, userId, createdAt: at }));
+    const campaignIds = [...new Set(entries.map((entry) => entry.campaignId))];
+    const resetBefore = await this.resetTimes(campaignIds);
+    const documents = entries
+      .filter(({ campaignId, at }) => at.getTime() >= (resetBefore.get(campaignId) ?? 0))
+      .map(({ campaignId, userId, at }) => ({ campaignId, userId, createdAt: at }));
+    if (documents.length === 0) return 0;
+    let created: number;
     try {
-      const result = await this.collection.insertMany(documents, { ordered: false });
-      return result.insertedCount;
+      created = (await this.collection.insertMany(documents, { ordered: false })).insertedCount;
     } catch (error) {
-      return insertedDespiteDuplicates(error);
+      created = insertedDespiteDuplicates(error, documents.length);
     }
+    for (const [campaignId, at] of await this.resetTimes(campaignIds)) {
+      if (at > (resetBefore.get(campaignId) ?? 0))
+        await this.collection.deleteMany({ campaignId, createdAt: { $lt: new Date(at) } });
+    }
+    return created;
   }
 
   async count(campaignId: string): Promise<number> {
     return this.collection.countDocuments({ campaignId });
   }
 
-  async deleteCampaign(campaignId: string): Promise<number> {
+  async deleteCampaign(campaignId: string, at: Date): Promise<number> {
+    await this.resets.updateOne({ _id: campaignId }, { $max: { at } }, { upsert: true });
     return (await this.collection.deleteMany({ campaignId })).deletedCount;
+  }
+
+  /** Each campaign's last reset, in ms since the epoch (campaigns never reset are absent). */
+  private async resetTimes(campaignIds: string[]): Promise<Map<string, number>> {
+    const found = await this.resets.find({ _id: { $in: campaignIds } }).toArray();
+    return new Map(found.map((reset) => [reset._id, reset.at.getTime()]));
   }
 }

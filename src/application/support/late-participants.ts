@@ -24,9 +24,11 @@ export interface LateParticipantsOptions {
 }
 
 /**
- * Logins that win nothing (full, paused, not active) are recorded off the request path, in batches: a
+ * Logins that win nothing (the campaign full or paused) are recorded off the request path, in batches: a
  * 100,000-user burst then costs a few hundred database writes instead of one per request, and none of them
- * stands in front of a winner's. These records are for statistics only; no promise depends on them.
+ * stands in front of a winner's. These records are for statistics only; no promise depends on them. What
+ * is lost, and when: entries past maxBuffered (counted and logged), a batch the database refuses at
+ * shutdown (logged), and on a crash (SIGKILL) what was buffered, at most an interval's worth.
  */
 export class LateParticipants {
   private buffer: Entry[] = [];
@@ -49,33 +51,54 @@ export class LateParticipants {
     }
     this.pending += 1;
     this.buffer.push({ campaignId, userId, at });
-    this.timer ??= setTimeout(() => this.startFlush(), this.options.flushIntervalMs).unref();
+    this.timer ??= setTimeout(() => this.startFlush(true), this.options.flushIntervalMs).unref();
   }
 
-  /** Writes everything buffered so far; used at shutdown and by tests. */
+  /**
+   * Writes everything buffered so far, now (at shutdown, and in tests). A batch the database does not take
+   * is not kept for later: shutdown must end. It is logged as lost, with its size.
+   */
   async flush(): Promise<void> {
-    this.startFlush();
     await this.inFlight;
-    if (this.buffer.length > 0) await this.flush();
+    while (this.buffer.length > 0) {
+      this.startFlush(false);
+      await this.inFlight;
+    }
   }
 
-  private startFlush(): void {
+  private startFlush(retryOnFailure: boolean): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.buffer.splice(0, this.options.batchSize);
     if (batch.length === 0) return;
-    this.inFlight = this.inFlight.then(() => this.write(batch));
+    this.inFlight = this.inFlight.then(() => this.write(batch, retryOnFailure));
   }
 
-  private async write(batch: Entry[]): Promise<void> {
+  /**
+   * A batch the database does not take (down, slow, a lost connection) goes back to the head of the line
+   * and is tried again after the interval: a retry is safe (duplicates are ignored), and memory stays
+   * bounded by maxBuffered, which counts it.
+   */
+  private async write(batch: Entry[], retryOnFailure: boolean): Promise<void> {
+    let nextInMs = 0;
     try {
       const created = await this.store.recordMany(batch);
+      this.pending -= batch.length;
       this.logger.info({ batch: batch.length, created, dropped: this.dropped }, 'late participants recorded');
+      this.dropped = 0;
     } catch (error) {
-      this.logger.warn({ err: error, batch: batch.length }, 'late participants not recorded');
+      if (retryOnFailure) {
+        this.buffer.unshift(...batch);
+        nextInMs = this.options.flushIntervalMs;
+        this.logger.warn(
+          { err: error, batch: batch.length, buffered: this.pending, dropped: this.dropped },
+          'late participants not recorded yet: trying again',
+        );
+      } else {
+        this.pending -= batch.length;
+        this.logger.error({ err: error, lost: batch.length }, 'late participants not recorded: lost');
+      }
     }
-    this.pending -= batch.length;
-    this.dropped = 0;
-    if (this.buffer.length > 0) this.timer ??= setTimeout(() => this.startFlush(), 0).unref();
+    if (this.buffer.length > 0) this.timer ??= setTimeout(() => this.startFlush(true), nextInMs).unref();
   }
 }

@@ -28,13 +28,17 @@ function removeWhere<T>(items: T[], matches: (item: T) => boolean): number {
 
 export class InMemoryParticipationStore implements ParticipationStore {
   readonly entries = new Map<string, Date>();
+  private readonly resets = new Map<string, number>();
 
   async record(campaignId: string, userId: string, at: Date): Promise<'first' | 'repeat'> {
     return this.add(campaignId, userId, at);
   }
 
   async recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number> {
-    return entries.filter(({ campaignId, userId, at }) => this.add(campaignId, userId, at) === 'first').length;
+    return entries.filter(
+      ({ campaignId, userId, at }) =>
+        at.getTime() >= (this.resets.get(campaignId) ?? 0) && this.add(campaignId, userId, at) === 'first',
+    ).length;
   }
 
   private add(campaignId: string, userId: string, at: Date): 'first' | 'repeat' {
@@ -47,7 +51,8 @@ export class InMemoryParticipationStore implements ParticipationStore {
     return [...this.entries.keys()].filter((k) => k.startsWith(`${campaignId}\u0000`)).length;
   }
 
-  async deleteCampaign(campaignId: string): Promise<number> {
+  async deleteCampaign(campaignId: string, at: Date): Promise<number> {
+    this.resets.set(campaignId, Math.max(this.resets.get(campaignId) ?? 0, at.getTime()));
     const keys = [...this.entries.keys()].filter((k) => k.startsWith(`${campaignId}\u0000`));
     for (const k of keys) this.entries.delete(k);
     return keys.length;

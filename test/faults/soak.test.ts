@@ -120,8 +120,10 @@ async function admin(
       authorization: operator,
     }).catch(() => ({ status: 0, body: null }));
     const errorCode = (answer as { errorCode?: string } | null)?.errorCode ?? null;
-    // An operator retries what the service could not decide (a frozen store); a refusal stands.
-    if ((status !== 503 && status !== 0) || Date.now() - at > 20_000) {
+    // An operator retries what the service could not decide (a frozen store), and a change that lost to a
+    // concurrent one (409 CAMPAIGN_CHANGED: read again and retry, as the API says); a refusal stands.
+    const undecided = status === 503 || status === 0 || errorCode === 'CAMPAIGN_CHANGED';
+    if (!undecided || Date.now() - at > 20_000) {
       return { status, errorCode, at, doneAt: Date.now() };
     }
     await sleep(200);

@@ -141,6 +141,11 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
   };
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel, 'fault-rig'); // silent unless TEST_LOG_LEVEL says otherwise
+  // Set-up and inspection go through connections of their own, with long timeouts. This one connects first:
+  // it creates the fresh database's collections and indexes, which on a loaded machine can take longer
+  // than the short budgets some rigs give the API.
+  const setupMongo = await connectDatabase(config, 'fault-setup', { operationTimeoutMs: 30_000 });
+  const setupStores = createStores(setupMongo);
   const api = await composeApi(loadConfig({ ...env, ...options.apiEnv?.(env) }), logger, {
     monitorMongoCommands: options.monitorMongoCommands === true,
   });
@@ -148,9 +153,6 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
   await listen(server, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  // Set-up and inspection go through connections of their own, with long timeouts.
-  const setupMongo = await connectDatabase(config, 'fault-setup', { operationTimeoutMs: 30_000 });
-  const setupStores = createStores(setupMongo);
   // Unlike the API's, this connection waits through a Redis restart instead of failing fast.
   const setupRedis = new Redis(config.redis.url, {
     connectionName: 'fault-setup',

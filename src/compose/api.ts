@@ -46,6 +46,9 @@ import {
 } from './common';
 import { createQueues, type Queues } from '../adapters/queue/queues';
 
+/** At shutdown, how long the buffered participations may take to be written before the rest is given up. */
+const LATE_PARTICIPANTS_SHUTDOWN_MS = 5_000;
+
 /** Wiring of the public API's process: its connections, adapters and use cases, and the Koa app on top. */
 export interface Api {
   app: Koa;
@@ -129,7 +132,9 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   const adminStores = createStores(adminMongo);
   const queues = createQueues(redis, config, logger);
   const reconcileTrigger = new BullmqReconcileTrigger(queues.reconcile);
-  const lateParticipants = new LateParticipants(stores.participations, logger);
+  // Off the request path, so on the patient pool: a 500-row insert on a busy database takes longer than a
+  // request's budget, and timing it out only sends it again.
+  const lateParticipants = new LateParticipants(adminStores.participations, logger);
   const background = backgroundRedis(config, logger, 'promotion-api-background');
   const registry = new RedisProcessRegistry(background, {
     keyPrefix: config.redis.keyPrefix,
@@ -260,7 +265,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
       await registry.stop();
       await soldOutView.close();
       background.disconnect();
-      await lateParticipants.flush();
+      await lateParticipants.flush(LATE_PARTICIPANTS_SHUTDOWN_MS);
       await queues.close();
       redis.disconnect();
       await Promise.all([mongo.client.close(), adminMongo.client.close()]);

@@ -143,6 +143,14 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.participations.record(id, 'c', new Date())).toBe('repeat');
     });
 
+    test('ParticipationStore: a late batch also removes rows an earlier, timed-out try landed after a reset', async () => {
+      const during = at('2026-06-01T10:00:00Z');
+      await s.participations.deleteCampaign(id, at('2026-06-01T12:00:00Z'));
+      await s.participations.record(id, 'ghost', during); // the earlier try, completed after the reset's delete
+      expect(await s.participations.recordMany([{ campaignId: id, userId: 'ghost', at: during }])).toBe(0);
+      expect(await s.participations.count(id)).toBe(0);
+    });
+
     test('CampaignStore: saves, replaces, and lists what runs now', async () => {
       const now = at('2026-06-01T00:00:00Z');
       const open = campaign(`${id}-open`, at('2026-05-01T00:00:00Z'), null);

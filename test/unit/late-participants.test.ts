@@ -105,3 +105,14 @@ test('a batch the database does not take is tried again after the interval, so n
     jest.useRealTimers();
   }
 });
+
+test('at shutdown a flush gives up after its time: buffered entries are logged as lost, and it returns', async () => {
+  const store = new InMemoryParticipationStore();
+  jest.spyOn(store, 'recordMany').mockImplementation(() => new Promise<number>(() => {})); // never answers
+  const errors: unknown[] = [];
+  const logger = { ...silentLogger, error: (fields: unknown) => errors.push(fields) };
+  const late = new LateParticipants(store, logger, { batchSize: 2, flushIntervalMs: 60_000, maxBuffered: 5 });
+  for (let i = 0; i < 5; i++) late.add('c', `u${i}`, new Date());
+  await expect(late.flush(50)).resolves.toBeUndefined();
+  expect(errors).toEqual([{ lost: 3, stillWriting: 2 }]);
+});

@@ -39,14 +39,22 @@ export class MongoParticipationStore implements ParticipationStore {
   /**
    * Entries made before their campaign's last reset are left out. A reset that lands between that check
    * and the insert is caught by a second look afterwards, which deletes what the batch brought back (the
-   * reset writes its time before it deletes, so one of the two looks always sees it).
+   * reset writes its time before it deletes, so one of the two looks always sees it). A batch that meets
+   * entries older than a reset also deletes the campaign's rows older than it: an earlier try of the same
+   * batch, reported as timed out, may still have completed after the reset.
    */
   async recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number> {
     const campaignIds = [...new Set(entries.map((entry) => entry.campaignId))];
     const resetBefore = await this.resetTimes(campaignIds);
+    const stale = new Set<string>();
     const documents = entries
-      .filter(({ campaignId, at }) => at.getTime() >= (resetBefore.get(campaignId) ?? 0))
+      .filter(({ campaignId, at }) => {
+        const kept = at.getTime() >= (resetBefore.get(campaignId) ?? 0);
+        if (!kept) stale.add(campaignId);
+        return kept;
+      })
       .map(({ campaignId, userId, at }) => ({ campaignId, userId, createdAt: at }));
+    for (const campaignId of stale) await this.deleteRecordedBefore(campaignId, resetBefore.get(campaignId) ?? 0);
     if (documents.length === 0) return 0;
     let created: number;
     try {
@@ -55,10 +63,13 @@ export class MongoParticipationStore implements ParticipationStore {
       created = insertedDespiteDuplicates(error, documents.length);
     }
     for (const [campaignId, at] of await this.resetTimes(campaignIds)) {
-      if (at > (resetBefore.get(campaignId) ?? 0))
-        await this.collection.deleteMany({ campaignId, createdAt: { $lt: new Date(at) } });
+      if (at > (resetBefore.get(campaignId) ?? 0)) await this.deleteRecordedBefore(campaignId, at);
     }
     return created;
+  }
+
+  private async deleteRecordedBefore(campaignId: string, resetAtMs: number): Promise<void> {
+    await this.collection.deleteMany({ campaignId, createdAt: { $lt: new Date(resetAtMs) } });
   }
 
   async count(campaignId: string): Promise<number> {

@@ -56,13 +56,34 @@ export class LateParticipants {
 
   /**
    * Writes everything buffered so far, now (at shutdown, and in tests). A batch the database does not take
-   * is not kept for later: shutdown must end. It is logged as lost, with its size.
+   * is not kept for later, and past `withinMs` nothing more is waited for: shutdown must end. What is not
+   * written is logged as lost, with its size.
    */
-  async flush(): Promise<void> {
-    await this.inFlight;
-    while (this.buffer.length > 0) {
-      this.startFlush(false);
+  async flush(withinMs = Number.POSITIVE_INFINITY): Promise<void> {
+    const writeAll = async (): Promise<void> => {
       await this.inFlight;
+      while (this.buffer.length > 0 && !outOfTime) {
+        this.startFlush(false);
+        await this.inFlight;
+      }
+    };
+    let outOfTime = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      if (Number.isFinite(withinMs)) timer = setTimeout(resolve, withinMs);
+    });
+    await Promise.race([writeAll(), deadline.then(() => (outOfTime = true))]);
+    clearTimeout(timer);
+    if (outOfTime && this.pending > 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      // A batch still in its write may yet land; the buffered ones are given up.
+      this.logger.error(
+        { lost: this.buffer.length, stillWriting: this.pending - this.buffer.length },
+        'late participants not recorded in time: lost',
+      );
+      this.pending -= this.buffer.length;
+      this.buffer = [];
     }
   }
 

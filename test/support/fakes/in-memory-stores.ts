@@ -35,10 +35,13 @@ export class InMemoryParticipationStore implements ParticipationStore {
   }
 
   async recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number> {
-    return entries.filter(
-      ({ campaignId, userId, at }) =>
-        at.getTime() >= (this.resets.get(campaignId) ?? 0) && this.add(campaignId, userId, at) === 'first',
-    ).length;
+    const fresh = entries.filter(({ campaignId, at }) => at.getTime() >= (this.resets.get(campaignId) ?? 0));
+    for (const { campaignId } of entries.filter((entry) => !fresh.includes(entry))) {
+      const resetAt = this.resets.get(campaignId) ?? 0;
+      for (const [k, at] of this.entries)
+        if (k.startsWith(`${campaignId}\u0000`) && at.getTime() < resetAt) this.entries.delete(k);
+    }
+    return fresh.filter(({ campaignId, userId, at }) => this.add(campaignId, userId, at) === 'first').length;
   }
 
   private add(campaignId: string, userId: string, at: Date): 'first' | 'repeat' {

@@ -10,6 +10,7 @@ import { RequestReconcile } from '../application/request-reconcile.use-case';
 import { ClaimCampaignSlot } from '../application/claim-campaign-slot.use-case';
 import { ConcurrencyGate } from '../application/support/concurrency-gate';
 import { IdentifyUser } from '../application/identify-user.use-case';
+import { withTimeout } from '../application/support/dependency-call';
 import { LateParticipants } from '../application/support/late-participants';
 import { ListVouchers } from '../application/list-vouchers.use-case';
 import { LoginToCampaign } from '../application/login-to-campaign.use-case';
@@ -48,6 +49,8 @@ import { createQueues, type Queues } from '../adapters/queue/queues';
 
 /** At shutdown, how long the buffered participations may take to be written before the rest is given up. */
 const LATE_PARTICIPANTS_SHUTDOWN_MS = 5_000;
+/** At shutdown, how long closing the database connections may take. */
+const DATABASE_CLOSE_MS = 2_000;
 
 /** Wiring of the public API's process: its connections, adapters and use cases, and the Koa app on top. */
 export interface Api {
@@ -248,6 +251,8 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     isShuttingDown,
   });
 
+  /** Once, however often it is asked for (a second SIGTERM, a test and its rig). */
+  let closing: Promise<void> | undefined;
   return {
     app,
     listener,
@@ -261,14 +266,24 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     },
     processes: () => registry.processes(),
     flushLateParticipants: () => lateParticipants.flush(),
-    close: async () => {
-      await registry.stop();
-      await soldOutView.close();
-      background.disconnect();
-      await lateParticipants.flush(LATE_PARTICIPANTS_SHUTDOWN_MS);
-      await queues.close();
-      redis.disconnect();
-      await Promise.all([mongo.client.close(), adminMongo.client.close()]);
-    },
+    close: () => (closing ??= closeAll()),
   };
+
+  async function closeAll(): Promise<void> {
+    await registry.stop();
+    await soldOutView.close();
+    background.disconnect();
+    await lateParticipants.flush(LATE_PARTICIPANTS_SHUTDOWN_MS);
+    await queues.close();
+    redis.disconnect();
+    // The driver ends its sessions on the server before it lets go: behind a frozen database that waits
+    // out the socket timeout (30 s on the patient pool). The process is stopping; it does not wait.
+    await Promise.all(
+      [mongo.client.close(), adminMongo.client.close()].map((closed) =>
+        withTimeout(closed, DATABASE_CLOSE_MS, 'database close').catch((error: unknown) =>
+          logger.warn({ err: error }, 'database connections not closed cleanly'),
+        ),
+      ),
+    );
+  }
 }

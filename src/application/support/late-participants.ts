@@ -37,6 +37,8 @@ export class LateParticipants {
   /** Entries held in memory: buffered, plus in batches waiting for (or in) their write. */
   private pending = 0;
   private dropped = 0;
+  /** Set once a flush ran out of time (shutdown): a batch failing after that is lost, not retried. */
+  private givenUp = false;
 
   constructor(
     private readonly store: ParticipationStore,
@@ -75,9 +77,10 @@ export class LateParticipants {
     await Promise.race([writeAll(), deadline.then(() => (outOfTime = true))]);
     clearTimeout(timer);
     if (outOfTime && this.pending > 0) {
+      this.givenUp = true;
       clearTimeout(this.timer);
       this.timer = undefined;
-      // A batch still in its write may yet land; the buffered ones are given up.
+      // A batch still in its write may yet land; if it fails, it is logged as lost then (write()).
       this.logger.error(
         { lost: this.buffer.length, stillWriting: this.pending - this.buffer.length },
         'late participants not recorded in time: lost',
@@ -108,7 +111,7 @@ export class LateParticipants {
       this.logger.info({ batch: batch.length, created, dropped: this.dropped }, 'late participants recorded');
       this.dropped = 0;
     } catch (error) {
-      if (retryOnFailure) {
+      if (retryOnFailure && !this.givenUp) {
         this.buffer.unshift(...batch);
         nextInMs = this.options.flushIntervalMs;
         this.logger.warn(

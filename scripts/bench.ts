@@ -1,4 +1,4 @@
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { loadConfig } from '../src/config';
 import { latencyChart, scaleChart, type LatencySeries, type ScalePoint } from './bench/charts';
 import {
+  build,
   children,
   load,
   log,
@@ -164,8 +165,7 @@ runCli(async () => {
     );
 
     log('building: npm run build (every process below runs the compiled dist/, as in production) ...');
-    const build = spawnSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+    build();
     const tokenCount = Math.max(users, baselineUsers) + 400_000;
     log(`seeding: a sold-out campaign, ${passwordUsers} password users, ${tokenCount} tokens ...`);
     await seed(

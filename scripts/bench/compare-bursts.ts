@@ -14,7 +14,19 @@ import { PROJECT_ROOT, freePort, startFerretDb, startRedisServer, type LocalServ
 import { parseCli, runCli } from '../lib/cli';
 import { hs256Token } from '../lib/hs256-token';
 import { seed } from '../seed';
-import { children, load, log, median, percentile, quiet, sleep, start, vouchersDelivered, waitFor } from './harness';
+import {
+  build,
+  children,
+  load,
+  log,
+  median,
+  percentile,
+  quiet,
+  sleep,
+  start,
+  vouchersDelivered,
+  waitFor,
+} from './harness';
 
 const HELP = `usage: npm run bench:compare -- --against <git revision> [--runs 6] [--users 50000] [--connections 1000]
                                 [--limit 100] [--processes 2]
@@ -54,11 +66,6 @@ function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout.trim();
-}
-
-function build(root: string): void {
-  const result = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`npm run build failed in ${root}:\n${result.stdout}${result.stderr}`);
 }
 
 /** The voucher job's three stages for each winner: claim began → queued → taken by the worker → done. */

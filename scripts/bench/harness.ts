@@ -20,6 +20,12 @@ export function built(script: string, root = PROJECT_ROOT): string {
   return join(root, 'dist', script.replace(/\.ts$/, '.js'));
 }
 
+/** `npm run build` in `root` (this checkout by default), or an error with its output. */
+export function build(root = PROJECT_ROOT): void {
+  const result = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`npm run build failed in ${root}:\n${result.stdout}${result.stderr}`);
+}
+
 /** Starts a compiled script of `root` (this checkout by default) with `env` on top of ours; kept in `children`. */
 export function start(script: string, env: Record<string, string>, name: string, root = PROJECT_ROOT): ChildProcess {
   const child = spawn(process.execPath, [built(script, root)], {

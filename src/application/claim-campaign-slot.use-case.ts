@@ -117,8 +117,7 @@ export class ClaimCampaignSlot {
     switch (claim.kind) {
       case 'full':
         if (claim.stateVersion !== undefined) soldOutView.noteFull(campaignId, claim.stateVersion);
-        lateParticipants.add(campaignId, userId, now);
-        return { campaignId, outcome: 'full', errorCode: 'CAMPAIGN_FULL' };
+        return this.fullForLoser(campaignId, userId, now);
       case 'paused':
         lateParticipants.add(campaignId, userId, now);
         return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };

@@ -62,6 +62,7 @@ export class LateParticipants {
    * written is logged as lost, with its size.
    */
   async flush(withinMs = Number.POSITIVE_INFINITY): Promise<void> {
+    let outOfTime = false;
     const writeAll = async (): Promise<void> => {
       await this.inFlight;
       while (this.buffer.length > 0 && !outOfTime) {
@@ -69,7 +70,6 @@ export class LateParticipants {
         await this.inFlight;
       }
     };
-    let outOfTime = false;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       if (Number.isFinite(withinMs)) timer = setTimeout(resolve, withinMs);

@@ -35,8 +35,13 @@ export class InMemoryParticipationStore implements ParticipationStore {
   }
 
   async recordMany(entries: readonly { campaignId: string; userId: string; at: Date }[]): Promise<number> {
-    const fresh = entries.filter(({ campaignId, at }) => at.getTime() >= (this.resets.get(campaignId) ?? 0));
-    for (const { campaignId } of entries.filter((entry) => !fresh.includes(entry))) {
+    const stale = new Set<string>();
+    const fresh = entries.filter(({ campaignId, at }) => {
+      const kept = at.getTime() >= (this.resets.get(campaignId) ?? 0);
+      if (!kept) stale.add(campaignId);
+      return kept;
+    });
+    for (const campaignId of stale) {
       const resetAt = this.resets.get(campaignId) ?? 0;
       for (const [k, at] of this.entries)
         if (k.startsWith(`${campaignId}\u0000`) && at.getTime() < resetAt) this.entries.delete(k);

@@ -4,17 +4,29 @@ import type { CampaignStore } from '../../ports/campaign-store.port';
 
 interface Entry<T> {
   value: Promise<T>;
+  /** When the read began: the value is served until `readAt + ttlMs`, and read again from half way. */
+  readAt: number;
   expiresAt: number;
   /** The value once the read has answered (for peek). */
   settled?: { value: T };
+  /** A read ahead of expiry is under way. */
+  refreshing?: boolean;
 }
 
 /**
- * Campaign definitions cached in memory for `ttlMs` on the request path: a burst reads them once a
+ * Campaign definitions cached in memory for `ttlMs` on the request path: a burst reads them about twice a
  * second instead of once a login. Concurrent misses share one database read. Safe because nothing that
  * guards the promise is read from here: the limit and the paused flag are read by the claim script from
  * Redis on every claim. What a cached definition can lag on (name, window, voucher terms) lags by at most
- * `ttlMs`, or not at all in the process that made the change (it calls invalidate).
+ * `ttlMs` from the moment its read began, or not at all in the process that made the change (it calls
+ * invalidate).
+ *
+ * Read ahead: a request that finds an answered entry past half its time-to-live starts one read in the
+ * background and is served the entry it found, which the new read replaces when it answers (if nothing
+ * invalidated it meanwhile). A busy campaign's entry is so renewed before it expires, and its logins never
+ * wait on a database read: otherwise every login arriving while the read is under way waits for it, once a
+ * second, and under a burst, with the database busy writing participations, that wait is its slowest
+ * answers. A failed read ahead changes nothing: the entry expires when it would have.
  */
 export class CachedCampaignStore implements CampaignStore, CampaignCache {
   private readonly byId = new Map<string, Entry<Campaign | null>>();
@@ -28,8 +40,15 @@ export class CachedCampaignStore implements CampaignStore, CampaignCache {
 
   findById(id: string): Promise<Campaign | null> {
     const cached = this.byId.get(id);
-    if (cached !== undefined && cached.expiresAt > this.now()) return cached.value;
-    const entry = this.remember(this.store.findById(id), () => this.byId.delete(id));
+    if (cached !== undefined && this.fresh(cached)) {
+      this.readAhead(
+        cached,
+        () => this.store.findById(id),
+        (entry) => this.byId.get(id) === cached && this.byId.set(id, entry),
+      );
+      return cached.value;
+    }
+    const entry = this.remember(this.store.findById(id), () => this.byId.get(id) === entry && this.byId.delete(id));
     this.byId.set(id, entry);
     if (this.byId.size > 10_000) this.byId.delete(this.byId.keys().next().value as string); // bounded
     return entry.value;
@@ -37,18 +56,31 @@ export class CachedCampaignStore implements CampaignStore, CampaignCache {
 
   peek(id: string): Campaign | null | undefined {
     const cached = this.byId.get(id);
-    return cached !== undefined && cached.expiresAt > this.now() ? cached.settled?.value : undefined;
+    if (cached === undefined || !this.fresh(cached)) return undefined;
+    this.readAhead(
+      cached,
+      () => this.store.findById(id),
+      (entry) => this.byId.get(id) === cached && this.byId.set(id, entry),
+    );
+    return cached.settled?.value;
   }
 
   listRunning(now: Date): Promise<Campaign[]> {
-    if (this.running !== null && this.running.expiresAt > this.now()) {
+    const cached = this.running;
+    if (cached !== null && this.fresh(cached)) {
+      this.readAhead(
+        cached,
+        () => this.store.listRunning(now),
+        (entry) => this.running === cached && (this.running = entry),
+      );
       // Filtered again at `now`: a campaign that ended since it was read is not served as running.
-      return this.running.value.then((campaigns) => campaigns.filter((c) => c.endsAt === null || now < c.endsAt));
+      return cached.value.then((campaigns) => campaigns.filter((c) => c.endsAt === null || now < c.endsAt));
     }
-    this.running = this.remember(this.store.listRunning(now), () => {
-      this.running = null;
+    const entry = this.remember(this.store.listRunning(now), () => {
+      if (this.running === entry) this.running = null;
     });
-    return this.running.value;
+    this.running = entry;
+    return entry.value;
   }
 
   list(): Promise<Campaign[]> {
@@ -67,9 +99,30 @@ export class CachedCampaignStore implements CampaignStore, CampaignCache {
     this.running = null;
   }
 
+  private fresh(entry: Entry<unknown>): boolean {
+    return entry.expiresAt > this.now();
+  }
+
+  /**
+   * Past half its time-to-live, an answered entry is read again in the background, once at a time;
+   * `install` puts the answer in its place only if the entry is still the one in use (not invalidated,
+   * not replaced).
+   */
+  private readAhead<T>(entry: Entry<T>, read: () => Promise<T>, install: (next: Entry<T>) => unknown): void {
+    if (entry.settled === undefined || entry.refreshing === true) return;
+    if (this.now() < entry.readAt + this.ttlMs / 2) return;
+    entry.refreshing = true;
+    const next = this.remember(read(), () => (entry.refreshing = false));
+    next.value.then(
+      () => install(next),
+      () => {},
+    );
+  }
+
   /** A failed read is not cached: the next caller tries again. */
   private remember<T>(value: Promise<T>, forget: () => void): Entry<T> {
-    const entry: Entry<T> = { value, expiresAt: this.now() + this.ttlMs };
+    const readAt = this.now();
+    const entry: Entry<T> = { value, readAt, expiresAt: readAt + this.ttlMs };
     value.then((settled) => (entry.settled = { value: settled }), forget);
     return entry;
   }

@@ -14,6 +14,7 @@ import {
   build,
   children,
   load,
+  listenDrops,
   log,
   median,
   peakRss,
@@ -267,6 +268,7 @@ runCli(async () => {
       const ourBurst = async (campaign: string, count: number, conns: number, during?: () => Promise<void>) => {
         await seed({ campaign, limit, users: 0, password: PASSWORD, prefix: 'benchuser' }, config);
         await quiet();
+        const dropsBefore = listenDrops();
         const started = Date.now();
         const running = load({
           url: `${apiUrl}/api/login-campaign`,
@@ -283,6 +285,7 @@ runCli(async () => {
         const drainedMs = Date.now() - started;
         return {
           load: result,
+          listenDrops: listenDrops() - dropsBefore,
           rss,
           winners: winners.length,
           vouchers: vouchers.length,
@@ -446,6 +449,7 @@ type Burst = {
   drainedMs: number;
   voucherP99: number;
   voucherP50: number;
+  listenDrops: number;
 };
 
 function printRun(
@@ -482,7 +486,7 @@ function printRun(
   rows.push([
     '2',
     `burst: ${o.users} users, ${o.connections} conns, limit ${o.limit}`,
-    `${fmt(b.seconds, 1)} s, ${fmt(b.reqPerSec)} req/s, p50 ${b.p50} / p99 ${b.p99} / max ${b.max} ms, non-2xx ${b.non2xx}, errors ${b.errors}`,
+    `${fmt(b.seconds, 1)} s, ${fmt(b.reqPerSec)} req/s, p50 ${b.p50} / p99 ${b.p99} / max ${b.max} ms, non-2xx ${b.non2xx}, errors ${b.errors}, connections dropped by the kernel ${burst.listenDrops}`,
     '',
     'p99 < 250 ms, max < 2 s, 0 non-2xx, < 10 s',
     verdict(b.p99 < 250 && b.max < 2_000 && b.non2xx === 0 && b.errors === 0 && b.seconds < 10),
@@ -500,7 +504,7 @@ function printRun(
     rows.push([
       'S',
       `burst at ${row.connections} connections`,
-      `${fmt(l.seconds, 1)} s, p99 ${l.p99} / max ${l.max} ms, non-2xx ${l.non2xx}, errors ${l.errors + l.timeouts}; RSS ${row.rss.map((mb) => fmt(mb)).join(', ')} MB`,
+      `${fmt(l.seconds, 1)} s, p99 ${l.p99} / max ${l.max} ms, non-2xx ${l.non2xx}, errors ${l.errors + l.timeouts}, dropped ${row.listenDrops}; RSS ${row.rss.map((mb) => fmt(mb)).join(', ')} MB`,
       '',
       'how the cost grows',
       'input',

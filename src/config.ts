@@ -138,6 +138,12 @@ const schema = z.object({
   /** A whole request (headers and body) must arrive within this, its headers within HTTP_HEADERS_TIMEOUT_MS. */
   HTTP_REQUEST_TIMEOUT_MS: integer(1_000, 300_000).default(10_000),
   HTTP_HEADERS_TIMEOUT_MS: integer(1_000, 300_000).default(5_000),
+  /**
+   * Connections the kernel holds for the API before it accepts them (listen's backlog; the kernel caps it
+   * at net.core.somaxconn). Node's own default, 511, overflows when a burst opens a thousand connections
+   * at once, and a connection the kernel drops waits for its client's SYN retry: a second, then three.
+   */
+  HTTP_LISTEN_BACKLOG: integer(1, 65_535).default(4_096),
   /** Prometheus metrics are served on their own listener, never on the public port. */
   METRICS_HOST: z.string().default('127.0.0.1'),
   METRICS_PORT: integer(0, 65_535).default(9464),
@@ -242,6 +248,7 @@ export interface Config {
     proxyHops: number;
     requestTimeoutMs: number;
     headersTimeoutMs: number;
+    listenBacklog: number;
     fanOutMax: number;
     loginDeadlineMs: number;
     heartbeatMs: number;
@@ -397,6 +404,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       proxyHops: e.TRUSTED_PROXY_HOPS,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      listenBacklog: e.HTTP_LISTEN_BACKLOG,
       fanOutMax: e.LOGIN_FANOUT_MAX,
       loginDeadlineMs: e.LOGIN_DEADLINE_MS,
       heartbeatMs: e.API_HEARTBEAT_MS,

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     logger,
   );
   const server = createHttpServer(api.listener, config.http);
-  await listen(server, config.http.port, config.http.host);
+  await listen(server, config.http.port, config.http.host, config.http.listenBacklog);
   logger.info({ host: config.http.host, port: config.http.port }, 'api listening');
 
   // Metrics on their own port. Under node:cluster the primary serves them, summed over the processes.

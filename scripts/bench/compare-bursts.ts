@@ -21,6 +21,7 @@ import {
   log,
   median,
   percentile,
+  listenDrops,
   quiet,
   sleep,
   start,
@@ -35,8 +36,9 @@ Runs this checkout's burst and another revision's side by side, in one run: both
 temporary git worktree), both started against the same Redis (AOF) and FerretDB with their own keys,
 queues and database, then bursts of --users distinct token users at --connections against a fresh
 campaign of --limit, alternating A B B A ..., each after the machine is quiet. Per burst: time, p99 and
-max answer times, non-2xx, winners and vouchers, and the winner-to-voucher latency in its three stages:
-the claim until the job is queued, the wait in the queue, the job itself. Then the median of each and
+max answer times, non-2xx, winners and vouchers, the winner-to-voucher latency in its three stages (the
+claim until the job is queued, the wait in the queue, the job itself), and the connections the kernel
+dropped because the API's accept queue was full (each waits a second or more for its SYN retry). Then the median of each and
 this checkout's medians over the other's. On a shared machine one burst says little; the medians of
 alternating bursts say more.`;
 
@@ -59,7 +61,17 @@ interface Side {
   rows: Record<string, number>[];
 }
 
-const MEASURES = ['seconds', 'p99', 'max', 'non2xx', 'winners', 'vouchers', 'voucherP50', 'voucherP99'] as const;
+const MEASURES = [
+  'seconds',
+  'p99',
+  'max',
+  'non2xx',
+  'winners',
+  'vouchers',
+  'voucherP50',
+  'voucherP99',
+  'listenDrops',
+] as const;
 const STAGES = ['queuedAfter', 'queueWait', 'jobRun'] as const;
 
 function git(...args: string[]): string {
@@ -169,6 +181,7 @@ runCli(async () => {
           tokens.push(hs256Token(`compare-user-${nextUser}`, expires, jwtSecret));
         writeFileSync(tokensFile, tokens.join('\n'));
         await quiet();
+        const dropsBefore = listenDrops();
         const result = await load({
           url: `http://127.0.0.1:${side.port}/api/login-campaign`,
           connections: args.connections,
@@ -188,6 +201,7 @@ runCli(async () => {
           voucherP50: percentile(latencies, 50),
           voucherP99: percentile(latencies, 99),
           ...(await jobStages(redisClient, side, campaignId, winners)),
+          listenDrops: listenDrops() - dropsBefore,
         };
         side.rows.push(row);
         log(`run ${run}, ${side.label}: ${JSON.stringify(row)}`);

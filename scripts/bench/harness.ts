@@ -147,6 +147,23 @@ export async function peakRss<T>(parent: number, during: Promise<T>): Promise<{ 
   return { result, rss: [...peaks.values()] };
 }
 
+/**
+ * Connections the kernel dropped so far because a listening socket's accept queue was full (TcpExt
+ * ListenDrops in /proc/net/netstat; 0 where it cannot be read). Each such client waits for its SYN retry,
+ * a second or more: read before and after a burst, the difference says whether the burst's slowest answers
+ * were waiting to be accepted.
+ */
+export function listenDrops(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const names = lines.find((line) => line.startsWith('TcpExt:'))?.split(/\s+/) ?? [];
+    const values = lines.filter((line) => line.startsWith('TcpExt:'))[1]?.split(/\s+/) ?? [];
+    return Number(values[names.indexOf('ListenDrops')] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** The machine's CPU time so far: idle and total, in clock ticks (/proc/stat). */
 export function cpuTicks(): { idle: number; total: number } {
   const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);

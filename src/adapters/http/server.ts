@@ -25,11 +25,14 @@ export function createHttpServer(listener: RequestListener, timeouts: ServerTime
   return server;
 }
 
-/** Listens and resolves once bound (port 0: any free port; read it from server.address()). */
-export function listen(server: Server, port: number, host: string): Promise<void> {
+/**
+ * Listens and resolves once bound (port 0: any free port; read it from server.address()). `backlog`:
+ * connections waiting to be accepted (Node's default 511; under node:cluster the primary listens with it).
+ */
+export function listen(server: Server, port: number, host: string, backlog?: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(backlog === undefined ? {} : { backlog }) }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -72,7 +72,7 @@ export class SaveCampaign {
     if (options.mode === 'update' && previous === null)
       throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId: id });
     // The campaign's own rules first: refused input costs no call to the counter.
-    const draft = merge(id, previous, changes, now);
+    const draft = endNotBeforeNow(merge(id, previous, changes, now), previous, changes, now);
     const problems = campaignProblems(draft);
     if (problems.length > 0)
       throw new AppError('INVALID_REQUEST', `invalid campaign: ${problems.join('; ')}`, { problems });
@@ -100,8 +100,9 @@ export class SaveCampaign {
       throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, { counter: published.counter, highestSlot });
     }
     if (published.kind === 'stale') throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: id });
-    await this.store(campaign, previous);
-    await this.recordAudit(options, previous, campaign, now);
+    const stored = endsNoEarlierThan(campaign, previous, changes, this.clock.now());
+    await this.store(stored, previous);
+    await this.recordAudit(options, previous, stored, now);
     this.logger.info(
       { campaignId: id, limit: campaign.limit, paused: campaign.paused, version, actor: options.actor },
       'campaign saved',
@@ -109,7 +110,7 @@ export class SaveCampaign {
     const counterValue = published.kind === 'published' ? published.counter : null;
     if (counterValue === null)
       this.logger.warn({ campaignId: id }, 'counter missing: claims closed until reconciliation');
-    return { campaign, previous, created: previous === null, counter: counterValue };
+    return { campaign: stored, previous, created: previous === null, counter: counterValue };
   }
 
   /** Step 3; on failure the counter is put back to the database's settings before the error is raised. */
@@ -166,6 +167,47 @@ export class SaveCampaign {
       this.logger.error({ err: error, campaignId: after.id, actor: options.actor, action }, 'audit entry not written');
     }
   }
+}
+
+/** How far before now an end may be asked for and taken as "now": a client's clock a little behind, the request's own time. */
+export const END_CLOCK_SKEW_MS = 5_000;
+
+/** An end that moved. */
+const endMoved = (previous: Campaign | null, changes: CampaignChanges): changes is { endsAt: Date } =>
+  previous !== null && changes.endsAt instanceof Date && changes.endsAt.getTime() !== previous.endsAt?.getTime();
+
+/**
+ * A change may not end a campaign in the past: winners recorded since that moment would stand after its
+ * end, and the stored history would say the campaign handed out slots it had closed. An end asked for
+ * more than END_CLOCK_SKEW_MS before now is refused (CAMPAIGN_END_IN_PAST); one less far back means
+ * "now". A new campaign's window may lie anywhere: it has no winners.
+ */
+function endNotBeforeNow(draft: Campaign, previous: Campaign | null, changes: CampaignChanges, now: Date): Campaign {
+  if (!endMoved(previous, changes) || changes.endsAt >= now) return draft;
+  if (now.getTime() - changes.endsAt.getTime() > END_CLOCK_SKEW_MS) {
+    throw new AppError('CAMPAIGN_END_IN_PAST', undefined, {
+      endsAt: changes.endsAt.toISOString(),
+      now: now.toISOString(),
+    });
+  }
+  return { ...draft, endsAt: now };
+}
+
+/**
+ * The end stored is no earlier than the moment of storing: claims keep winning by the database's reading
+ * until the change lands there (each winner reads the campaign fresh before it is recorded), so an end
+ * that passed while the change was on its way would fall before winners recorded meanwhile. The counter
+ * got the end as asked (step 2): from then on it hands out no slot after it, and the database's end,
+ * a little later, is the one every recorded winner began before.
+ */
+function endsNoEarlierThan(
+  campaign: Campaign,
+  previous: Campaign | null,
+  changes: CampaignChanges,
+  now: Date,
+): Campaign {
+  if (!endMoved(previous, changes) || campaign.endsAt === null || campaign.endsAt >= now) return campaign;
+  return { ...campaign, endsAt: now };
 }
 
 /** The campaign as changed, at the version it was read at (the caller sets the new one). */

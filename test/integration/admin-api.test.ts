@@ -129,6 +129,20 @@ describe('campaigns', () => {
     expect((await patch('/admin/campaigns/spring', { id: 'other' })).status).toBe(400);
   });
 
+  test('an end in the past is refused with 409 CAMPAIGN_END_IN_PAST, changing nothing', async () => {
+    const before = await h.api.stores.campaigns.findById('spring');
+    const refused = await patch('/admin/campaigns/spring', {
+      endsAt: new Date(Date.now() - hour).toISOString(),
+      name: 'Renamed',
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ status: false, errorCode: 'CAMPAIGN_END_IN_PAST' });
+    expect(await h.api.stores.campaigns.findById('spring')).toEqual(before);
+    expect(await h.api.redis.hget(campaignKeys(h.config.redis.keyPrefix, 'spring').meta, 'endsAt')).toBe(
+      String(before?.endsAt?.getTime() ?? 0),
+    );
+  });
+
   test('pause and resume take effect on the next login', async () => {
     expect((await post('/admin/campaigns/spring/pause')).body.campaign.paused).toBe(true);
     expect((await h.login('user3', TEST_PASSWORD, 'spring')).body.errorCode).toBe('CAMPAIGN_PAUSED');

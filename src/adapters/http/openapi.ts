@@ -197,7 +197,9 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': json(responses.campaignSavedResponse, 'Changed'),
             ...adminWriteErrors,
-            '409': error('The limit is below the slots handed out (CAMPAIGN_LIMIT_BELOW_COUNTER)'),
+            '409': error(
+              'The limit is below the slots handed out (CAMPAIGN_LIMIT_BELOW_COUNTER), or the end is more than 5 s in the past (CAMPAIGN_END_IN_PAST)',
+            ),
           },
         },
       },

@@ -64,8 +64,7 @@ const unavailable = (campaignId: string): CampaignResult => ({
  */
 export class ClaimCampaignSlot {
   private readonly lastTrigger = new Map<string, number>();
-  /** The follow-up waiting per campaign and user (key: campaignId, NUL, userId). */
-  private readonly followUps = new Map<string, NodeJS.Timeout>();
+  private readonly followUps = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(private readonly deps: ClaimCampaignSlotDeps) {}
@@ -149,7 +148,7 @@ export class ClaimCampaignSlot {
   /** Stops the follow-ups not yet started (the process is stopping; reconciliation finishes those claims). */
   close(): void {
     this.closed = true;
-    for (const timer of this.followUps.values()) clearTimeout(timer);
+    for (const timer of this.followUps) clearTimeout(timer);
     this.followUps.clear();
   }
 
@@ -158,22 +157,21 @@ export class ClaimCampaignSlot {
    * answer was 503) is finished here a moment later, as their own retry would finish it: the counter
    * answers "held" with their slot, and the winner is recorded and the voucher queued, or the slot given up
    * if the campaign no longer allows it (the same checks as any claim). A slot the login no longer holds is
-   * not replaced by another. Without it a holder who does not retry waits for reconciliation, which leaves
-   * a held slot alone for its grace period (30 s) lest it race a claim still under way. One follow-up
-   * waits at a time per campaign and user (a user's failing retries start no more), three tries in all;
-   * the slots held are at most the campaign's limit, so the follow-ups are too. What the tries cannot
-   * decide is left to reconciliation, as before.
+   * not replaced by another. Without it a holder who does not
+   * retry waits for reconciliation, which leaves a held slot alone for its grace period (30 s) lest it
+   * race a claim still under way. At most one follow-up at a time per undecided claim, three in all; the
+   * slots held are at most the campaign's limit, so the follow-ups are too. A follow-up that still cannot
+   * decide leaves the slot to reconciliation, as before.
    */
   private followUp(campaign: Campaign, userId: string, attempt: number): void {
     const delay = (this.deps.followUpDelaysMs ?? FOLLOW_UP_DELAYS_MS)[attempt];
-    const key = `${campaign.id}\u0000${userId}`;
-    if (delay === undefined || this.closed || this.followUps.has(key)) return;
+    if (delay === undefined || this.closed) return;
     const timer = setTimeout(() => {
-      this.followUps.delete(key);
+      this.followUps.delete(timer);
       void this.finishUndecided(campaign, userId, attempt);
     }, delay);
     timer.unref();
-    this.followUps.set(key, timer);
+    this.followUps.add(timer);
   }
 
   private async finishUndecided(campaign: Campaign, userId: string, attempt: number): Promise<void> {

@@ -482,23 +482,6 @@ describe('a slot holder answered 503 is followed up', () => {
     expect(await w.slots.inspect('c')).toMatchObject({ counter: 1 }); // still held
   });
 
-  test("a user's failing retries start no second follow-up", async () => {
-    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
-    const record = jest.spyOn(w.winners, 'record').mockRejectedValue(new Error('database down'));
-    // Token logins decide without leaving this turn of the event loop: all three fail before any follow-up.
-    const byToken = () =>
-      w.login.execute({
-        credentials: { kind: 'token', token: `token-for.${alice}` },
-        campaignId: 'c',
-        clientIp: '::1',
-      });
-    const answers = await Promise.all([byToken(), byToken(), byToken()]);
-    expect(answers.map((a) => a.campaigns[0]?.outcome)).toEqual(['unavailable', 'unavailable', 'unavailable']);
-    await eventually(() => record.mock.calls.length === 6); // three logins, then one follow-up's three tries
-    await sleep(100);
-    expect(record).toHaveBeenCalledTimes(6);
-  });
-
   test('close stops the follow-ups not yet started', async () => {
     await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
     const record = jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('operation timed out'));

@@ -156,8 +156,7 @@ export class ClaimCampaignSlot {
    * A slot's holder whose claim ended undecided (the database did not answer within its budget: the
    * answer was 503) is finished here a moment later, as their own retry would finish it: the counter
    * answers "held" with their slot, and the winner is recorded and the voucher queued, or the slot given up
-   * if the campaign no longer allows it (the same checks as any claim). A slot the login no longer holds is
-   * not replaced by another. Without it a holder who does not
+   * if the campaign no longer allows it (the same checks as any claim). Without it a holder who does not
    * retry waits for reconciliation, which leaves a held slot alone for its grace period (30 s) lest it
    * race a claim still under way. At most one follow-up at a time per undecided claim, three in all; the
    * slots held are at most the campaign's limit, so the follow-ups are too. A follow-up that still cannot
@@ -179,12 +178,10 @@ export class ClaimCampaignSlot {
     try {
       const now = this.deps.clock.now();
       const claim = await this.deps.slots.claim(campaignId, userId);
-      // Only the slot the login held is finished. A fresh one means that slot is gone (given up, reconciled
-      // away, the campaign reset and opened again): the login that asked is not this run's, so the slot
-      // goes back at once. Anything else (full, paused, ended) is no slot at all. An answer other than an
-      // error is a decision (a 503 answer here gave the slot up or asked for reconciliation).
-      if (claim.kind === 'won') return await this.giveUp(campaignId, userId, claim.slot); // never follows up
-      const result = claim.kind === 'held' ? await this.secureWinner(campaign, userId, claim, now) : null;
+      // Anything but a slot: the slot went back (given up, reconciled away) or the campaign closed. An
+      // answer other than an error is a decision (a 503 answer here gave the slot up or asked reconciliation).
+      const result =
+        claim.kind === 'won' || claim.kind === 'held' ? await this.secureWinner(campaign, userId, claim, now) : null;
       this.deps.logger.info(
         { campaignId, userId, attempt: attempt + 1, outcome: result?.outcome ?? claim.kind },
         'undecided claim followed up',

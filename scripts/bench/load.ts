@@ -155,6 +155,7 @@ async function politeRun(): Promise<object> {
   latencies.sort((a, b) => a - b);
   const at = (p: number) =>
     Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0);
+  const max = Math.round(latencies.at(-1) ?? 0);
   const non2xx = Object.entries(statusCodes)
     .filter(([status]) => !status.startsWith('2'))
     .reduce((sum, [, { count }]) => sum + count, 0);
@@ -164,14 +165,14 @@ async function politeRun(): Promise<object> {
     reqPerSec: latencies.length / seconds,
     p50: at(50),
     p99: at(99),
-    max: Math.round(latencies.at(-1) ?? 0),
+    max,
     percentiles: {
       p50: at(50),
       p90: at(90),
       p97_5: at(97.5),
       p99: at(99),
       p99_9: at(99.9),
-      max: Math.round(latencies.at(-1) ?? 0),
+      max,
     },
     non2xx,
     errors,

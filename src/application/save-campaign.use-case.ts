@@ -183,14 +183,13 @@ const endMoved = (previous: Campaign | null, changes: CampaignChanges): changes 
  * "now". A new campaign's window may lie anywhere: it has no winners.
  */
 function endNotBeforeNow(draft: Campaign, previous: Campaign | null, changes: CampaignChanges, now: Date): Campaign {
-  if (!endMoved(previous, changes) || changes.endsAt >= now) return draft;
-  if (now.getTime() - changes.endsAt.getTime() > END_CLOCK_SKEW_MS) {
+  if (endMoved(previous, changes) && now.getTime() - changes.endsAt.getTime() > END_CLOCK_SKEW_MS) {
     throw new AppError('CAMPAIGN_END_IN_PAST', undefined, {
       endsAt: changes.endsAt.toISOString(),
       now: now.toISOString(),
     });
   }
-  return { ...draft, endsAt: now };
+  return endsNoEarlierThan(draft, previous, changes, now);
 }
 
 /**

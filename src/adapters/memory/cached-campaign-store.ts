@@ -41,11 +41,7 @@ export class CachedCampaignStore implements CampaignStore, CampaignCache {
   findById(id: string): Promise<Campaign | null> {
     const cached = this.byId.get(id);
     if (cached !== undefined && this.fresh(cached)) {
-      this.readAhead(
-        cached,
-        () => this.store.findById(id),
-        (entry) => this.byId.get(id) === cached && this.byId.set(id, entry),
-      );
+      this.readAheadById(id, cached);
       return cached.value;
     }
     const entry = this.remember(this.store.findById(id), () => this.byId.get(id) === entry && this.byId.delete(id));
@@ -57,11 +53,7 @@ export class CachedCampaignStore implements CampaignStore, CampaignCache {
   peek(id: string): Campaign | null | undefined {
     const cached = this.byId.get(id);
     if (cached === undefined || !this.fresh(cached)) return undefined;
-    this.readAhead(
-      cached,
-      () => this.store.findById(id),
-      (entry) => this.byId.get(id) === cached && this.byId.set(id, entry),
-    );
+    this.readAheadById(id, cached);
     return cached.settled?.value;
   }
 
@@ -97,6 +89,15 @@ export class CachedCampaignStore implements CampaignStore, CampaignCache {
   invalidate(): void {
     this.byId.clear();
     this.running = null;
+  }
+
+  /** readAhead for a campaign by id: its answer replaces the entry only while that entry is still cached. */
+  private readAheadById(id: string, cached: Entry<Campaign | null>): void {
+    this.readAhead(
+      cached,
+      () => this.store.findById(id),
+      (entry) => this.byId.get(id) === cached && this.byId.set(id, entry),
+    );
   }
 
   private fresh(entry: Entry<unknown>): boolean {

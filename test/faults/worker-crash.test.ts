@@ -21,8 +21,14 @@ afterAll(async () => {
 test('a worker killed mid-jobs loses none: another takes them over, vouchers exactly once', async () => {
   const accounts = await rig.registerUsers(60);
   await rig.saveCampaign('c', { limit: 60 });
-  const answers = await Promise.all(accounts.map((account) => rig.login(account, 'c')));
-  expect(answers.every((a) => a.body.campaigns?.[0]?.outcome === 'won')).toBe(true);
+  // Set-up, one login after another: this test is about the worker, and 60 logins at once on a loaded
+  // machine (the suites run two at a time) could outlast their database budget and answer 503.
+  const outcomes: (string | number)[] = [];
+  for (const account of accounts) {
+    const answer = await rig.login(account, 'c');
+    outcomes.push(answer.body.campaigns?.[0]?.outcome ?? answer.status);
+  }
+  expect(outcomes).toEqual(accounts.map(() => 'won'));
 
   // Hold the queue until the first worker is up, freeze the database so that worker's jobs hang in the
   // middle, let it take them, and kill it only once it holds jobs: each active, each under its lock.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -118,12 +118,33 @@ function managed(
     },
     freeze: () => {
       child.kill('SIGSTOP');
+      if (child.pid !== undefined) waitUntilStopped(child.pid);
     },
     thaw: () => {
       child.kill('SIGCONT');
     },
   };
   return start().then(() => service);
+}
+
+/**
+ * SIGSTOP is delivered asynchronously: a thread running on another core may still answer a request sent
+ * right after kill() returns. Waits (synchronously, at most 2 s) until every thread of `pid` is stopped,
+ * so that a freeze is in force before the caller sends anything (/proc; elsewhere it returns at once).
+ */
+function waitUntilStopped(pid: number): void {
+  const deadline = Date.now() + 2_000;
+  const stopped = (): boolean => {
+    try {
+      return readdirSync(`/proc/${pid}/task`).every((task) => {
+        const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+        return /^[tT]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+      });
+    } catch {
+      return true; // no /proc, or the process is gone
+    }
+  };
+  while (!stopped() && Date.now() < deadline);
 }
 
 export interface RedisServerOptions {

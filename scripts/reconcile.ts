@@ -45,6 +45,8 @@ function describe(report: ReconcileReport): string {
   if (report.settingsProblem === 'limit_below_counter') {
     lines.push('  the database limit is below the slots handed out: refused (raise the limit)');
   }
+  if (report.endedRunRemoved)
+    lines.push(`  ${would}remove ${report.endedRunRemoved} winner records of a run a reset ended`);
   if (report.holdersRestored) lines.push(`  ${would}restore ${report.holdersRestored} forgotten winner slots`);
   if (report.holdersCorrected) lines.push(`  ${would}correct ${report.holdersCorrected} slot-map entries`);
   if (report.claimsCompleted)

@@ -16,6 +16,7 @@ export const FIX_KINDS = [
   'slotsFreed',
   'freeListCleaned',
   'vouchersRequeued',
+  'endedRunRemoved',
 ] as const;
 
 export type ReconcileTrigger = 'scheduled' | 'on_demand' | 'recovery';
@@ -120,6 +121,7 @@ export function createWorkerMetrics(
           slotsFreed: result.slotsFreed,
           freeListCleaned: result.freeListCleaned,
           vouchersRequeued: result.vouchersRequeued,
+          endedRunRemoved: result.endedRunRemoved,
         };
         for (const kind of FIX_KINDS) if (amounts[kind] > 0) fixed.inc({ kind }, amounts[kind]);
         const count = result.vouchersRequeued + result.vouchersInQueue;

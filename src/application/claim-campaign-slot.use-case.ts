@@ -1,6 +1,6 @@
 import { isRunningAt, type Campaign } from '../domain/campaign';
 import type { CampaignResult } from '../domain/login-outcome';
-import { isWinningSlot, type SlotClaim, type Winner } from '../domain/slot';
+import { isOfEndedRun, isWinningSlot, type SlotClaim, type Winner } from '../domain/slot';
 import { voucherFor } from '../domain/voucher';
 import { voucherCodeFor } from './support/voucher-code';
 import type { CampaignStore } from '../ports/campaign-store.port';
@@ -87,7 +87,8 @@ export class ClaimCampaignSlot {
     if (campaign.startsAt.getTime() > now.getTime()) return notActive;
     try {
       const recorded = await this.deps.winners.find(campaign.id, userId);
-      return recorded === null ? notActive : await this.answerWinner(campaign, recorded, 'already_won', now);
+      if (recorded === null || isOfEndedRun(recorded, campaign)) return notActive;
+      return await this.answerWinner(campaign, recorded, 'already_won', now);
     } catch (error) {
       this.deps.logger.warn({ err: error, campaignId: campaign.id, userId }, 'winner lookup failed after the end');
       return notActive;
@@ -145,15 +146,18 @@ export class ClaimCampaignSlot {
     if (claim.kind === 'held') {
       // Most held slots belong to recorded winners logging in again: a read, not a refused insert.
       const recorded = await this.deps.winners.find(campaignId, userId);
+      if (recorded !== null && isOfEndedRun(recorded, campaign)) return this.ofEndedRun(campaignId, recorded);
       if (recorded !== null) return this.alreadyWon(campaign, recorded, claim.slot, now);
     }
     let { slot, limit } = claim;
     for (let attempt = 1; attempt <= MAX_SLOT_TRIES; attempt += 1) {
-      const [refusal] = await Promise.all([
-        this.refusal(campaignId, userId, slot, limit, now),
+      const [current] = await Promise.all([
+        this.deps.campaigns.findById(campaignId),
         // The winner's login is recorded before the win, beside the read (a repeat is no error).
         attempt === 1 ? this.deps.participations.record(campaignId, userId, now) : undefined,
       ]);
+      if (current === null) return unavailable(campaignId);
+      const refusal = await this.refusal(current, userId, slot, limit, now);
       if (refusal !== null) return refusal;
       const winner: Winner = {
         campaignId,
@@ -161,13 +165,18 @@ export class ClaimCampaignSlot {
         slot,
         voucherCode: voucherCodeFor(campaignId, userId),
         createdAt: now,
+        run: current.run,
       };
       const recorded = await this.deps.winners.record(winner);
       if (recorded.kind === 'recorded') {
+        if (!(await this.runGoesOn(winner))) return unavailable(campaignId);
         this.deps.logger.info({ campaignId, userId, slot }, 'winner recorded');
         return this.answerWinner(campaign, winner, 'won', now);
       }
-      if (recorded.kind === 'user_already_won') return this.alreadyWon(campaign, recorded.winner, slot, now);
+      if (recorded.kind === 'user_already_won') {
+        if (isOfEndedRun(recorded.winner, current)) return this.ofEndedRun(campaignId, recorded.winner);
+        return this.alreadyWon(campaign, recorded.winner, slot, now);
+      }
       // slot_taken: the counter handed this slot out twice (it went backwards). Move forward.
       this.deps.logger.warn(
         { campaignId, userId, slot, attempt },
@@ -196,14 +205,13 @@ export class ClaimCampaignSlot {
    * their next login claims afresh. Only an unreadable campaign leaves it held (the answer is 503).
    */
   private async refusal(
-    campaignId: string,
+    current: Campaign,
     userId: string,
     slot: number,
     limit: number,
     now: Date,
   ): Promise<CampaignResult | null> {
-    const current = await this.deps.campaigns.findById(campaignId);
-    if (current === null) return unavailable(campaignId);
+    const campaignId = current.id;
     if (current.paused) {
       await this.giveUp(campaignId, userId, slot);
       return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };
@@ -218,6 +226,38 @@ export class ClaimCampaignSlot {
       'slot above the limit in force: not recorded',
     );
     await this.giveUp(campaignId, userId, slot);
+    return unavailable(campaignId);
+  }
+
+  /**
+   * Whether the run the winner was just recorded in is still the campaign's, read again after the insert.
+   * A reset stores its new run before it deletes the old run's winners, so an insert that its delete
+   * missed (the campaign read before the reset, the insert landing after its delete) sees the new run here,
+   * and removes itself: it was claimed in a run that no longer exists. A claim that stops before this
+   * check leaves the record to reconciliation, which removes records of ended runs.
+   */
+  private async runGoesOn(winner: Winner): Promise<boolean> {
+    const { campaignId, userId, run } = winner;
+    const after = await this.deps.campaigns.findById(campaignId);
+    if (after === null || !isOfEndedRun(winner, after)) return true;
+    await this.deps.winners.deleteOfRun(campaignId, userId, run);
+    this.deps.logger.warn(
+      { campaignId, userId, slot: winner.slot, run, campaignRun: after.run },
+      'winner recorded after a reset ended its run: removed',
+    );
+    return false;
+  }
+
+  /**
+   * The user's record is of a run a reset ended (its claim stopped before removing it): not a winner of this
+   * run, and it blocks their claim until reconciliation removes it. Answered 503, so they try again.
+   */
+  private ofEndedRun(campaignId: string, recorded: Winner): CampaignResult {
+    this.deps.logger.warn(
+      { campaignId, userId: recorded.userId, run: recorded.run },
+      'winner record of an ended run: reconciling',
+    );
+    this.requestReconcile(campaignId);
     return unavailable(campaignId);
   }
 

@@ -1,3 +1,4 @@
+import { isOfEndedRun } from '../domain/slot';
 import { voucherFor } from '../domain/voucher';
 import { AppError } from '../errors';
 import type { CampaignStore } from '../ports/campaign-store.port';
@@ -9,7 +10,9 @@ import type { WinnerStore } from '../ports/winner-store.port';
  * Writes a winner's voucher. Idempotent: the voucher store is unique per (campaign, user), so a retried
  * or duplicated job finds the voucher already there and succeeds without writing a second one. A winner
  * deleted while the job ran (a reset, which deletes winners before vouchers) takes the voucher with it: the
- * winner is read again after the write, and a voucher without one is removed.
+ * winner is read again after the write, and a voucher without one is removed. So does a winner of a run a
+ * reset ended (Campaign.run): the campaign is read again beside it, and a reset stores its new run before
+ * anything of the old run is deleted, so a write that raced the reset sees the new run there.
  */
 export class IssueVoucher {
   constructor(
@@ -26,12 +29,20 @@ export class IssueVoucher {
       this.winners.find(campaignId, userId),
       this.campaigns.findById(campaignId),
     ]);
-    if (winner === null) return this.noWinner(campaignId, userId);
+    if (winner === null || (campaign !== null && isOfEndedRun(winner, campaign))) {
+      return this.noWinner(campaignId, userId);
+    }
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
     const voucher = voucherFor(campaign, userId, winner.voucherCode, winner.createdAt, this.clock.now());
     const inserted = await this.vouchers.insert(voucher);
-    if (inserted === 'created' && (await this.winners.find(campaignId, userId)) === null) {
-      return this.noWinner(campaignId, userId);
+    if (inserted === 'created') {
+      const [after, current] = await Promise.all([
+        this.winners.find(campaignId, userId),
+        this.campaigns.findById(campaignId),
+      ]);
+      if (after === null || after.run !== winner.run || (current !== null && isOfEndedRun(winner, current))) {
+        return this.noWinner(campaignId, userId);
+      }
     }
     return inserted;
   }

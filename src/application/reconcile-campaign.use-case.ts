@@ -1,6 +1,6 @@
 import { settingsOf, type Campaign } from '../domain/campaign';
 import { planReconcile, planChangesSomething, type RepairPlan } from '../domain/reconcile-plan';
-import type { Winner } from '../domain/slot';
+import { isOfEndedRun, type Winner } from '../domain/slot';
 import { voucherCodeFor } from './support/voucher-code';
 import { AppError } from '../errors';
 import type { CampaignStore } from '../ports/campaign-store.port';
@@ -62,6 +62,11 @@ export interface ReconcileReport {
   vouchersRequeued: number;
   /** Winners without a voucher whose job is already waiting or running (or finished, with it, meanwhile). */
   vouchersInQueue: number;
+  /**
+   * Winner records of a run a reset ended (their claim stopped between its insert, which landed after the
+   * reset's delete, and its own check), removed with any voucher: they won nothing in this run.
+   */
+  endedRunRemoved: number;
 }
 
 export type ReconcileResult = ReconcileReport | { campaignId: string; error: Error };
@@ -90,6 +95,7 @@ export interface ReconcileDeps {
  *   4. the counter raised, never lowered; its existence is what re-opens claims, so it comes last;
  *   5. the free list cleaned, and holes freed after the grace period (never above the limit);
  *   6. every winner without a voucher re-delivered to the queue.
+ * First of all, records of a run a reset ended are removed: they are no winners of this one.
  */
 export class ReconcileCampaign {
   constructor(private readonly deps: ReconcileDeps) {}
@@ -139,12 +145,14 @@ export class ReconcileCampaign {
   private async reconcile(campaign: Campaign, options: ReconcileOptions): Promise<ReconcileReport> {
     const { repair } = this.deps;
     const id = campaign.id;
-    const [snapshot, winners, vouchered, suspects] = await Promise.all([
+    const [snapshot, recorded, vouchered, suspects] = await Promise.all([
       repair.snapshot(id),
       this.deps.winners.listByCampaign(id),
       this.deps.vouchers.userIdsByCampaign(id),
       repair.suspects(id),
     ]);
+    const endedRun = recorded.filter((w) => isOfEndedRun(w, campaign));
+    const winners = recorded.filter((w) => !isOfEndedRun(w, campaign));
     const plan = planReconcile({
       campaign: settingsOf(campaign),
       counter: { settings: snapshot.settings, value: snapshot.counter, holders: snapshot.holders, free: snapshot.free },
@@ -172,9 +180,11 @@ export class ReconcileCampaign {
       vouchersRequeued: plan.redeliver.length,
       vouchersInQueue: 0,
       oldestWithoutVoucher: earliest(winners.filter((w) => !vouchered.has(w.userId)).map((w) => w.createdAt)),
+      endedRunRemoved: endedRun.length,
     };
     if (report.dryRun) return report;
 
+    report.endedRunRemoved = await this.removeEndedRun(endedRun);
     await this.apply(campaign, plan, report, options);
     if (hasDrift(report)) this.deps.logger.warn({ ...report, plan: undefined }, 'campaign reconciled: drift fixed');
     if (report.settingsProblem !== null) {
@@ -247,6 +257,22 @@ export class ReconcileCampaign {
   }
 
   /**
+   * Each record only if it is still of that run (its claim may have removed it, and the user won again
+   * since), then any voucher next to it: the voucher job refuses records of an ended run and removes what
+   * it wrote for one, so a voucher here is one that raced it.
+   */
+  private async removeEndedRun(endedRun: readonly Winner[]): Promise<number> {
+    let removed = 0;
+    for (const { campaignId, userId, run, slot } of endedRun) {
+      if (!(await this.deps.winners.deleteOfRun(campaignId, userId, run))) continue;
+      await this.deps.vouchers.deleteOne(campaignId, userId);
+      removed += 1;
+      this.deps.logger.warn({ campaignId, userId, slot, run }, 'winner record of an ended run removed');
+    }
+    return removed;
+  }
+
+  /**
    * Records the winner a stopped claim would have recorded (the plan checked the slot is within the limit
    * and won by nobody else). True when recorded; otherwise the entry is pointed at the user's recorded slot
    * or dropped.
@@ -259,8 +285,11 @@ export class ReconcileCampaign {
       slot,
       voucherCode: voucherCodeFor(id, userId),
       createdAt: this.deps.clock.now(),
+      run: campaign.run,
     };
     const recorded = await this.deps.winners.record(winner);
+    // Recorded under a run a reset may have ended since this pass read the campaign: the next pass (and
+    // the voucher job) tells, as for a claim that stopped before its own check.
     if (recorded.kind === 'recorded') return true;
     const to = recorded.kind === 'user_already_won' ? recorded.winner.slot : null;
     await this.deps.slots.moveSlot(id, userId, slot, to);
@@ -273,7 +302,7 @@ export function hasDrift(report: ReconcileReport): boolean {
     report.settingsRestored ||
     report.counterBefore !== report.counterAfter ||
     report.holdersRestored + report.holdersCorrected + report.claimsCompleted + report.slotsFreed > 0 ||
-    report.freeListCleaned + report.vouchersRequeued > 0 ||
+    report.freeListCleaned + report.vouchersRequeued + report.endedRunRemoved > 0 ||
     (report.dryRun && planChangesSomething(report.plan))
   );
 }

@@ -1,4 +1,4 @@
-import { isRunningAt } from '../domain/campaign';
+import { isRunningAt, settingsOf, type Campaign } from '../domain/campaign';
 import { AppError } from '../errors';
 import type { AuditLog } from '../ports/audit-log.port';
 import type { CampaignStore } from '../ports/campaign-store.port';
@@ -20,6 +20,10 @@ export interface ResetCampaignResult {
  * operation that lowers a counter, and refused while the campaign runs (a running campaign's claims must
  * never see a counter go backwards). The database goes first, the counter last, so no slot is re-opened
  * while a winner of it is still recorded.
+ *
+ * It begins a new run (Campaign.run) before it deletes anything: a claim that read the campaign before the
+ * reset may land its winner after the delete, and that winner carries the old run, which its claim, the
+ * voucher job and reconciliation each refuse once they read the new one.
  */
 export class ResetCampaign {
   constructor(
@@ -37,6 +41,7 @@ export class ResetCampaign {
     const campaign = await this.campaigns.findById(campaignId);
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
     if (isRunningAt(campaign, this.clock.now())) throw new AppError('CAMPAIGN_RUNNING', undefined, { campaignId });
+    const next = await this.beginRun(campaign);
     // Winners before vouchers: a voucher job still running re-reads its winner after writing, and removes
     // the voucher it finds no winner for (IssueVoucher), so none outlives the reset.
     const winners = await this.winners.deleteCampaign(campaignId);
@@ -46,15 +51,34 @@ export class ResetCampaign {
       participations: await this.participations.deleteCampaign(campaignId, this.clock.now()),
     };
     await this.slots.reset(campaignId);
+    await this.publish(next);
     await this.audit.record({
       actor,
       action: 'reset',
       campaignId,
-      before: result,
-      after: { counter: 0 },
+      before: { ...result, run: campaign.run },
+      after: { counter: 0, run: next.run },
       at: this.clock.now(),
     });
-    this.logger.warn({ campaignId, actor, ...result }, 'campaign reset: results deleted, counter at 0');
+    this.logger.warn({ campaignId, actor, run: next.run, ...result }, 'campaign reset: results deleted, counter at 0');
     return result;
+  }
+
+  /** The next run, stored as a new version of the campaign: refused if anyone changed it since it was read. */
+  private async beginRun(campaign: Campaign): Promise<Campaign> {
+    const next = { ...campaign, run: campaign.run + 1, version: campaign.version + 1, updatedAt: this.clock.now() };
+    if ((await this.campaigns.save(next, campaign.version)) === 'conflict') {
+      throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: campaign.id });
+    }
+    return next;
+  }
+
+  /** The counter learns the new version (its settings are unchanged); if it cannot, reconciliation does. */
+  private async publish(next: Campaign): Promise<void> {
+    try {
+      await this.slots.publish(next.id, settingsOf(next), false);
+    } catch (error) {
+      this.logger.warn({ err: error, campaignId: next.id }, 'reset: settings not published; left to reconciliation');
+    }
   }
 }

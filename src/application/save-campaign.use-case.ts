@@ -219,9 +219,10 @@ function merge(id: string, previous: Campaign | null, changes: CampaignChanges, 
     endsAt: null,
     paused: false,
     version: 0,
+    run: 0,
     createdAt: now,
     updatedAt: now,
   };
   const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-  return { ...base, ...defined, id, version: base.version, createdAt: base.createdAt, updatedAt: now };
+  return { ...base, ...defined, id, version: base.version, run: base.run, createdAt: base.createdAt, updatedAt: now };
 }

@@ -34,6 +34,12 @@ export interface Campaign {
    * back a newer pause, limit or time window.
    */
   version: number;
+  /**
+   * Grows by one with every reset. A winner is recorded with the run it was claimed in, and one of an
+   * earlier run (its insert landed after the reset had deleted the run's winners) is never a winner of a
+   * later run: the claim that wrote it removes it, and reconciliation does if that claim stopped.
+   */
+  run: number;
   createdAt: Date;
   updatedAt: Date;
 }

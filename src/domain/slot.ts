@@ -25,6 +25,13 @@ export interface Winner {
   slot: number;
   voucherCode: string;
   createdAt: Date;
+  /** The campaign's run it was claimed in (Campaign.run); records from before runs existed read as 0. */
+  run: number;
+}
+
+/** A winner recorded in a run that a reset has since ended: it won nothing in the campaign as it is now. */
+export function isOfEndedRun(winner: Pick<Winner, 'run'>, campaign: { run: number }): boolean {
+  return winner.run < campaign.run;
 }
 
 /** A slot can only become a winner when it lies within the campaign's limit. */

@@ -33,6 +33,12 @@ export interface WinnerStore {
   /** How many winners the campaign has. */
   count(campaignId: string): Promise<number>;
 
+  /**
+   * Deletes the user's winner record only if it was recorded in `run` (a record of an ended run, found
+   * after the reset that ended it); returns whether one was deleted.
+   */
+  deleteOfRun(campaignId: string, userId: string, run: number): Promise<boolean>;
+
   /** Deletes every winner of the campaign (only for an explicit reset); returns how many. */
   deleteCampaign(campaignId: string): Promise<number>;
 }

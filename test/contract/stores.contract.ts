@@ -16,12 +16,19 @@ export interface StoreSubjects {
 }
 
 const at = (iso: string) => new Date(iso);
-const winner = (campaignId: string, userId: string, slot: number, createdAt = at('2026-01-01T00:00:00Z')): Winner => ({
+const winner = (
+  campaignId: string,
+  userId: string,
+  slot: number,
+  createdAt = at('2026-01-01T00:00:00Z'),
+  run = 0,
+): Winner => ({
   campaignId,
   userId,
   slot,
   voucherCode: `code-${campaignId}-${userId}`,
   createdAt,
+  run,
 });
 const voucher = (campaignId: string, userId: string): Voucher => ({
   code: `code-${campaignId}-${userId}`,
@@ -81,6 +88,21 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => s.winners.record(winner(id, `u${i}`, 7))));
       expect(results.filter((r) => r.kind === 'recorded')).toHaveLength(1);
       expect(results.filter((r) => r.kind === 'slot_taken')).toHaveLength(19);
+    });
+
+    test('WinnerStore: a record keeps its run; deleteOfRun removes it only in that run', async () => {
+      await s.winners.record(winner(id, 'r', 4, at('2026-01-01T00:00:00Z'), 2));
+      expect(await s.winners.find(id, 'r')).toEqual(winner(id, 'r', 4, at('2026-01-01T00:00:00Z'), 2));
+      expect(await s.winners.deleteOfRun(id, 'r', 1)).toBe(false);
+      expect(await s.winners.deleteOfRun(id, 'r', 3)).toBe(false);
+      expect(await s.winners.deleteOfRun(`${id}-other`, 'r', 2)).toBe(false);
+      expect(await s.winners.find(id, 'r')).not.toBeNull();
+      expect(await s.winners.deleteOfRun(id, 'r', 2)).toBe(true);
+      expect(await s.winners.find(id, 'r')).toBeNull();
+      expect(await s.winners.deleteOfRun(id, 'r', 2)).toBe(false);
+      await s.winners.record(winner(id, 'zero', 5));
+      expect(await s.winners.deleteOfRun(id, 'zero', 0)).toBe(true);
+      expect(await s.winners.count(id)).toBe(0);
     });
 
     test('WinnerStore: lists a user’s wins newest first', async () => {
@@ -173,12 +195,15 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.campaigns.save({ ...first, name: 'again' }, null)).toBe('conflict'); // exists already
       expect(await s.campaigns.save({ ...first, limit: 20, version: 2 }, 1)).toBe('saved');
       expect(await s.campaigns.save({ ...first, limit: 30, version: 2 }, 1)).toBe('conflict'); // 1 is gone
-      expect(await s.campaigns.findById(`${id}-cas`)).toMatchObject({ limit: 20, version: 2 });
+      expect(await s.campaigns.findById(`${id}-cas`)).toMatchObject({ limit: 20, version: 2, run: 0 });
+      expect(await s.campaigns.save({ ...first, limit: 20, version: 3, run: 1 }, 2)).toBe('saved');
+      expect(await s.campaigns.save({ ...first, limit: 30, version: 3, run: 0 }, 2)).toBe('conflict');
+      expect(await s.campaigns.findById(`${id}-cas`)).toMatchObject({ limit: 20, version: 3, run: 1 });
       const racers = await Promise.all(
-        [40, 50, 60].map((limit) => s.campaigns.save({ ...first, limit, version: 3 }, 2)),
+        [40, 50, 60].map((limit) => s.campaigns.save({ ...first, limit, version: 4 }, 3)),
       );
       expect(racers.filter((r) => r === 'saved')).toHaveLength(1);
-      expect((await s.campaigns.findById(`${id}-cas`))?.version).toBe(3);
+      expect((await s.campaigns.findById(`${id}-cas`))?.version).toBe(4);
     });
 
     test('UserDirectory: creates once, keeps the userId when the password changes', async () => {

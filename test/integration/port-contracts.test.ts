@@ -175,6 +175,23 @@ reconcileTriggerContract('BullMQ adapter', () => {
   return bullmqReconcileSubject(redis, workerRedis, prefix, () => workerRedis.disconnect());
 });
 
+test('MongoDB stores: campaigns and winners stored before runs existed read as run 0, and deleteOfRun(0) finds them', async () => {
+  const stores = createStores(mongo);
+  const id = `before-runs-${Date.now()}`;
+  const fields: Record<string, unknown> = { ...campaignFixture(id) };
+  delete fields.id;
+  delete fields.run;
+  await mongo.db.collection<{ _id: string }>(COLLECTIONS.campaigns).insertOne({ _id: id, ...fields });
+  expect(await stores.campaigns.findById(id)).toMatchObject({ id, run: 0 });
+  const old = { campaignId: id, userId: 'old', slot: 1, voucherCode: 'c', createdAt: new Date() };
+  await mongo.db.collection(COLLECTIONS.winners).insertOne({ ...old });
+  expect(await stores.winners.find(id, 'old')).toEqual({ ...old, run: 0 });
+  expect(await stores.winners.listByCampaign(id)).toEqual([{ ...old, run: 0 }]);
+  expect(await stores.winners.deleteOfRun(id, 'old', 1)).toBe(false);
+  expect(await stores.winners.deleteOfRun(id, 'old', 0)).toBe(true);
+  expect(await stores.winners.count(id)).toBe(0);
+});
+
 test('process registry: Redis losing the set never makes a process count itself alone; a real departure is counted out within three heartbeats', async () => {
   const options = {
     keyPrefix: `${config.redis.keyPrefix}-registry-${Date.now()}`,

@@ -15,6 +15,7 @@ export function campaignFixture(id: string, changes: Partial<Campaign> = {}): Ca
     voucherValidityDays: 30,
     paused: false,
     version: 1,
+    run: 0,
     createdAt: startsAt,
     updatedAt: startsAt,
     ...changes,

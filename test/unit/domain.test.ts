@@ -71,6 +71,7 @@ describe('campaign rules', () => {
     endsAt: new Date('2026-04-01T00:00:00Z'),
     voucherValidityDays: 30,
     version: 1,
+    run: 0,
     paused: false,
     createdAt: new Date('2026-02-01T00:00:00Z'),
     updatedAt: new Date('2026-02-01T00:00:00Z'),

@@ -1,3 +1,4 @@
+import { IssueVoucher } from '../../src/application/issue-voucher.use-case';
 import { ResetCampaign } from '../../src/application/reset-campaign.use-case';
 import { voucherCodeFor } from '../../src/application/support/voucher-code';
 import { silentLogger } from '../../src/adapters/silent-logger';
@@ -309,6 +310,129 @@ describe('campaign settings', () => {
     });
   });
 });
+
+describe('a reset ends the run: a winner landing after its delete is none of the next run', () => {
+  const resetOf = (world: UnitWorld) =>
+    new ResetCampaign(
+      world.campaigns,
+      world.winners,
+      world.vouchers,
+      world.participations,
+      world.slots,
+      world.audit,
+      world.clock,
+      silentLogger,
+    );
+
+  /**
+   * Alice's claim reads the campaign while it runs; before her winner's insert lands, the campaign ends, is
+   * reset and reopens (the operator's three calls, each answered). Then (after `beforeLanding`) it lands.
+   */
+  async function resetBeforeAliceLands(beforeLanding = () => {}): Promise<ReturnType<typeof login>> {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const record = w.winners.record.bind(w.winners);
+    let landed!: () => void;
+    const resetDone = new Promise<void>((resolve) => (landed = resolve));
+    jest.spyOn(w.winners, 'record').mockImplementationOnce(async (winner) => {
+      await resetDone;
+      return record(winner);
+    });
+    const alices = login('alice', 'c');
+    await until(() => (w.winners.record as jest.Mock).mock.calls.length === 1);
+    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+    w.advance(1_000);
+    expect(await resetOf(w).execute('c', 'ops')).toEqual({ winners: 0, vouchers: 0, participations: 1 });
+    await w.saveCampaign.execute('c', { endsAt: null });
+    beforeLanding();
+    landed();
+    return alices;
+  }
+
+  test('the claim finds the new run after its insert, removes its record and answers 503', async () => {
+    const alices = await resetBeforeAliceLands();
+    expect((await alices).campaigns[0]).toMatchObject({ outcome: 'unavailable', errorCode: 'SERVICE_UNAVAILABLE' });
+    expect(w.winners.winners).toEqual([]);
+    expect(w.voucherQueue.requests.size).toBe(0);
+    // The new run from slot 1, alice included: her retry is a login of the new run.
+    expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 2 });
+    expect(w.winners.winners.map((x) => [x.userId, x.run])).toEqual([
+      [expect.any(String), 1],
+      [alice, 1],
+    ]);
+  });
+
+  test('a claim that stops before its check leaves a record reconciliation removes; no voucher is written for it', async () => {
+    const findById = w.campaigns.findById.bind(w.campaigns);
+    // Her process reads nothing more (it stopped): the check after the insert never answers.
+    const alices = await resetBeforeAliceLands(() =>
+      jest.spyOn(w.campaigns, 'findById').mockImplementationOnce(() => Promise.reject(new Error('process stopped'))),
+    );
+    expect((await alices).campaigns[0]?.outcome).toBe('unavailable');
+    jest.mocked(w.campaigns.findById).mockImplementation(findById);
+    expect(w.winners.winners).toMatchObject([{ userId: alice, slot: 1, run: 0 }]);
+
+    // It wins nothing in the new run: her own login is told to retry (and asks for reconciliation) ...
+    w.reconcileTrigger.requested.length = 0;
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'unavailable' });
+    expect(w.reconcileTrigger.requested).toEqual(['c']);
+    // ... the voucher job refuses it, and removes a voucher a racing job had written ...
+    const issue = new IssueVoucher(w.winners, w.campaigns, w.vouchers, w.clock);
+    await expect(issue.execute('c', alice)).rejects.toMatchObject({ code: 'WINNER_NOT_FOUND' });
+    expect(w.vouchers.vouchers).toEqual([]);
+    // ... and reconciliation removes the record (and any voucher), without waiting for a grace period.
+    await w.vouchers.insert({
+      code: 'x',
+      userId: alice,
+      campaignId: 'c',
+      discount: 30,
+      description: 'd',
+      expireDate: w.clock.now(),
+      voucherType: 'T',
+      createdAt: w.clock.now(),
+    });
+    const report = await w.reconcile.execute('c');
+    expect(report).toMatchObject({ endedRunRemoved: 1, winners: 0 });
+    expect(w.winners.winners).toEqual([]);
+    expect(w.vouchers.vouchers).toEqual([]);
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+    expect(w.winners.winners).toMatchObject([{ userId: alice, slot: 1, run: 1 }]);
+    expect(await issue.execute('c', alice)).toBe('created');
+  });
+
+  test('a record of an ended run is not answered already_won after the end either', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+    w.advance(1_000);
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('already_won');
+    const [record] = w.winners.winners;
+    await resetOf(w).execute('c', 'ops');
+    if (record !== undefined) w.winners.winners.push(record); // as if its insert had landed after the delete
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('not_active');
+  });
+
+  test('a reset refuses, changing nothing, when the campaign was saved since it was read', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+    w.advance(1_000);
+    const findById = w.campaigns.findById.bind(w.campaigns);
+    jest.spyOn(w.campaigns, 'findById').mockImplementationOnce(async (id) => {
+      const read = await findById(id);
+      await w.saveCampaign.execute('c', { name: 'renamed meanwhile' });
+      return read;
+    });
+    await expect(resetOf(w).execute('c', 'ops')).rejects.toMatchObject({ code: 'CAMPAIGN_CHANGED' });
+    expect(w.winners.winners).toHaveLength(1);
+    expect(await w.campaigns.findById('c')).toMatchObject({ name: 'renamed meanwhile', run: 0 });
+  });
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1_000 && !condition(); i += 1) await new Promise((resolve) => setImmediate(resolve));
+  if (!condition()) throw new Error('condition not reached');
+}
 
 describe('decided at once: the sold-out path without waiting', () => {
   let v: UnitWorld;

@@ -230,7 +230,9 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': json(responses.campaignResetResponse, 'Reset'),
             ...adminWriteErrors,
-            '409': error('The campaign is running (CAMPAIGN_RUNNING)'),
+            '409': error(
+              'The campaign is running (CAMPAIGN_RUNNING), or was changed while the reset began (CAMPAIGN_CHANGED)',
+            ),
           },
         },
       },

@@ -82,6 +82,8 @@ const campaign = z.strictObject({
   paused: z.boolean(),
   /** Grows by one with every change; the counter enforces the settings of the version it holds. */
   version: z.number().int(),
+  /** Grows by one with every reset: which rehearsal (or the real run) the campaign's results belong to. */
+  run: z.number().int(),
   createdAt: instant,
   updatedAt: instant,
 });

@@ -5,7 +5,7 @@ import type { CampaignStore } from '../../ports/campaign-store.port';
 import { COLLECTIONS } from './collections';
 import { isDuplicateKey } from './duplicate-key';
 
-type CampaignDocument = Omit<Campaign, 'id' | 'version'> & { _id: string; version?: number };
+type CampaignDocument = Omit<Campaign, 'id' | 'version' | 'run'> & { _id: string; version?: number; run?: number };
 
 /** One change of a campaign: the version it replaced, and what it became. */
 interface CampaignVersionDocument {
@@ -15,9 +15,9 @@ interface CampaignVersionDocument {
   at: Date;
 }
 
-/** Campaigns stored before versions existed read as version 0. */
+/** Campaigns stored before versions (or runs) existed read as version 0 (run 0). */
 function toCampaign({ _id, ...rest }: CampaignDocument): Campaign {
-  return { id: _id, ...rest, version: rest.version ?? 0 };
+  return { id: _id, ...rest, version: rest.version ?? 0, run: rest.run ?? 0 };
 }
 
 export class MongoCampaignStore implements CampaignStore {

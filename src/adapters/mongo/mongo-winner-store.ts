@@ -1,17 +1,30 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter, WithId } from 'mongodb';
 
 import type { Winner } from '../../domain/slot';
 import type { RecordWinnerResult, WinnerStore } from '../../ports/winner-store.port';
 import { COLLECTIONS } from './collections';
 import { isDuplicateKey } from './duplicate-key';
 
-const PROJECTION = { _id: 0, campaignId: 1, userId: 1, slot: 1, voucherCode: 1, createdAt: 1 } as const;
+const PROJECTION = { _id: 0, campaignId: 1, userId: 1, slot: 1, voucherCode: 1, createdAt: 1, run: 1 } as const;
+
+type WinnerDocument = Omit<Winner, 'run'> & { run?: number };
+
+/** Winners recorded before runs existed read as run 0. */
+function toWinner(document: WinnerDocument | WithId<WinnerDocument>): Winner {
+  const { campaignId, userId, slot, voucherCode, createdAt, run } = document;
+  return { campaignId, userId, slot, voucherCode, createdAt, run: run ?? 0 };
+}
+
+/** Run 0 is also a record from before runs existed (no field: null matches it). */
+function inRun(run: number): Filter<WinnerDocument> {
+  return (run === 0 ? { run: { $in: [0, null] } } : { run }) as Filter<WinnerDocument>;
+}
 
 export class MongoWinnerStore implements WinnerStore {
-  private readonly collection: Collection<Winner>;
+  private readonly collection: Collection<WinnerDocument>;
 
   constructor(db: Db) {
-    this.collection = db.collection<Winner>(COLLECTIONS.winners);
+    this.collection = db.collection<WinnerDocument>(COLLECTIONS.winners);
   }
 
   async record(winner: Winner): Promise<RecordWinnerResult> {
@@ -29,18 +42,23 @@ export class MongoWinnerStore implements WinnerStore {
   }
 
   async find(campaignId: string, userId: string): Promise<Winner | null> {
-    return this.collection.findOne({ campaignId, userId }, { projection: PROJECTION });
+    const document = await this.collection.findOne({ campaignId, userId }, { projection: PROJECTION });
+    return document === null ? null : toWinner(document);
   }
 
   async listByCampaign(campaignId: string): Promise<Winner[]> {
-    return this.collection.find({ campaignId }, { projection: PROJECTION }).sort({ slot: 1 }).toArray();
+    const documents = await this.collection
+      .find({ campaignId }, { projection: PROJECTION })
+      .sort({ slot: 1 })
+      .toArray();
+    return documents.map(toWinner);
   }
 
   async *streamByCampaign(campaignId: string, batchSize: number): AsyncIterable<Winner[]> {
     const cursor = this.collection.find({ campaignId }, { projection: PROJECTION, batchSize }).sort({ slot: 1 });
     let batch: Winner[] = [];
     for await (const winner of cursor) {
-      batch.push(winner);
+      batch.push(toWinner(winner));
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
@@ -50,7 +68,11 @@ export class MongoWinnerStore implements WinnerStore {
   }
 
   async listByUser(userId: string): Promise<Winner[]> {
-    return this.collection.find({ userId }, { projection: PROJECTION }).sort({ createdAt: -1 }).toArray();
+    const documents = await this.collection
+      .find({ userId }, { projection: PROJECTION })
+      .sort({ createdAt: -1 })
+      .toArray();
+    return documents.map(toWinner);
   }
 
   async maxSlot(campaignId: string): Promise<number> {
@@ -64,6 +86,10 @@ export class MongoWinnerStore implements WinnerStore {
 
   async count(campaignId: string): Promise<number> {
     return this.collection.countDocuments({ campaignId });
+  }
+
+  async deleteOfRun(campaignId: string, userId: string, run: number): Promise<boolean> {
+    return (await this.collection.deleteOne({ campaignId, userId, ...inRun(run) })).deletedCount === 1;
   }
 
   async deleteCampaign(campaignId: string): Promise<number> {

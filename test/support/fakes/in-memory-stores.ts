@@ -111,6 +111,10 @@ export class InMemoryWinnerStore implements WinnerStore {
     return this.winners.filter((w) => w.campaignId === campaignId).length;
   }
 
+  async deleteOfRun(campaignId: string, userId: string, run: number): Promise<boolean> {
+    return removeWhere(this.winners, (w) => w.campaignId === campaignId && w.userId === userId && w.run === run) === 1;
+  }
+
   async deleteCampaign(campaignId: string): Promise<number> {
     return removeWhere(this.winners, (w) => w.campaignId === campaignId);
   }

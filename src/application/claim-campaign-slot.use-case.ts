@@ -30,12 +30,16 @@ export interface ClaimCampaignSlotDeps {
   logger: Logger;
   /** Time budget for handing the winner to the queue; past it the reconciler delivers the voucher. */
   enqueueTimeoutMs: number;
+  /** When a slot's holder answered 503 is tried again here (FOLLOW_UP_DELAYS_MS unless told). */
+  followUpDelaysMs?: readonly number[];
 }
 
 /** Slots tried for one claim when the database keeps finding them taken (a counter far behind). */
 const MAX_SLOT_TRIES = 5;
 /** One reconciliation request per campaign and process per this many ms, however many claims fail. */
 const TRIGGER_INTERVAL_MS = 1_000;
+/** After a slot's holder was answered 503, the claim is finished here at these delays, until one decides. */
+const FOLLOW_UP_DELAYS_MS: readonly number[] = [1_000, 3_000, 9_000];
 
 const unavailable = (campaignId: string): CampaignResult => ({
   campaignId,
@@ -60,6 +64,9 @@ const unavailable = (campaignId: string): CampaignResult => ({
  */
 export class ClaimCampaignSlot {
   private readonly lastTrigger = new Map<string, number>();
+  /** The follow-up waiting per campaign and user (key: campaignId, NUL, userId). */
+  private readonly followUps = new Map<string, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(private readonly deps: ClaimCampaignSlotDeps) {}
 
@@ -131,7 +138,66 @@ export class ClaimCampaignSlot {
         return unavailable(campaignId);
       case 'won':
       case 'held':
-        return this.secureWinner(campaign, userId, claim, now);
+        try {
+          return await this.secureWinner(campaign, userId, claim, now);
+        } catch (error) {
+          this.followUp(campaign, userId, 0);
+          throw error;
+        }
+    }
+  }
+
+  /** Stops the follow-ups not yet started (the process is stopping; reconciliation finishes those claims). */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.followUps.values()) clearTimeout(timer);
+    this.followUps.clear();
+  }
+
+  /**
+   * A slot's holder whose claim ended undecided (the database did not answer within its budget: the
+   * answer was 503) is finished here a moment later, as their own retry would finish it: the counter
+   * answers "held" with their slot, and the winner is recorded and the voucher queued, or the slot given up
+   * if the campaign no longer allows it (the same checks as any claim). A slot the login no longer holds is
+   * not replaced by another. Without it a holder who does not retry waits for reconciliation, which leaves
+   * a held slot alone for its grace period (30 s) lest it race a claim still under way. One follow-up
+   * waits at a time per campaign and user (a user's failing retries start no more), three tries in all;
+   * the slots held are at most the campaign's limit, so the follow-ups are too. What the tries cannot
+   * decide is left to reconciliation, as before.
+   */
+  private followUp(campaign: Campaign, userId: string, attempt: number): void {
+    const delay = (this.deps.followUpDelaysMs ?? FOLLOW_UP_DELAYS_MS)[attempt];
+    const key = `${campaign.id}\u0000${userId}`;
+    if (delay === undefined || this.closed || this.followUps.has(key)) return;
+    const timer = setTimeout(() => {
+      this.followUps.delete(key);
+      void this.finishUndecided(campaign, userId, attempt);
+    }, delay);
+    timer.unref();
+    this.followUps.set(key, timer);
+  }
+
+  private async finishUndecided(campaign: Campaign, userId: string, attempt: number): Promise<void> {
+    const campaignId = campaign.id;
+    try {
+      const now = this.deps.clock.now();
+      const claim = await this.deps.slots.claim(campaignId, userId);
+      // Only the slot the login held is finished. A fresh one means that slot is gone (given up, reconciled
+      // away, the campaign reset and opened again): the login that asked is not this run's, so the slot
+      // goes back at once. Anything else (full, paused, ended) is no slot at all. An answer other than an
+      // error is a decision (a 503 answer here gave the slot up or asked for reconciliation).
+      if (claim.kind === 'won') return await this.giveUp(campaignId, userId, claim.slot); // never follows up
+      const result = claim.kind === 'held' ? await this.secureWinner(campaign, userId, claim, now) : null;
+      this.deps.logger.info(
+        { campaignId, userId, attempt: attempt + 1, outcome: result?.outcome ?? claim.kind },
+        'undecided claim followed up',
+      );
+    } catch (error) {
+      this.deps.logger.warn(
+        { err: error, campaignId, userId, attempt: attempt + 1 },
+        'undecided claim still undecided',
+      );
+      this.followUp(campaign, userId, attempt + 1);
     }
   }
 

@@ -270,6 +270,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
   };
 
   async function closeAll(): Promise<void> {
+    claimer.close();
     await registry.stop();
     await soldOutView.close();
     background.disconnect();

@@ -519,3 +519,117 @@ describe('decided at once: the sold-out path without waiting', () => {
     ).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
   });
 });
+
+describe('a slot holder answered 503 is followed up', () => {
+  // The follow-ups run 5, 10 and 20 ms apart here (unit-world); waiting is by condition, not by time.
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const eventually = async (done: () => boolean) => {
+    for (const started = Date.now(); !done(); await sleep(5)) {
+      if (Date.now() - started > 5_000) throw new Error('not within 5 s');
+    }
+  };
+
+  test('the winner is recorded and the voucher queued without the user trying again', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('operation timed out'));
+    const answered = await login('alice', 'c');
+    expect(answered.campaigns[0]).toMatchObject({ outcome: 'unavailable', errorCode: 'SERVICE_UNAVAILABLE' });
+    expect(w.winners.winners).toHaveLength(0);
+    await eventually(() => w.voucherQueue.requests.size === 1);
+    expect(w.winners.winners).toEqual([expect.objectContaining({ campaignId: 'c', userId: alice, slot: 1 })]);
+    expect(w.voucherQueue.requests.size).toBe(1);
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'already_won', slot: 1 });
+    expect(await w.slots.inspect('c')).toMatchObject({ counter: 1 });
+  });
+
+  test('a write that landed although it timed out is found, not written twice', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const record = w.winners.record.bind(w.winners);
+    jest.spyOn(w.winners, 'record').mockImplementationOnce(async (winner) => {
+      await record(winner); // the database took it; the answer was lost
+      throw new Error('operation timed out');
+    });
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+    await eventually(() => w.voucherQueue.requests.size === 1);
+    expect(w.winners.winners).toHaveLength(1);
+  });
+
+  test('a campaign paused meanwhile gets no winner from it: the slot is given up', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    jest.spyOn(w.winners, 'record').mockImplementationOnce(async () => {
+      await w.saveCampaign.execute('c', { paused: true }); // lands while the write is under way
+      throw new Error('operation timed out');
+    });
+    const claims = jest.spyOn(w.slots, 'claim');
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+    await eventually(() => claims.mock.calls.length === 2); // the login's, then the follow-up's
+    await sleep(50);
+    expect(w.winners.winners).toHaveLength(0);
+    expect(w.voucherQueue.requests.size).toBe(0);
+  });
+
+  test('a slot no longer held (the campaign reset and opened again meanwhile) is not replaced by another', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const reset = new ResetCampaign(
+      w.campaigns,
+      w.winners,
+      w.vouchers,
+      w.participations,
+      w.slots,
+      w.audit,
+      w.clock,
+      silentLogger,
+    );
+    jest.spyOn(w.winners, 'record').mockImplementationOnce(async () => {
+      // While the write is under way, an operator ends the campaign, resets it and opens it again.
+      await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+      w.advance(1_000);
+      await reset.execute('c', 'ops');
+      await w.saveCampaign.execute('c', { endsAt: null });
+      throw new Error('operation timed out');
+    });
+    const claims = jest.spyOn(w.slots, 'claim');
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+    await eventually(() => claims.mock.calls.length === 2); // the login's, then the follow-up's
+    await sleep(50);
+    expect(w.winners.winners).toHaveLength(0);
+    expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 }); // slot 1 went back
+  });
+
+  test('it gives up after three tries, leaving the slot to reconciliation', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const record = jest.spyOn(w.winners, 'record').mockRejectedValue(new Error('database down'));
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+    await eventually(() => record.mock.calls.length === 4); // the login, then three follow-ups
+    await sleep(100);
+    expect(record).toHaveBeenCalledTimes(4);
+    expect(await w.slots.inspect('c')).toMatchObject({ counter: 1 }); // still held
+  });
+
+  test("a user's failing retries start no second follow-up", async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const record = jest.spyOn(w.winners, 'record').mockRejectedValue(new Error('database down'));
+    // Token logins decide without leaving this turn of the event loop: all three fail before any follow-up.
+    const byToken = () =>
+      w.login.execute({
+        credentials: { kind: 'token', token: `token-for.${alice}` },
+        campaignId: 'c',
+        clientIp: '::1',
+      });
+    const answers = await Promise.all([byToken(), byToken(), byToken()]);
+    expect(answers.map((a) => a.campaigns[0]?.outcome)).toEqual(['unavailable', 'unavailable', 'unavailable']);
+    await eventually(() => record.mock.calls.length === 6); // three logins, then one follow-up's three tries
+    await sleep(100);
+    expect(record).toHaveBeenCalledTimes(6);
+  });
+
+  test('close stops the follow-ups not yet started', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const record = jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('operation timed out'));
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+    w.claimer.close();
+    await sleep(50);
+    expect(record).toHaveBeenCalledTimes(1);
+    expect(w.winners.winners).toHaveLength(0);
+  });
+});

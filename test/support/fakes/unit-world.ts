@@ -64,6 +64,7 @@ export function unitWorld(options: UnitWorldOptions = {}) {
     clock,
     logger: silentLogger,
     enqueueTimeoutMs: 50,
+    followUpDelaysMs: [5, 10, 20],
   });
   const reconcile = new ReconcileCampaign({
     campaigns,

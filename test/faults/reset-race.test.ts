@@ -72,12 +72,16 @@ const winnersOf = (campaignId: string) =>
 const vouchersOf = (campaignId: string) =>
   rig.read((db) => db.collection(COLLECTIONS.vouchers).find({ campaignId }).toArray());
 
-/** The new run, checked end to end: user2 then user1 win slots 1 and 2 of run 1, each with one voucher. */
+/**
+ * The new run, checked end to end: user2 and user1 win slots 1 and 2 of run 1 (in either order: the API's
+ * follow-up of user1's 503 may take a slot and give it back first), each with one voucher. user1's own
+ * answer is already_won when that follow-up finished the slot her login held before her login did.
+ */
 async function newRunIsClean(campaignId: string): Promise<void> {
   const user2 = await rig.loginUntilDecided('user2', campaignId);
-  expect(user2.at(-1)?.body).toMatchObject({ campaigns: [{ outcome: 'won', slot: 1 }] });
-  const user1 = await rig.loginUntilDecided('user1', campaignId);
-  expect(user1.at(-1)?.body).toMatchObject({ campaigns: [{ outcome: 'won', slot: 2 }] });
+  expect(user2.at(-1)?.body).toMatchObject({ campaigns: [{ outcome: 'won' }] });
+  const user1 = (await rig.loginUntilDecided('user1', campaignId)).at(-1)?.body.campaigns?.[0];
+  expect(['won', 'already_won']).toContain(user1?.outcome);
   await rig.drain();
   const winners = await winnersOf(campaignId);
   expect(winners.map((w) => [w.slot, w.run])).toEqual([

@@ -311,19 +311,19 @@ describe('campaign settings', () => {
   });
 });
 
-describe('a reset ends the run: a winner landing after its delete is none of the next run', () => {
-  const resetOf = (world: UnitWorld) =>
-    new ResetCampaign(
-      world.campaigns,
-      world.winners,
-      world.vouchers,
-      world.participations,
-      world.slots,
-      world.audit,
-      world.clock,
-      silentLogger,
-    );
+const resetOf = (world: UnitWorld) =>
+  new ResetCampaign(
+    world.campaigns,
+    world.winners,
+    world.vouchers,
+    world.participations,
+    world.slots,
+    world.audit,
+    world.clock,
+    silentLogger,
+  );
 
+describe('a reset ends the run: a winner landing after its delete is none of the next run', () => {
   /**
    * Alice's claim reads the campaign while it runs; before her winner's insert lands, the campaign ends, is
    * reset and reopens (the operator's three calls, each answered). Then (after `beforeLanding`) it lands.
@@ -364,6 +364,9 @@ describe('a reset ends the run: a winner landing after its delete is none of the
 
   test('a claim that stops before its check leaves a record reconciliation removes; no voucher is written for it', async () => {
     const findById = w.campaigns.findById.bind(w.campaigns);
+    // A stopped process follows nothing up (here a follow-up would finish the slot her 503'd login below
+    // holds, at a moment of its own choosing).
+    w.claimer.close();
     // Her process reads nothing more (it stopped): the check after the insert never answers.
     const alices = await resetBeforeAliceLands(() =>
       jest.spyOn(w.campaigns, 'findById').mockImplementationOnce(() => Promise.reject(new Error('process stopped'))),
@@ -594,6 +597,30 @@ describe('a slot holder answered 503 is followed up', () => {
     await sleep(50);
     expect(w.winners.winners).toHaveLength(0);
     expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 }); // slot 1 went back
+  });
+
+  test("a follow-up whose insert lands after a reset's delete records no winner of the new run", async () => {
+    // The outside attack's case: end, reset and reopen timed between the follow-up's read and its insert.
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const record = w.winners.record.bind(w.winners);
+    const spy = jest
+      .spyOn(w.winners, 'record')
+      .mockRejectedValueOnce(new Error('operation timed out'))
+      .mockImplementationOnce(async (winner) => {
+        await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+        w.advance(1_000);
+        await resetOf(w).execute('c', 'ops');
+        await w.saveCampaign.execute('c', { endsAt: null });
+        return record(winner); // the follow-up's insert, landing after the reset's delete
+      });
+    expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
+    await eventually(() => spy.mock.calls.length === 2);
+    await sleep(50);
+    expect(w.winners.winners).toHaveLength(0);
+    expect(w.voucherQueue.requests.size).toBe(0);
+    expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 2 });
+    expect(w.winners.winners.map((x) => x.run)).toEqual([1, 1]);
   });
 
   test('it gives up after three tries, leaving the slot to reconciliation', async () => {

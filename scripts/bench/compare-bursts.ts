@@ -85,7 +85,7 @@ async function jobStages(redis: Redis, side: Side, campaignId: string, winners: 
   const stages: Record<(typeof STAGES)[number], number[]> = { queuedAfter: [], queueWait: [], jobRun: [] };
   for (const winner of winners) {
     const job = await redis.hgetall(
-      `${side.queuePrefix}:voucher-issue:${voucherJobIdFor(campaignId, String(winner.userId))}`,
+      `${side.queuePrefix}:voucher-issue:${voucherJobIdFor(campaignId, String(winner.userId), Number(winner.run ?? 0))}`,
     );
     const [queued, taken, done] = [job.timestamp, job.processedOn, job.finishedOn].map(Number) as [
       number,

@@ -235,9 +235,12 @@ export class ClaimCampaignSlot {
       };
       const recorded = await this.deps.winners.record(winner);
       if (recorded.kind === 'recorded') {
-        if (!(await this.runGoesOn(winner))) return unavailable(campaignId);
+        // The voucher is asked for beside the run check, not after it: a job that runs before a failed
+        // check's delete reads the new run itself and writes nothing (IssueVoucher).
+        const [goesOn] = await Promise.all([this.runGoesOn(winner), this.requestVoucher(winner)]);
+        if (!goesOn) return unavailable(campaignId);
         this.deps.logger.info({ campaignId, userId, slot }, 'winner recorded');
-        return this.answerWinner(campaign, winner, 'won', now);
+        return this.voucherAnswer(campaign, winner, 'won', now);
       }
       if (recorded.kind === 'user_already_won') {
         if (isOfEndedRun(recorded.winner, current)) return this.ofEndedRun(campaignId, recorded.winner);
@@ -362,7 +365,11 @@ export class ClaimCampaignSlot {
     outcome: 'won' | 'already_won',
     now: Date,
   ): Promise<CampaignResult> {
-    await this.requestVoucher(winner.campaignId, winner.userId);
+    await this.requestVoucher(winner);
+    return this.voucherAnswer(campaign, winner, outcome, now);
+  }
+
+  private voucherAnswer(campaign: Campaign, winner: Winner, outcome: 'won' | 'already_won', now: Date): CampaignResult {
     const { code, discount, voucherType, description, expireDate } = voucherFor(
       campaign,
       winner.userId,
@@ -378,9 +385,13 @@ export class ClaimCampaignSlot {
     };
   }
 
-  private async requestVoucher(campaignId: string, userId: string): Promise<void> {
+  private async requestVoucher({ campaignId, userId, run }: Winner): Promise<void> {
     try {
-      await withTimeout(this.deps.voucherQueue.requestIssue(campaignId, userId), this.deps.enqueueTimeoutMs, 'enqueue');
+      await withTimeout(
+        this.deps.voucherQueue.requestIssue(campaignId, userId, run),
+        this.deps.enqueueTimeoutMs,
+        'enqueue',
+      );
     } catch (error) {
       // The winner record stands; reconciliation finds winners without a voucher and enqueues them again.
       this.deps.logger.warn({ err: error, campaignId, userId }, 'voucher enqueue failed; left to reconciliation');

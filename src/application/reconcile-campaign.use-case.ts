@@ -185,7 +185,7 @@ export class ReconcileCampaign {
     if (report.dryRun) return report;
 
     report.endedRunRemoved = await this.removeEndedRun(endedRun);
-    await this.apply(campaign, plan, report, options);
+    await this.apply(campaign, plan, report, options, new Map(winners.map((w) => [w.userId, w.run])));
     if (hasDrift(report)) this.deps.logger.warn({ ...report, plan: undefined }, 'campaign reconciled: drift fixed');
     if (report.settingsProblem !== null) {
       this.deps.logger.error(
@@ -201,6 +201,8 @@ export class ReconcileCampaign {
     plan: RepairPlan,
     report: ReconcileReport,
     options: ReconcileOptions,
+    /** Each winner's run (its voucher job is the run's). */
+    runs: Map<string, number>,
   ): Promise<void> {
     const { repair, slots } = this.deps;
     const id = campaign.id;
@@ -229,6 +231,7 @@ export class ReconcileCampaign {
       if (await this.completeClaim(campaign, userId, slot)) {
         report.claimsCompleted += 1;
         redeliver.push(userId);
+        runs.set(userId, campaign.run);
       } else {
         report.holdersCorrected += 1;
       }
@@ -250,7 +253,7 @@ export class ReconcileCampaign {
     for (const userId of redeliver) {
       options.onProgress?.('vouchers', ++done, redeliver.length);
       const delivered = async () => (await this.deps.vouchers.findForUsers(id, [userId])).length > 0;
-      const result = await this.deps.redelivery.redeliver(id, userId, delivered);
+      const result = await this.deps.redelivery.redeliver(id, userId, runs.get(userId) ?? campaign.run, delivered);
       if (result === 'in_queue' || result === 'delivered') report.vouchersInQueue += 1;
       else report.vouchersRequeued += 1;
     }

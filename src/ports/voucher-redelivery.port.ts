@@ -14,10 +14,15 @@ export type RedeliveryResult =
 /** Makes sure a winner's voucher request is really in the queue and will run (used by reconciliation). */
 export interface VoucherRedelivery {
   /**
-   * Looks the winner's job up and acts on its state. Re-adding with the same job id alone would silently
+   * Looks the winner's job (of the run it was recorded in) up and acts on its state. Re-adding with the same job id alone would silently
    * return a retained finished job, so a failed job is retried and a finished one replaced, unless
    * `delivered()`, asked once the job is seen finished, says the voucher is there (a job finishes only after
    * writing it, so a voucher missing then was really lost).
    */
-  redeliver(campaignId: string, userId: string, delivered: () => Promise<boolean>): Promise<RedeliveryResult>;
+  redeliver(
+    campaignId: string,
+    userId: string,
+    run: number,
+    delivered: () => Promise<boolean>,
+  ): Promise<RedeliveryResult>;
 }

@@ -28,35 +28,48 @@ export function voucherQueueContract(name: string, subject: () => VoucherQueueSu
     };
 
     test('a repeated request for the same winner is kept once', async () => {
-      await s.queue.requestIssue(id, 'a');
-      await s.queue.requestIssue(id, 'a');
-      await s.queue.requestIssue(id, 'b');
+      await s.queue.requestIssue(id, 'a', 0);
+      await s.queue.requestIssue(id, 'a', 0);
+      await s.queue.requestIssue(id, 'b', 0);
       expect(await s.waiting()).toEqual([`${id}/a`, `${id}/b`]);
     });
 
+    test('a winner of a later run gets a request of its own; the earlier run’s finished one is not it', async () => {
+      await s.queue.requestIssue(id, 'a', 0);
+      expect(await s.work()).toEqual([`${id}/a`]);
+      await s.queue.requestIssue(id, 'a', 0);
+      expect(await s.waiting()).toEqual([]); // the same run's finished request is kept once
+      await s.queue.requestIssue(id, 'a', 1);
+      await s.queue.requestIssue(id, 'a', 1);
+      expect(await s.waiting()).toEqual([`${id}/a`]);
+      expect(await s.work()).toEqual([`${id}/a`]);
+      expect(await s.queue.redeliver(id, 'a', 2, never)).toBe('added');
+      expect(await s.waiting()).toEqual([`${id}/a`]);
+    });
+
     test('redelivery adds a request that was never made, and leaves a waiting one alone', async () => {
-      expect(await s.queue.redeliver(id, 'a', never)).toBe('added');
-      expect(await s.queue.redeliver(id, 'a', never)).toBe('in_queue');
+      expect(await s.queue.redeliver(id, 'a', 0, never)).toBe('added');
+      expect(await s.queue.redeliver(id, 'a', 0, never)).toBe('in_queue');
       expect(await s.waiting()).toEqual([`${id}/a`]);
     });
 
     test('a finished request whose voucher is there is not run again', async () => {
-      await s.queue.requestIssue(id, 'a');
+      await s.queue.requestIssue(id, 'a', 0);
       expect(await s.work()).toEqual([`${id}/a`]);
       let asked = 0;
       const there = async () => {
         asked += 1;
         return true;
       };
-      expect(await s.queue.redeliver(id, 'a', there)).toBe('delivered');
+      expect(await s.queue.redeliver(id, 'a', 0, there)).toBe('delivered');
       expect(asked).toBe(1);
       expect(await s.waiting()).toEqual([]);
     });
 
     test('a finished request whose voucher was lost is made again, and runs again', async () => {
-      await s.queue.requestIssue(id, 'a');
+      await s.queue.requestIssue(id, 'a', 0);
       await s.work();
-      expect(await s.queue.redeliver(id, 'a', async () => false)).toBe('added');
+      expect(await s.queue.redeliver(id, 'a', 0, async () => false)).toBe('added');
       expect(await s.waiting()).toEqual([`${id}/a`]);
       expect(await s.work()).toEqual([`${id}/a`]);
     });

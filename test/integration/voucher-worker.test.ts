@@ -58,7 +58,7 @@ test('a job that fails twice with a transient error is retried and the voucher e
   expect(body.campaigns?.[0]?.outcome).toBe('won');
   await h.drainQueue();
 
-  const job = await queue.getJob(voucherJobIdFor('flaky', body.userId as string));
+  const job = await queue.getJob(voucherJobIdFor('flaky', body.userId as string, 0));
   expect(job?.attemptsMade).toBe(3);
   expect(await job?.getState()).toBe('completed');
   expect(flaky.calls).toBe(3);
@@ -70,7 +70,7 @@ test('running the same voucher job again writes no second voucher', async () => 
   await startWorker();
   const { body } = await h.login('user2', undefined, 'twice');
   await h.drainQueue();
-  const jobId = voucherJobIdFor('twice', body.userId as string);
+  const jobId = voucherJobIdFor('twice', body.userId as string, 0);
   const job = await queue.getJob(jobId);
   expect(job?.returnvalue).toBe('created');
 
@@ -113,14 +113,41 @@ test('a campaign reset while its voucher job runs leaves no voucher behind', asy
   release();
   await h.drainQueue();
 
-  const job = await queue.getJob(voucherJobIdFor('resetrace', body.userId as string));
+  const job = await queue.getJob(voucherJobIdFor('resetrace', body.userId as string, 0));
   expect(job?.failedReason).toMatch(/WINNER_NOT_FOUND/);
   expect(await h.api.mongo.db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId: 'resetrace' })).toBe(0);
 });
 
+test('a winner of the rehearsal who wins again after the reset gets the new run’s voucher from its own job', async () => {
+  await startWorker(); // the voucher worker alone: no reconciliation runs in this test
+  await h.saveCampaign('rerun', { startsAt: new Date(Date.now() - 60_000), limit: 2 });
+  const first = await h.login('user1', undefined, 'rerun');
+  expect(first.body.campaigns?.[0]).toMatchObject({ outcome: 'won', slot: 1 });
+  await h.drainQueue();
+  const vouchers = () => h.api.mongo.db.collection(COLLECTIONS.vouchers).find({ campaignId: 'rerun' }).toArray();
+  expect(await vouchers()).toHaveLength(1);
+
+  await h.saveCampaign('rerun', { endsAt: new Date(Date.now() - 1_000) });
+  const reset = await h.http
+    .post('/admin/campaigns/rerun/reset')
+    .set('authorization', operator)
+    .set('content-type', 'application/json');
+  expect(reset.body).toMatchObject({ status: true, deleted: { winners: 1, vouchers: 1 } });
+  await h.saveCampaign('rerun', { endsAt: null });
+
+  const again = await h.login('user1', undefined, 'rerun');
+  expect(again.body.campaigns?.[0]).toMatchObject({ outcome: 'won', slot: 1 });
+  await h.drainQueue();
+  // The first run's job is finished and kept (a day); the new run's is a job of its own, and it ran.
+  expect(await vouchers()).toMatchObject([{ userId: first.body.userId }]);
+  const userId = first.body.userId as string;
+  expect(await (await queue.getJob(voucherJobIdFor('rerun', userId, 0)))?.getState()).toBe('completed');
+  expect(await (await queue.getJob(voucherJobIdFor('rerun', userId, 1)))?.getState()).toBe('completed');
+});
+
 test('a job for someone who did not win fails for good, without retries', async () => {
   await startWorker();
-  const jobId = voucherJobIdFor('twice', 'not-a-winner');
+  const jobId = voucherJobIdFor('twice', 'not-a-winner', 0);
   await queue.add('issue', { campaignId: 'twice', userId: 'not-a-winner' }, { jobId, attempts: 5, backoff: 10 });
   await h.drainQueue();
   const job = await queue.getJob(jobId);

@@ -47,9 +47,12 @@ describe('voucher identity', () => {
     expect(voucherCodeFor('spring', 'u1')).toMatch(/^PV-[0-9A-F]{4}(-[0-9A-F]{4}){3}$/);
   });
   test('job ids satisfy BullMQ: no colon, not all digits', () => {
-    const id = voucherJobIdFor('spring', 'u1');
+    const id = voucherJobIdFor('spring', 'u1', 0);
     expect(id).toMatch(/^v-[0-9a-f]{32}$/);
     expect(id).not.toContain(':');
+    expect(voucherJobIdFor('spring', 'u1', 1)).toMatch(/^v-[0-9a-f]{32}$/);
+    expect(voucherJobIdFor('spring', 'u1', 1)).not.toBe(id); // a later run's winner: a job of its own
+    expect(voucherJobIdFor('spring', 'u1', 0)).toBe(id);
   });
   test('status: pending without a voucher, expired from its expiry instant on', () => {
     const now = new Date('2026-06-01T00:00:00Z');

@@ -12,12 +12,17 @@ export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
     private readonly tuning: VoucherJobTuning,
   ) {}
 
-  async requestIssue(campaignId: string, userId: string): Promise<void> {
-    await this.add(campaignId, userId);
+  async requestIssue(campaignId: string, userId: string, run: number): Promise<void> {
+    await this.add(campaignId, userId, run);
   }
 
-  async redeliver(campaignId: string, userId: string, delivered: () => Promise<boolean>): Promise<RedeliveryResult> {
-    const job = await this.queue.getJob(voucherJobIdFor(campaignId, userId));
+  async redeliver(
+    campaignId: string,
+    userId: string,
+    run: number,
+    delivered: () => Promise<boolean>,
+  ): Promise<RedeliveryResult> {
+    const job = await this.queue.getJob(voucherJobIdFor(campaignId, userId, run));
     const state = job === undefined ? 'missing' : await job.getState();
     switch (state) {
       case 'failed':
@@ -33,22 +38,27 @@ export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
         return 'in_queue';
       case 'completed':
         if (await delivered()) return 'delivered';
-        return this.replace(job, campaignId, userId); // its voucher is gone (lost with the database)
+        return this.replace(job, campaignId, userId, run); // its voucher is gone (lost with the database)
       default:
-        return this.replace(state === 'unknown' ? undefined : job, campaignId, userId);
+        return this.replace(state === 'unknown' ? undefined : job, campaignId, userId, run);
     }
   }
 
   /** Adding again with the same id would just return a retained job, so it is removed first. */
-  private async replace(job: Job | undefined, campaignId: string, userId: string): Promise<RedeliveryResult> {
+  private async replace(
+    job: Job | undefined,
+    campaignId: string,
+    userId: string,
+    run: number,
+  ): Promise<RedeliveryResult> {
     if (job !== undefined) await job.remove();
-    await this.add(campaignId, userId);
+    await this.add(campaignId, userId, run);
     return 'added';
   }
 
-  private async add(campaignId: string, userId: string): Promise<void> {
-    const jobId = voucherJobIdFor(campaignId, userId);
-    const data = { campaignId, userId, ...requestOrigin() };
+  private async add(campaignId: string, userId: string, run: number): Promise<void> {
+    const jobId = voucherJobIdFor(campaignId, userId, run);
+    const data = { campaignId, userId, run, ...requestOrigin() };
     await this.queue.add('issue', data, { ...voucherJobOptions(this.tuning), jobId });
   }
 }

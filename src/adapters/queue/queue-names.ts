@@ -12,6 +12,8 @@ export const QUEUE_NAMES = {
 export interface VoucherIssueJobData {
   campaignId: string;
   userId: string;
+  /** The campaign's run the winner was recorded in (absent in jobs queued before runs existed). */
+  run?: number;
   /** The request that caused the job (its log lines carry it too). */
   requestId?: string;
 }
@@ -37,9 +39,12 @@ export function requestOrigin(): { requestId?: string } {
 export const RECONCILE_SCHEDULER_ID = 'reconcile-all';
 
 /**
- * The job id of a winner's voucher request: derived from (campaign, user), so a repeated request is the same
- * job (BullMQ forbids ':' and all-digit ids). The separator cannot appear in a campaign id.
+ * The job id of a winner's voucher request: derived from (campaign, user, run), so a repeated request is the
+ * same job, and a user who wins again after a reset (a rehearsal's winner in the real run) gets a job of
+ * their own rather than the finished one BullMQ keeps for a day (BullMQ forbids ':' and all-digit ids). The
+ * separator cannot appear in a campaign id. Run 0 keeps the id jobs had before runs existed.
  */
-export function voucherJobIdFor(campaignId: string, userId: string): string {
-  return `v-${createHash('sha256').update(`${campaignId}|${userId}`).digest('hex').slice(0, 32)}`;
+export function voucherJobIdFor(campaignId: string, userId: string, run: number): string {
+  const identity = run === 0 ? `${campaignId}|${userId}` : `${campaignId}|${userId}|${run}`;
+  return `v-${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
 }

@@ -18,6 +18,8 @@ import type { RecordWinnerResult, WinnerStore } from '../../../src/ports/winner-
  */
 
 const key = (campaignId: string, userId: string): string => `${campaignId}\u0000${userId}`;
+const jobKey = (campaignId: string, userId: string, run: number): string =>
+  run === 0 ? key(campaignId, userId) : `${key(campaignId, userId)}\u0000${run}`;
 
 function removeWhere<T>(items: T[], matches: (item: T) => boolean): number {
   const before = items.length;
@@ -226,7 +228,8 @@ export class InMemoryUserDirectory implements UserDirectory {
 }
 
 /**
- * Records voucher requests; a request for the same (campaign, user) is kept once, as the job id does.
+ * Records voucher requests; a request for the same (campaign, user, run) is kept once, as the job id does
+ * (`requests` holds campaign NUL user, the run after a second NUL when it is not 0).
  * `processed` plays the worker: requests it has taken no longer count as in the queue.
  */
 export class RecordingVoucherQueue implements VoucherQueue, VoucherRedelivery {
@@ -234,16 +237,23 @@ export class RecordingVoucherQueue implements VoucherQueue, VoucherRedelivery {
   private readonly finished = new Set<string>();
   failWith: Error | null = null;
 
-  async requestIssue(campaignId: string, userId: string): Promise<void> {
+  async requestIssue(campaignId: string, userId: string, run: number): Promise<void> {
     if (this.failWith !== null) throw this.failWith;
-    this.requests.add(key(campaignId, userId));
+    const request = jobKey(campaignId, userId, run);
+    if (!this.finished.has(request)) this.requests.add(request); // a finished job is kept, as BullMQ keeps it
   }
 
-  async redeliver(campaignId: string, userId: string, delivered: () => Promise<boolean>): Promise<RedeliveryResult> {
-    const request = key(campaignId, userId);
+  async redeliver(
+    campaignId: string,
+    userId: string,
+    run: number,
+    delivered: () => Promise<boolean>,
+  ): Promise<RedeliveryResult> {
+    const request = jobKey(campaignId, userId, run);
     if (this.requests.has(request)) return 'in_queue';
     if (this.finished.has(request) && (await delivered())) return 'delivered';
-    await this.requestIssue(campaignId, userId);
+    this.finished.delete(request); // replaced
+    await this.requestIssue(campaignId, userId, run);
     return 'added';
   }
 

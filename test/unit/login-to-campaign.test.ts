@@ -176,6 +176,7 @@ describe('a slot the database refuses', () => {
       startsAt: w.clock.now(),
       endsAt: new Date(w.clock.now().getTime() + 600_000),
     });
+    w.claimer.close(); // reconciliation completes it here, not the API's follow-up
     jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
     expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');
     await w.reconcile.execute('c');

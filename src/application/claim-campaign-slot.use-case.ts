@@ -215,7 +215,7 @@ export class ClaimCampaignSlot {
       if (recorded !== null && isOfEndedRun(recorded, campaign)) return this.ofEndedRun(campaignId, recorded);
       if (recorded !== null) return this.alreadyWon(campaign, recorded, claim.slot, now);
     }
-    let { slot, limit } = claim;
+    let { slot, limit, version } = claim;
     for (let attempt = 1; attempt <= MAX_SLOT_TRIES; attempt += 1) {
       const [current] = await Promise.all([
         this.deps.campaigns.findById(campaignId),
@@ -223,6 +223,7 @@ export class ClaimCampaignSlot {
         attempt === 1 ? this.deps.participations.record(campaignId, userId, now) : undefined,
       ]);
       if (current === null) return unavailable(campaignId);
+      if (version < current.runSince) return this.ofEarlierRun(current, userId, slot, version);
       const refusal = await this.refusal(current, userId, slot, limit, now);
       if (refusal !== null) return refusal;
       const winner: Winner = {
@@ -258,7 +259,7 @@ export class ClaimCampaignSlot {
         return unavailable(campaignId);
       }
       if (next.kind === 'changed') return unavailable(campaignId); // another request of this user took over
-      ({ slot, limit } = next);
+      ({ slot, limit, version } = next);
     }
     this.deps.logger.warn({ campaignId, userId, tries: MAX_SLOT_TRIES }, 'counter far behind the winners: reconciling');
     this.requestReconcile(campaignId);
@@ -285,7 +286,7 @@ export class ClaimCampaignSlot {
       await this.giveUp(campaignId, userId, slot);
       return { campaignId, outcome: 'paused', errorCode: 'CAMPAIGN_PAUSED' };
     }
-    if (!isRunningAt(current, now)) {
+    if (current.resetting || !isRunningAt(current, now)) {
       await this.giveUp(campaignId, userId, slot);
       return { campaignId, outcome: 'not_active', errorCode: 'CAMPAIGN_NOT_ACTIVE' };
     }
@@ -315,6 +316,20 @@ export class ClaimCampaignSlot {
       'winner recorded after a reset ended its run: removed',
     );
     return false;
+  }
+
+  /**
+   * The slot was handed out under settings older than the current run (the counter of an earlier run, before
+   * the reset zeroed it): it is no slot of this run, whatever the campaign says now (it may be open again).
+   * Nothing is recorded and nothing given up (the slot is the old counter's); the user's next login claims
+   * in this run.
+   */
+  private ofEarlierRun(current: Campaign, userId: string, slot: number, version: number): CampaignResult {
+    this.deps.logger.warn(
+      { campaignId: current.id, userId, slot, version, runSince: current.runSince, run: current.run },
+      'slot of an earlier run: not recorded',
+    );
+    return unavailable(current.id);
   }
 
   /**

@@ -21,9 +21,14 @@ export interface ResetCampaignResult {
  * never see a counter go backwards). The database goes first, the counter last, so no slot is re-opened
  * while a winner of it is still recorded.
  *
- * It begins a new run (Campaign.run) before it deletes anything: a claim that read the campaign before the
- * reset may land its winner after the delete, and that winner carries the old run, which its claim, the
- * voucher job and reconciliation each refuse once they read the new one.
+ * It begins a new run before it deletes anything, in one compare-and-set on the campaign's version:
+ * - `run` grows by one: a winner is recorded with the run its claim read, and one of an ended run (its
+ *   insert landed after the delete) is removed by its claim, by reconciliation, and gets no voucher;
+ * - `runSince` becomes a version above every version the counter has handed slots out under, so a slot the
+ *   old counter handed out (before the reset zeroed it) is never recorded, whatever its claim reads later;
+ * - `resetting` is set: no change of the campaign lands until the reset finishes (409 CAMPAIGN_RESETTING),
+ *   so nobody can open it while its results are being deleted. The reset's last write clears it; a reset
+ *   that stopped halfway leaves it set, and running the reset again finishes the job.
  */
 export class ResetCampaign {
   constructor(
@@ -41,7 +46,8 @@ export class ResetCampaign {
     const campaign = await this.campaigns.findById(campaignId);
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
     if (isRunningAt(campaign, this.clock.now())) throw new AppError('CAMPAIGN_RUNNING', undefined, { campaignId });
-    const next = await this.beginRun(campaign);
+    const counter = await this.slots.inspect(campaignId);
+    const resetting = await this.beginRun(campaign, counter.version ?? 0);
     // Winners before vouchers: a voucher job still running re-reads its winner after writing, and removes
     // the voucher it finds no winner for (IssueVoucher), so none outlives the reset.
     const winners = await this.winners.deleteCampaign(campaignId);
@@ -51,6 +57,7 @@ export class ResetCampaign {
       participations: await this.participations.deleteCampaign(campaignId, this.clock.now()),
     };
     await this.slots.reset(campaignId);
+    const next = await this.finishRun(resetting);
     await this.publish(next);
     await this.audit.record({
       actor,
@@ -65,10 +72,29 @@ export class ResetCampaign {
   }
 
   /** The next run, stored as a new version of the campaign: refused if anyone changed it since it was read. */
-  private async beginRun(campaign: Campaign): Promise<Campaign> {
-    const next = { ...campaign, run: campaign.run + 1, version: campaign.version + 1, updatedAt: this.clock.now() };
-    if ((await this.campaigns.save(next, campaign.version)) === 'conflict') {
-      throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: campaign.id });
+  private async beginRun(campaign: Campaign, counterVersion: number): Promise<Campaign> {
+    // Above the counter's version too: it may be a version ahead of the database (a save between its writes).
+    const version = Math.max(campaign.version, counterVersion) + 1;
+    const next: Campaign = {
+      ...campaign,
+      run: campaign.run + 1,
+      runSince: version,
+      resetting: true,
+      version,
+      updatedAt: this.clock.now(),
+    };
+    return this.store(next, campaign.version);
+  }
+
+  /** The reset's last write: changes are accepted again. */
+  private async finishRun(resetting: Campaign): Promise<Campaign> {
+    const next = { ...resetting, resetting: false, version: resetting.version + 1, updatedAt: this.clock.now() };
+    return this.store(next, resetting.version);
+  }
+
+  private async store(next: Campaign, expectedVersion: number): Promise<Campaign> {
+    if ((await this.campaigns.save(next, expectedVersion)) === 'conflict') {
+      throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: next.id });
     }
     return next;
   }

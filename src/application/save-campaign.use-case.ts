@@ -71,6 +71,7 @@ export class SaveCampaign {
       throw new AppError('CAMPAIGN_EXISTS', undefined, { campaignId: id });
     if (options.mode === 'update' && previous === null)
       throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId: id });
+    if (previous?.resetting === true) throw new AppError('CAMPAIGN_RESETTING', undefined, { campaignId: id });
     // The campaign's own rules first: refused input costs no call to the counter.
     const draft = endNotBeforeNow(merge(id, previous, changes, now), previous, changes, now);
     const problems = campaignProblems(draft);
@@ -220,9 +221,21 @@ function merge(id: string, previous: Campaign | null, changes: CampaignChanges, 
     paused: false,
     version: 0,
     run: 0,
+    runSince: 0,
+    resetting: false,
     createdAt: now,
     updatedAt: now,
   };
   const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-  return { ...base, ...defined, id, version: base.version, run: base.run, createdAt: base.createdAt, updatedAt: now };
+  return {
+    ...base,
+    ...defined,
+    id,
+    version: base.version,
+    run: base.run,
+    runSince: base.runSince,
+    resetting: base.resetting,
+    createdAt: base.createdAt,
+    updatedAt: now,
+  };
 }

@@ -40,6 +40,18 @@ export interface Campaign {
    * later run: the claim that wrote it removes it, and reconciliation does if that claim stopped.
    */
   run: number;
+  /**
+   * The version at which the current run began: a slot the counter handed out under an older version of
+   * the settings came from the counter of an earlier run (before the reset zeroed it), and never becomes a
+   * winner of this one.
+   */
+  runSince: number;
+  /**
+   * A reset is under way (between its first write and its last): no change may land meanwhile, least of all
+   * one that opens the campaign while its results are being deleted. A reset that stopped halfway leaves
+   * it set; running the reset again finishes it.
+   */
+  resetting: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

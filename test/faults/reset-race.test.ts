@@ -1,4 +1,5 @@
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
+import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
 import { DEV_ADMIN_PASSWORD } from '../../src/config';
 import type { Winner } from '../../src/domain/slot';
 import type { RecordWinnerResult } from '../../src/ports/winner-store.port';
@@ -121,4 +122,43 @@ test('a claim stopped before its check: the scheduled reconciliation removes the
   expect(removedAfter).toBeLessThan(10_000);
   expect(await vouchersOf('race-stopped')).toEqual([]);
   await newRunIsClean('race-stopped');
+});
+
+test('a slot the old counter handed out is recorded in no run, though its claim reads the campaign reset and open again', async () => {
+  // The claim gets its slot, then its read of the campaign is held while the operator ends, resets and
+  // reopens it: the read then says "running, the new run". The slot is the old counter's.
+  await rig.saveCampaign('race-read', { limit: 3 });
+  const campaigns = rig.api.stores.campaigns;
+  const findById = campaigns.findById.bind(campaigns);
+  const claim = RedisSlotCounter.prototype.claim;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let reading = false;
+  const claims = jest.spyOn(RedisSlotCounter.prototype, 'claim').mockImplementationOnce(async function (
+    this: RedisSlotCounter,
+    campaignId: string,
+    userId: string,
+  ) {
+    const slot = await claim.call(this, campaignId, userId);
+    jest.spyOn(campaigns, 'findById').mockImplementationOnce(async (id: string) => {
+      reading = true;
+      await released;
+      return findById(id);
+    });
+    return slot;
+  });
+  const answer = rig.login('user1', 'race-read');
+  for (let i = 0; !reading; i += 1) {
+    if (i > 500) throw new Error('the claim never read the campaign');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await admin('PATCH', 'race-read', { endsAt: new Date().toISOString() });
+  await admin('POST', 'race-read/reset');
+  await admin('PATCH', 'race-read', { endsAt: null });
+  release();
+  const first = await answer;
+  claims.mockRestore();
+  expect(first.status).toBe(503);
+  expect(await winnersOf('race-read')).toEqual([]);
+  await newRunIsClean('race-read');
 });

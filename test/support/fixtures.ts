@@ -16,6 +16,8 @@ export function campaignFixture(id: string, changes: Partial<Campaign> = {}): Ca
     paused: false,
     version: 1,
     run: 0,
+    runSince: 0,
+    resetting: false,
     createdAt: startsAt,
     updatedAt: startsAt,
     ...changes,

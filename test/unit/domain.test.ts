@@ -75,6 +75,8 @@ describe('campaign rules', () => {
     voucherValidityDays: 30,
     version: 1,
     run: 0,
+    runSince: 0,
+    resetting: false,
     paused: false,
     createdAt: new Date('2026-02-01T00:00:00Z'),
     updatedAt: new Date('2026-02-01T00:00:00Z'),

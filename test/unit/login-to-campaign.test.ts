@@ -408,6 +408,59 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('not_active');
   });
 
+  test('a slot the counter handed out before the reset is recorded in no run, though the claim reads the new one', async () => {
+    // The outside attack's second case: alice's slot comes from the old counter; her claim reads the
+    // campaign only after it was ended, reset and opened again, so it sees the new run, running.
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const findById = w.campaigns.findById.bind(w.campaigns);
+    const claim = w.slots.claim.bind(w.slots);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reading = false;
+    jest.spyOn(w.slots, 'claim').mockImplementationOnce(async (campaignId, userId) => {
+      const slot = await claim(campaignId, userId);
+      jest.spyOn(w.campaigns, 'findById').mockImplementationOnce(async (id) => {
+        reading = true;
+        await released;
+        return findById(id);
+      });
+      return slot;
+    });
+    const alices = login('alice', 'c');
+    await until(() => reading);
+    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+    w.advance(1_000);
+    await resetOf(w).execute('c', 'ops');
+    await w.saveCampaign.execute('c', { endsAt: null });
+    release();
+    expect((await alices).campaigns[0]).toMatchObject({ outcome: 'unavailable' });
+    expect(w.winners.winners).toEqual([]);
+    expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 2 });
+    expect(w.winners.winners.map((x) => x.run)).toEqual([1, 1]);
+  });
+
+  test('no change lands while a reset is under way; a reset that stopped halfway is finished by running it again', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+    w.advance(1_000);
+    // The reset stops after its first write and its deletes (the counter unreachable).
+    jest.spyOn(w.slots, 'reset').mockRejectedValueOnce(new Error('redis down'));
+    await expect(resetOf(w).execute('c', 'ops')).rejects.toThrow('redis down');
+    expect(await w.campaigns.findById('c')).toMatchObject({ resetting: true, run: 1 });
+    await expect(w.saveCampaign.execute('c', { endsAt: null })).rejects.toMatchObject({ code: 'CAMPAIGN_RESETTING' });
+    await expect(w.saveCampaign.execute('c', { paused: true })).rejects.toMatchObject({ code: 'CAMPAIGN_RESETTING' });
+    expect(await w.campaigns.findById('c')).toMatchObject({ resetting: true, endsAt: expect.any(Date) });
+
+    expect(await resetOf(w).execute('c', 'ops')).toEqual({ winners: 0, vouchers: 0, participations: 0 });
+    const after = await w.campaigns.findById('c');
+    expect(after).toMatchObject({ resetting: false, run: 2 });
+    expect(after?.runSince).toBe((after?.version ?? 0) - 1);
+    await w.saveCampaign.execute('c', { endsAt: null });
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+  });
+
   test('a reset refuses, changing nothing, when the campaign was saved since it was read', async () => {
     await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
     await login('alice', 'c');

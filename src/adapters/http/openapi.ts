@@ -198,7 +198,7 @@ export function openApiDocument(): Record<string, unknown> {
             '200': json(responses.campaignSavedResponse, 'Changed'),
             ...adminWriteErrors,
             '409': error(
-              'The limit is below the slots handed out (CAMPAIGN_LIMIT_BELOW_COUNTER), or the end is more than 5 s in the past (CAMPAIGN_END_IN_PAST)',
+              'The limit is below the slots handed out (CAMPAIGN_LIMIT_BELOW_COUNTER), the end is more than 5 s in the past (CAMPAIGN_END_IN_PAST), someone else changed it meanwhile (CAMPAIGN_CHANGED), or a reset is under way (CAMPAIGN_RESETTING)',
             ),
           },
         },
@@ -209,7 +209,13 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'pauseCampaign',
           summary: 'Pause',
           security: admin,
-          responses: { '200': json(responses.campaignSavedResponse, 'Paused'), ...adminWriteErrors },
+          responses: {
+            '200': json(responses.campaignSavedResponse, 'Paused'),
+            ...adminWriteErrors,
+            '409': error(
+              'Someone else changed it meanwhile (CAMPAIGN_CHANGED), or a reset is under way (CAMPAIGN_RESETTING)',
+            ),
+          },
         },
       },
       '/admin/campaigns/{id}/resume': {
@@ -218,7 +224,13 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'resumeCampaign',
           summary: 'Resume',
           security: admin,
-          responses: { '200': json(responses.campaignSavedResponse, 'Resumed'), ...adminWriteErrors },
+          responses: {
+            '200': json(responses.campaignSavedResponse, 'Resumed'),
+            ...adminWriteErrors,
+            '409': error(
+              'Someone else changed it meanwhile (CAMPAIGN_CHANGED), or a reset is under way (CAMPAIGN_RESETTING)',
+            ),
+          },
         },
       },
       '/admin/campaigns/{id}/reset': {

@@ -84,6 +84,10 @@ const campaign = z.strictObject({
   version: z.number().int(),
   /** Grows by one with every reset: which rehearsal (or the real run) the campaign's results belong to. */
   run: z.number().int(),
+  /** The version at which the current run began (slots handed out under older settings are not its). */
+  runSince: z.number().int(),
+  /** A reset is under way; changes are refused (409 CAMPAIGN_RESETTING) until it finishes. */
+  resetting: z.boolean(),
   createdAt: instant,
   updatedAt: instant,
 });

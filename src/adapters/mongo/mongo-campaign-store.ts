@@ -5,7 +5,13 @@ import type { CampaignStore } from '../../ports/campaign-store.port';
 import { COLLECTIONS } from './collections';
 import { isDuplicateKey } from './duplicate-key';
 
-type CampaignDocument = Omit<Campaign, 'id' | 'version' | 'run'> & { _id: string; version?: number; run?: number };
+type CampaignDocument = Omit<Campaign, 'id' | 'version' | 'run' | 'runSince' | 'resetting'> & {
+  _id: string;
+  version?: number;
+  run?: number;
+  runSince?: number;
+  resetting?: boolean;
+};
 
 /** One change of a campaign: the version it replaced, and what it became. */
 interface CampaignVersionDocument {
@@ -17,7 +23,14 @@ interface CampaignVersionDocument {
 
 /** Campaigns stored before versions (or runs) existed read as version 0 (run 0). */
 function toCampaign({ _id, ...rest }: CampaignDocument): Campaign {
-  return { id: _id, ...rest, version: rest.version ?? 0, run: rest.run ?? 0 };
+  return {
+    id: _id,
+    ...rest,
+    version: rest.version ?? 0,
+    run: rest.run ?? 0,
+    runSince: rest.runSince ?? 0,
+    resetting: rest.resetting ?? false,
+  };
 }
 
 export class MongoCampaignStore implements CampaignStore {

@@ -119,6 +119,9 @@ test('a claim stopped before its check: the scheduled reconciliation removes the
     else await new Promise((resolve) => setTimeout(resolve, 50));
   }
   expect(removedAfter).not.toBeNull();
+  console.log(
+    `FIGURE a stopped claim's record of an ended run removed by the schedule ${removedAfter} ms after it landed`,
+  );
   expect(removedAfter).toBeLessThan(10_000);
   expect(await vouchersOf('race-stopped')).toEqual([]);
   await newRunIsClean('race-stopped');

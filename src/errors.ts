@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   CAMPAIGN_LIMIT_BELOW_COUNTER: 'The limit cannot go below the highest slot already handed out.',
   CAMPAIGN_CHANGED: 'The campaign was changed by someone else meanwhile; read it again and retry.',
   CAMPAIGN_RUNNING: 'This operation is refused while the campaign is running.',
+  CAMPAIGN_NOT_ENDED:
+    'Only an ended campaign can be reset (its end stored and past): end it first, then reset it, then schedule it again.',
   CAMPAIGN_RESETTING:
     'A reset of this campaign is under way; try again in a moment. If the reset stopped halfway (it answered an error), run it again.',
   CAMPAIGN_END_IN_PAST:

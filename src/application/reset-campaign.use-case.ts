@@ -17,8 +17,10 @@ export interface ResetCampaignResult {
 
 /**
  * Wipes a campaign's results so it can run again from slot 1: for rehearsals before launch. The only
- * operation that lowers a counter, and refused while the campaign runs (a running campaign's claims must
- * never see a counter go backwards). The database goes first, the counter last, so no slot is re-opened
+ * operation that lowers a counter, and only for a campaign that has ended (its end stored and past): a
+ * running campaign's claims must never see a counter go backwards, and one that has not started yet could
+ * start while the reset deletes (an ended campaign stays ended; only a change can reopen it, and none lands
+ * during the reset). The database goes first, the counter last, so no slot is re-opened
  * while a winner of it is still recorded.
  *
  * It begins a new run before it deletes anything, in one compare-and-set on the campaign's version:
@@ -27,9 +29,13 @@ export interface ResetCampaignResult {
  * - `runSince` becomes a version above every version the counter has handed slots out under, so a slot the
  *   old counter handed out (before the reset zeroed it) is never recorded, whatever its claim reads later;
  * - `resetting` is set: no change of the campaign lands until the reset finishes (409 CAMPAIGN_RESETTING),
- *   so nobody can open it while its results are being deleted. The reset's last write clears it; a reset
- *   that stopped halfway leaves it set, and running the reset again finishes the job.
+ *   so nobody can open it while its results are being deleted. The reset's last write clears it. Another
+ *   reset is refused meanwhile, unless this one began more than RESET_TAKEOVER_MS ago (it stopped halfway):
+ *   running the reset again then finishes the job.
  */
+/** A reset still `resetting` after this long stopped halfway (a reset takes seconds): another may take over. */
+export const RESET_TAKEOVER_MS = 60_000;
+
 export class ResetCampaign {
   constructor(
     private readonly campaigns: CampaignStore,
@@ -45,7 +51,14 @@ export class ResetCampaign {
   async execute(campaignId: string, actor: string): Promise<ResetCampaignResult> {
     const campaign = await this.campaigns.findById(campaignId);
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
-    if (isRunningAt(campaign, this.clock.now())) throw new AppError('CAMPAIGN_RUNNING', undefined, { campaignId });
+    const now = this.clock.now();
+    if (isRunningAt(campaign, now)) throw new AppError('CAMPAIGN_RUNNING', undefined, { campaignId });
+    if (campaign.endsAt === null || campaign.endsAt > now) {
+      throw new AppError('CAMPAIGN_NOT_ENDED', undefined, { campaignId, startsAt: campaign.startsAt });
+    }
+    if (campaign.resetting && now.getTime() - campaign.updatedAt.getTime() < RESET_TAKEOVER_MS) {
+      throw new AppError('CAMPAIGN_RESETTING', undefined, { campaignId });
+    }
     const counter = await this.slots.inspect(campaignId);
     const resetting = await this.beginRun(campaign, counter.version ?? 0);
     // Winners before vouchers: a voucher job still running re-reads its winner after writing, and removes
@@ -86,12 +99,21 @@ export class ResetCampaign {
     return this.store(next, campaign.version);
   }
 
-  /** The reset's last write: changes are accepted again. */
+  /**
+   * The reset's last write: changes are accepted again. Only another reset can have written since the first
+   * (it took this one over, as if it had stopped): that one finishes the job.
+   */
   private async finishRun(resetting: Campaign): Promise<Campaign> {
     const next = { ...resetting, resetting: false, version: resetting.version + 1, updatedAt: this.clock.now() };
-    return this.store(next, resetting.version);
+    if ((await this.campaigns.save(next, resetting.version)) === 'conflict') {
+      throw new AppError('CAMPAIGN_RESETTING', 'Another reset took this one over; it finishes the job.', {
+        campaignId: next.id,
+      });
+    }
+    return next;
   }
 
+  /** Nothing has changed when this refuses. */
   private async store(next: Campaign, expectedVersion: number): Promise<Campaign> {
     if ((await this.campaigns.save(next, expectedVersion)) === 'conflict') {
       throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: next.id });
@@ -99,10 +121,15 @@ export class ResetCampaign {
     return next;
   }
 
-  /** The counter learns the new version (its settings are unchanged); if it cannot, reconciliation does. */
+  /**
+   * The counter learns the new version (its settings are unchanged), as settings superseding the ones it
+   * ran under: in the same script, the counter comes down to 0 and the slot map and free list are dropped,
+   * so a slot handed out between the zeroing and this (under the old version, refused by every claim) is
+   * gone too. If this fails, reconciliation publishes the same way.
+   */
   private async publish(next: Campaign): Promise<void> {
     try {
-      await this.slots.publish(next.id, settingsOf(next), false);
+      await this.slots.publish(next.id, settingsOf(next), false, { superseded: { version: next.version, floor: 0 } });
     } catch (error) {
       this.logger.warn({ err: error, campaignId: next.id }, 'reset: settings not published; left to reconciliation');
     }

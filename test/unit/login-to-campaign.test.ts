@@ -1,5 +1,5 @@
 import { IssueVoucher } from '../../src/application/issue-voucher.use-case';
-import { ResetCampaign } from '../../src/application/reset-campaign.use-case';
+import { RESET_TAKEOVER_MS, ResetCampaign } from '../../src/application/reset-campaign.use-case';
 import { voucherCodeFor } from '../../src/application/support/voucher-code';
 import { silentLogger } from '../../src/adapters/silent-logger';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
@@ -452,6 +452,10 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     await expect(w.saveCampaign.execute('c', { endsAt: null })).rejects.toMatchObject({ code: 'CAMPAIGN_RESETTING' });
     await expect(w.saveCampaign.execute('c', { paused: true })).rejects.toMatchObject({ code: 'CAMPAIGN_RESETTING' });
     expect(await w.campaigns.findById('c')).toMatchObject({ resetting: true, endsAt: expect.any(Date) });
+    // Another reset waits while this one may still be under way, then takes over.
+    await expect(resetOf(w).execute('c', 'ops')).rejects.toMatchObject({ code: 'CAMPAIGN_RESETTING' });
+    expect(await w.campaigns.findById('c')).toMatchObject({ resetting: true, run: 1 });
+    w.advance(RESET_TAKEOVER_MS);
 
     expect(await resetOf(w).execute('c', 'ops')).toEqual({ winners: 0, vouchers: 0, participations: 0 });
     const after = await w.campaigns.findById('c');
@@ -459,6 +463,40 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     expect(after?.runSince).toBe((after?.version ?? 0) - 1);
     await w.saveCampaign.execute('c', { endsAt: null });
     expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+  });
+
+  test('a campaign that has not ended is not reset: it could start while the reset deletes', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    const before = await w.campaigns.findById('c');
+    // Rescheduled to start in half a second, without an end: not running, not ended either.
+    await w.saveCampaign.execute('c', { startsAt: new Date(w.clock.now().getTime() + 500) });
+    await expect(resetOf(w).execute('c', 'ops')).rejects.toMatchObject({ code: 'CAMPAIGN_NOT_ENDED' });
+    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 60_000) });
+    await expect(resetOf(w).execute('c', 'ops')).rejects.toMatchObject({ code: 'CAMPAIGN_NOT_ENDED' });
+    expect(await w.campaigns.findById('c')).toMatchObject({ run: before?.run, resetting: false });
+    expect(w.winners.winners).toHaveLength(1);
+  });
+
+  test('the counter comes out of a reset empty, even of a slot handed out between its zeroing and its settings', async () => {
+    await w.saveCampaign.execute('c', { limit: 3, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+    w.advance(1_000);
+    const reset = w.slots.reset.bind(w.slots);
+    jest.spyOn(w.slots, 'reset').mockImplementationOnce(async (campaignId) => {
+      await reset(campaignId);
+      // A slot the zeroed counter hands out under the old settings (here put there directly).
+      await w.slots.restoreHolders(campaignId, [{ userId: 'zed', slot: 1 }]);
+      await w.slots.raiseCounter(campaignId, 1);
+    });
+    await resetOf(w).execute('c', 'ops');
+    const after = await w.slots.snapshot('c');
+    expect({ counter: after.counter, holders: after.holders.size, free: after.free }).toEqual({
+      counter: 0,
+      holders: 0,
+      free: [],
+    });
   });
 
   test('a reset refuses, changing nothing, when the campaign was saved since it was read', async () => {

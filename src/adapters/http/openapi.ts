@@ -237,13 +237,13 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: [campaignId],
         post: {
           operationId: 'resetCampaign',
-          summary: "Delete the campaign's results and set its counter to 0 (refused while it runs)",
+          summary: "Delete the campaign's results and set its counter to 0 (only once it has ended)",
           security: admin,
           responses: {
             '200': json(responses.campaignResetResponse, 'Reset'),
             ...adminWriteErrors,
             '409': error(
-              'The campaign is running (CAMPAIGN_RUNNING), or was changed while the reset began (CAMPAIGN_CHANGED)',
+              'The campaign is running (CAMPAIGN_RUNNING) or has not ended (CAMPAIGN_NOT_ENDED), was changed while the reset began (CAMPAIGN_CHANGED), or another reset is under way (CAMPAIGN_RESETTING)',
             ),
           },
         },

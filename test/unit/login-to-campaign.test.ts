@@ -317,6 +317,14 @@ const resetOf = (world: UnitWorld) =>
   );
 
 describe('a reset ends the run: a winner landing after its delete is none of the next run', () => {
+  /** A campaign of `limit` slots that alice won slot 1 of, then ended a second ago: ready to be reset. */
+  async function aliceWonThenEnded(limit: number): Promise<void> {
+    await w.saveCampaign.execute('c', { limit, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
+    w.advance(1_000);
+  }
+
   /**
    * Alice's claim reads the campaign while it runs; before her winner's insert lands, the campaign ends, is
    * reset and reopens (the operator's three calls, each answered). Then (after `beforeLanding`) it lands.
@@ -397,10 +405,7 @@ describe('a reset ends the run: a winner landing after its delete is none of the
   });
 
   test('a record of an ended run is not answered already_won after the end either', async () => {
-    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
-    await login('alice', 'c');
-    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-    w.advance(1_000);
+    await aliceWonThenEnded(2);
     expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('already_won');
     const [record] = w.winners.winners;
     await resetOf(w).execute('c', 'ops');
@@ -441,10 +446,7 @@ describe('a reset ends the run: a winner landing after its delete is none of the
   });
 
   test('no change lands while a reset is under way; a reset that stopped halfway is finished by running it again', async () => {
-    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
-    await login('alice', 'c');
-    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-    w.advance(1_000);
+    await aliceWonThenEnded(2);
     // The reset stops after its first write and its deletes (the counter unreachable).
     jest.spyOn(w.slots, 'reset').mockRejectedValueOnce(new Error('redis down'));
     await expect(resetOf(w).execute('c', 'ops')).rejects.toThrow('redis down');
@@ -479,10 +481,7 @@ describe('a reset ends the run: a winner landing after its delete is none of the
   });
 
   test('the counter comes out of a reset empty, even of a slot handed out between its zeroing and its settings', async () => {
-    await w.saveCampaign.execute('c', { limit: 3, startsAt: w.clock.now() });
-    await login('alice', 'c');
-    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-    w.advance(1_000);
+    await aliceWonThenEnded(3);
     const reset = w.slots.reset.bind(w.slots);
     jest.spyOn(w.slots, 'reset').mockImplementationOnce(async (campaignId) => {
       await reset(campaignId);
@@ -500,10 +499,7 @@ describe('a reset ends the run: a winner landing after its delete is none of the
   });
 
   test('a reset refuses, changing nothing, when the campaign was saved since it was read', async () => {
-    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
-    await login('alice', 'c');
-    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-    w.advance(1_000);
+    await aliceWonThenEnded(2);
     const findById = w.campaigns.findById.bind(w.campaigns);
     jest.spyOn(w.campaigns, 'findById').mockImplementationOnce(async (id) => {
       const read = await findById(id);

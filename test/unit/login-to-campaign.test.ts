@@ -1,5 +1,9 @@
 import { IssueVoucher } from '../../src/application/issue-voucher.use-case';
-import { RESET_TAKEOVER_MS, ResetCampaign } from '../../src/application/reset-campaign.use-case';
+import {
+  RESET_TAKEOVER_MS,
+  ResetCampaign,
+  type ResetCampaignResult,
+} from '../../src/application/reset-campaign.use-case';
 import { voucherCodeFor } from '../../src/application/support/voucher-code';
 import { silentLogger } from '../../src/adapters/silent-logger';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
@@ -285,8 +289,7 @@ describe('campaign settings', () => {
     await expect(reset.execute('c', 'ops')).rejects.toMatchObject({ code: 'CAMPAIGN_RUNNING' });
     expect(w.winners.winners).toHaveLength(1);
 
-    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-    w.advance(1_000);
+    await endCampaign(w);
     expect(await reset.execute('c', 'ops')).toEqual({ winners: 1, vouchers: 0, participations: 1 });
     expect(w.audit.entries.map((e) => `${e.actor}:${e.action}`)).toEqual(['test:create', 'test:update', 'ops:reset']);
     await w.saveCampaign.execute('c', { endsAt: null });
@@ -316,13 +319,26 @@ const resetOf = (world: UnitWorld) =>
     silentLogger,
   );
 
+/** Ends campaign c a second ago, as an operator's PATCH endsAt=now does. */
+async function endCampaign(world: UnitWorld): Promise<void> {
+  await world.saveCampaign.execute('c', { endsAt: new Date(world.clock.now().getTime() + 1) });
+  world.advance(1_000);
+}
+
+/** An operator's three calls, each answered in turn: end campaign c, reset it, open it again. */
+async function endResetReopen(world: UnitWorld): Promise<ResetCampaignResult> {
+  await endCampaign(world);
+  const result = await resetOf(world).execute('c', 'ops');
+  await world.saveCampaign.execute('c', { endsAt: null });
+  return result;
+}
+
 describe('a reset ends the run: a winner landing after its delete is none of the next run', () => {
   /** A campaign of `limit` slots that alice won slot 1 of, then ended a second ago: ready to be reset. */
   async function aliceWonThenEnded(limit: number): Promise<void> {
     await w.saveCampaign.execute('c', { limit, startsAt: w.clock.now() });
     await login('alice', 'c');
-    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-    w.advance(1_000);
+    await endCampaign(w);
   }
 
   /**
@@ -340,10 +356,7 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     });
     const alices = login('alice', 'c');
     await until(() => (w.winners.record as jest.Mock).mock.calls.length === 1);
-    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-    w.advance(1_000);
-    expect(await resetOf(w).execute('c', 'ops')).toEqual({ winners: 0, vouchers: 0, participations: 1 });
-    await w.saveCampaign.execute('c', { endsAt: null });
+    expect(await endResetReopen(w)).toEqual({ winners: 0, vouchers: 0, participations: 1 });
     beforeLanding();
     landed();
     return alices;
@@ -433,10 +446,7 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     });
     const alices = login('alice', 'c');
     await until(() => reading);
-    await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-    w.advance(1_000);
-    await resetOf(w).execute('c', 'ops');
-    await w.saveCampaign.execute('c', { endsAt: null });
+    await endResetReopen(w);
     release();
     expect((await alices).campaigns[0]).toMatchObject({ outcome: 'unavailable' });
     expect(w.winners.winners).toEqual([]);
@@ -666,13 +676,9 @@ describe('a slot holder answered 503 is followed up', () => {
 
   test('a slot no longer held (the campaign reset and opened again meanwhile) is not replaced by another', async () => {
     await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
-    const reset = resetOf(w);
     jest.spyOn(w.winners, 'record').mockImplementationOnce(async () => {
       // While the write is under way, an operator ends the campaign, resets it and opens it again.
-      await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-      w.advance(1_000);
-      await reset.execute('c', 'ops');
-      await w.saveCampaign.execute('c', { endsAt: null });
+      await endResetReopen(w);
       throw new Error('operation timed out');
     });
     const claims = jest.spyOn(w.slots, 'claim');
@@ -691,10 +697,7 @@ describe('a slot holder answered 503 is followed up', () => {
       .spyOn(w.winners, 'record')
       .mockRejectedValueOnce(new Error('operation timed out'))
       .mockImplementationOnce(async (winner) => {
-        await w.saveCampaign.execute('c', { endsAt: new Date(w.clock.now().getTime() + 1) });
-        w.advance(1_000);
-        await resetOf(w).execute('c', 'ops');
-        await w.saveCampaign.execute('c', { endsAt: null });
+        await endResetReopen(w);
         return record(winner); // the follow-up's insert, landing after the reset's delete
       });
     expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('unavailable');

@@ -1,7 +1,8 @@
-import type { Collection, Db, Filter } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 
 import type { Campaign } from '../../domain/campaign';
 import type { CampaignStore } from '../../ports/campaign-store.port';
+import { absentAsZero } from './absent-as-zero';
 import { COLLECTIONS } from './collections';
 import { isDuplicateKey } from './duplicate-key';
 
@@ -92,10 +93,8 @@ export class MongoCampaignStore implements CampaignStore {
         throw error;
       }
     }
-    // Version 0 is also a campaign stored before versions existed (no field: null matches it).
-    const filter = (
-      predecessor === 0 ? { _id: id, version: { $in: [0, null] } } : { _id: id, version: predecessor }
-    ) as Filter<CampaignDocument>;
+    // Version 0 is also a campaign stored before versions existed.
+    const filter = { _id: id, ...absentAsZero<CampaignDocument>('version', predecessor) };
     return (await this.collection.replaceOne(filter, rest)).matchedCount === 1;
   }
 

@@ -1,7 +1,8 @@
-import type { Collection, Db, Filter, WithId } from 'mongodb';
+import type { Collection, Db, WithId } from 'mongodb';
 
 import type { Winner } from '../../domain/slot';
 import type { RecordWinnerResult, WinnerStore } from '../../ports/winner-store.port';
+import { absentAsZero } from './absent-as-zero';
 import { COLLECTIONS } from './collections';
 import { isDuplicateKey } from './duplicate-key';
 
@@ -13,11 +14,6 @@ type WinnerDocument = Omit<Winner, 'run'> & { run?: number };
 function toWinner(document: WinnerDocument | WithId<WinnerDocument>): Winner {
   const { campaignId, userId, slot, voucherCode, createdAt, run } = document;
   return { campaignId, userId, slot, voucherCode, createdAt, run: run ?? 0 };
-}
-
-/** Run 0 is also a record from before runs existed (no field: null matches it). */
-function inRun(run: number): Filter<WinnerDocument> {
-  return (run === 0 ? { run: { $in: [0, null] } } : { run }) as Filter<WinnerDocument>;
 }
 
 export class MongoWinnerStore implements WinnerStore {
@@ -89,7 +85,9 @@ export class MongoWinnerStore implements WinnerStore {
   }
 
   async deleteOfRun(campaignId: string, userId: string, run: number): Promise<boolean> {
-    return (await this.collection.deleteOne({ campaignId, userId, ...inRun(run) })).deletedCount === 1;
+    // Run 0 is also a record from before runs existed.
+    const filter = { campaignId, userId, ...absentAsZero<WinnerDocument>('run', run) };
+    return (await this.collection.deleteOne(filter)).deletedCount === 1;
   }
 
   async deleteCampaign(campaignId: string): Promise<number> {

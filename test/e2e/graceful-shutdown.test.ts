@@ -111,7 +111,7 @@ function login(port: number, account: string, onSent: () => void = () => {}): Pr
 test('the API answers every request in flight at SIGTERM, reports not ready, then refuses new ones and exits 0', async () => {
   const accounts = Array.from({ length: 40 }, (_, i) => `drainer${i + 1}`);
   const standard = loadConfig({ PASSWORD_HASH_PROFILE: 'standard' });
-  await new RegisterUsers(h.api.stores.users, passwordHasher(standard)).execute(
+  await new RegisterUsers(h.setupStores.users, passwordHasher(standard)).execute(
     accounts.map((account) => ({ account, password: TEST_PASSWORD })),
   );
   await h.saveCampaign('drain', { limit: 100 });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   // One hash at the production cost for everyone (hashing 1,000 would take the machine a minute): the
   // logins still verify each password at that cost.
   const hash = await new ScryptPasswordHasher(SCRYPT_PROFILES.standard).hash(TEST_PASSWORD);
-  await h.api.stores.users.upsertMany(
+  await h.setupStores.users.upsertMany(
     Array.from({ length: USERS }, (_, i) => ({ account: `user${i + 1}`, passwordHash: hash })),
   );
   await h.saveCampaign('burst', { limit: LIMIT });

@@ -7,7 +7,13 @@ import supertest from 'supertest';
 import type { CampaignChanges } from '../../src/application/save-campaign.use-case';
 import { RegisterUsers } from '../../src/application/register-users.use-case';
 import { composeApi, type Api } from '../../src/compose/api';
-import { connectDatabase, createStores, passwordHasher, saveCampaignUseCase } from '../../src/compose/common';
+import {
+  connectDatabase,
+  createStores,
+  passwordHasher,
+  saveCampaignUseCase,
+  type Stores,
+} from '../../src/compose/common';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { silentLogger } from '../../src/adapters/silent-logger';
@@ -48,6 +54,11 @@ export interface Harness {
   login(account: string, password?: string, campaignId?: string): Promise<{ status: number; body: LoginBody }>;
   /** Creates or changes a campaign through the real use case (active from now unless told otherwise). */
   saveCampaign(id: string, changes?: CampaignChanges): Promise<void>;
+  /**
+   * The stores on the set-up connection, with a batch-sized timeout as the scripts have: seed data through
+   * these, not through `api.stores`, whose timeout is the service's (a test may lower it to seconds).
+   */
+  setupStores: Stores;
   /** Registers `<prefix>1..<prefix><count>` with TEST_PASSWORD; returns the accounts. */
   registerUsers(count: number, prefix?: string): Promise<string[]>;
   /** Starts the workers (voucher-issue, reconcile, scheduler) in this process, as `npm run worker` does. */
@@ -83,6 +94,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
     http,
     metricsHttp,
     baseUrl,
+    setupStores,
     login: async (account, password = TEST_PASSWORD, campaignId) => {
       const payload = campaignId === undefined ? { account, password } : { account, password, campaignId };
       const { status, body } = await sendJson<LoginBody>('POST', `${baseUrl}/api/login-campaign`, payload);

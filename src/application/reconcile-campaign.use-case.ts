@@ -97,7 +97,18 @@ export interface ReconcileDeps {
  *   6. every winner without a voucher re-delivered to the queue.
  * First of all, records of a run a reset ended are removed: they are no winners of this one.
  */
+/**
+ * How long the counter may hold a newer version than the database before reconciliation calls it a
+ * problem. A save publishes to the counter first and writes the database after it, so a pass landing
+ * between the two finds the counter ahead for a moment; a save whose process stopped in between leaves it
+ * ahead for good (an operator re-saves). Longer than any save's database write.
+ */
+export const COUNTER_AHEAD_PATIENCE_MS = 10_000;
+
 export class ReconcileCampaign {
+  /** Per campaign, the counter version found ahead of the database and when it was first found. */
+  private readonly counterAhead = new Map<string, { version: number; since: number }>();
+
   constructor(private readonly deps: ReconcileDeps) {}
 
   async execute(campaignId: string, options: ReconcileOptions = {}): Promise<ReconcileReport> {
@@ -187,13 +198,33 @@ export class ReconcileCampaign {
     report.endedRunRemoved = await this.removeEndedRun(endedRun);
     await this.apply(campaign, plan, report, options, new Map(winners.map((w) => [w.userId, w.run])));
     if (hasDrift(report)) this.deps.logger.warn({ ...report, plan: undefined }, 'campaign reconciled: drift fixed');
-    if (report.settingsProblem !== null) {
-      this.deps.logger.error(
-        { campaignId: id, problem: report.settingsProblem },
-        'campaign settings could not be published: claims cannot win until an operator saves the campaign',
-      );
-    }
+    this.logSettingsProblem(id, report, plan);
     return report;
+  }
+
+  /**
+   * Settings the counter would not take are an operator's problem (logged as an error), except a counter
+   * ahead of the database for less than COUNTER_AHEAD_PATIENCE_MS: a save between its two writes.
+   */
+  private logSettingsProblem(campaignId: string, report: ReconcileReport, plan: RepairPlan): void {
+    const ahead = plan.settings.kind === 'counter_ahead' ? plan.settings.counterVersion : null;
+    const seen = this.counterAhead.get(campaignId);
+    const now = this.deps.clock.now().getTime();
+    if (ahead === null) this.counterAhead.delete(campaignId);
+    else if (seen?.version !== ahead) this.counterAhead.set(campaignId, { version: ahead, since: now });
+    if (report.settingsProblem === null) return;
+    const since = this.counterAhead.get(campaignId)?.since ?? now;
+    if (ahead !== null && now - since < COUNTER_AHEAD_PATIENCE_MS) {
+      this.deps.logger.info(
+        { campaignId, problem: report.settingsProblem, counterVersion: ahead },
+        'counter ahead of the database: a save between its two writes, looked at again next pass',
+      );
+      return;
+    }
+    this.deps.logger.error(
+      { campaignId, problem: report.settingsProblem, ...(ahead === null ? {} : { counterVersion: ahead }) },
+      'campaign settings could not be published: claims cannot win until an operator saves the campaign',
+    );
   }
 
   private async apply(

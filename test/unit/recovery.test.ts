@@ -1,3 +1,4 @@
+import { COUNTER_AHEAD_PATIENCE_MS } from '../../src/application/reconcile-campaign.use-case';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
 
 /**
@@ -183,6 +184,38 @@ describe('reconciliation', () => {
     expect(await w.reconcile.execute('c')).toMatchObject({ settingsRestored: false, settingsProblem: 'counter_ahead' });
     expect((await w.slots.snapshot('c')).settings).toMatchObject({ paused: true });
     expect(await outcome('b')).toMatchObject({ outcome: 'paused' });
+  });
+
+  test('a counter ahead of the database is an error only when it stays ahead longer than a save takes', async () => {
+    const errors: string[] = [];
+    const infos: string[] = [];
+    w = unitWorld({
+      reconcileLogger: {
+        info: (_fields, message) => infos.push(message),
+        warn: () => {},
+        error: (_fields, message) => errors.push(message),
+      },
+    });
+    await w.saveCampaign.execute('c', { startsAt: w.clock.now(), limit: 5 });
+    const saved = await w.campaigns.findById('c');
+    const state = w.slots.campaigns.get('c');
+    if (!state?.settings || saved === null) throw new Error('no settings');
+    state.settings = { ...state.settings, paused: true, version: saved.version + 1 }; // a save between its writes
+
+    await w.reconcile.execute('c');
+    w.advance(COUNTER_AHEAD_PATIENCE_MS - 1);
+    await w.reconcile.execute('c');
+    expect(errors).toEqual([]);
+    expect(infos.filter((m) => m.startsWith('counter ahead'))).toHaveLength(2);
+
+    w.advance(1); // the save stopped between its writes: an operator must save again
+    await w.reconcile.execute('c');
+    expect(errors).toEqual([expect.stringContaining('claims cannot win until an operator saves')]);
+
+    // Another version found ahead starts its own wait.
+    state.settings = { ...state.settings, paused: false, version: saved.version + 2 };
+    await w.reconcile.execute('c');
+    expect(errors).toHaveLength(1);
   });
 
   test('reconciles every started campaign that ended less than a week ago', async () => {

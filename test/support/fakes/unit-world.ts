@@ -10,6 +10,7 @@ import { ScryptPasswordHasher } from '../../../src/adapters/crypto/scrypt-passwo
 import { SCRYPT_PROFILES } from '../../../src/config';
 import { AppError } from '../../../src/errors';
 import type { Clock } from '../../../src/ports/clock.port';
+import type { Logger } from '../../../src/ports/logger.port';
 import type { TokenVerifier } from '../../../src/ports/token-verifier.port';
 import { silentLogger } from '../../../src/adapters/silent-logger';
 import { noSoldOutView, type SoldOutView } from '../../../src/ports/sold-out-view.port';
@@ -33,6 +34,8 @@ export interface UnitWorldOptions {
   soldOutView?: (slots: InMemorySlotCounter) => SoldOutView;
   /** The campaign cache login.decideAtOnce may use (none by default). */
   campaignCache?: (campaigns: InMemoryCampaignStore) => CampaignCache;
+  /** Where reconciliation logs (nowhere by default). */
+  reconcileLogger?: Logger;
 }
 
 export function unitWorld(options: UnitWorldOptions = {}) {
@@ -74,7 +77,7 @@ export function unitWorld(options: UnitWorldOptions = {}) {
     repair: slots,
     redelivery: voucherQueue,
     clock,
-    logger: silentLogger,
+    logger: options.reconcileLogger ?? silentLogger,
     graceMs: 30_000,
   });
   const throttle = new RecordingThrottle();

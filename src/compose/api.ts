@@ -19,6 +19,7 @@ import { createHttpApp } from '../adapters/http/app';
 import { withLoginFastLane } from '../adapters/http/login-fast-lane';
 import { createMetrics, type Metrics } from '../adapters/http/metrics';
 import { CachedCampaignStore } from '../adapters/memory/cached-campaign-store';
+import { SharedFreshCampaignReads } from '../adapters/memory/shared-fresh-campaign-reads';
 import { type MongoConnection } from '../adapters/mongo/connection';
 import { BullmqReconcileTrigger } from '../adapters/queue/bullmq-reconcile-trigger';
 import { createApiRedis, createQueueRedis, waitForRedis } from '../adapters/redis/connection';
@@ -163,7 +164,8 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     : noSoldOutView;
   const claimer = new ClaimCampaignSlot({
     slots: slotCounterOn(redis, config),
-    campaigns: stores.campaigns,
+    // Fresh reads (the claim's checks need them), shared by the winners of a burst.
+    campaigns: new SharedFreshCampaignReads(stores.campaigns),
     participations: stores.participations,
     winners: stores.winners,
     voucherQueue: voucherQueue(queues, config),

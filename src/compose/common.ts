@@ -7,6 +7,7 @@ import { SaveCampaign } from '../application/save-campaign.use-case';
 import { ScryptPasswordHasher } from '../adapters/crypto/scrypt-password-hasher';
 import { ensureIndexes } from '../adapters/mongo/collections';
 import { connectMongo, type MongoConnection } from '../adapters/mongo/connection';
+import { SharedFreshCampaignReads } from '../adapters/memory/shared-fresh-campaign-reads';
 import { MongoAuditLog } from '../adapters/mongo/mongo-audit-log';
 import { MongoCampaignStore } from '../adapters/mongo/mongo-campaign-store';
 import { MongoParticipationStore } from '../adapters/mongo/mongo-participation-store';
@@ -155,5 +156,6 @@ export function reconcileUseCase(
 }
 
 export function issueVoucherUseCase(stores: Stores, clock: Clock = systemClock): IssueVoucher {
-  return new IssueVoucher(stores.winners, stores.campaigns, stores.vouchers, clock);
+  // Fresh reads (the job's run checks need them), shared by the jobs a worker runs at once.
+  return new IssueVoucher(stores.winners, new SharedFreshCampaignReads(stores.campaigns), stores.vouchers, clock);
 }

@@ -1,3 +1,4 @@
+import { SharedFreshCampaignReads } from '../../src/adapters/memory/shared-fresh-campaign-reads';
 import { auditLogContract } from '../contract/audit-log.contract';
 import { counterRepairContract } from '../contract/counter-repair.contract';
 import { loginThrottleContract } from '../contract/login-throttle.contract';
@@ -37,6 +38,14 @@ storesContract('in-memory fakes', () => ({
   winners: new InMemoryWinnerStore(),
   vouchers: new InMemoryVoucherStore(),
   campaigns: new InMemoryCampaignStore(),
+  users: new InMemoryUserDirectory(),
+}));
+
+storesContract('in-memory fakes, campaigns read through SharedFreshCampaignReads', () => ({
+  participations: new InMemoryParticipationStore(),
+  winners: new InMemoryWinnerStore(),
+  vouchers: new InMemoryVoucherStore(),
+  campaigns: new SharedFreshCampaignReads(new InMemoryCampaignStore()),
   users: new InMemoryUserDirectory(),
 }));
 

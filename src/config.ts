@@ -187,8 +187,12 @@ const schema = z.object({
    * long, still accepting, so load balancers stop sending; then it stops accepting and drains.
    */
   SHUTDOWN_GRACE_MS: integer(0, 120_000).default(5_000),
-  VOUCHER_JOB_ATTEMPTS: integer(1, 100).default(8),
+  /** Tries of a voucher job: with the default delays, about two minutes of retries. */
+  VOUCHER_JOB_ATTEMPTS: integer(1, 100).default(25),
+  /** The first retry's delay; it doubles each try, up to VOUCHER_JOB_BACKOFF_MAX_MS. */
   VOUCHER_JOB_BACKOFF_MS: integer(10, 600_000).default(1_000),
+  /** The longest wait between two tries: a job runs within this long of a database's return. */
+  VOUCHER_JOB_BACKOFF_MAX_MS: integer(10, 600_000).default(5_000),
   WORKER_CONCURRENCY: integer(1, 1_000).default(20),
   /**
    * How long a worker holds a job before others may take it over; a crashed worker's jobs wait this long
@@ -267,6 +271,7 @@ export interface Config {
     enqueueTimeoutMs: number;
     attempts: number;
     backoffMs: number;
+    backoffMaxMs: number;
     workerConcurrency: number;
     lockDurationMs: number;
     stalledIntervalMs: number;
@@ -432,6 +437,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,
       attempts: e.VOUCHER_JOB_ATTEMPTS,
       backoffMs: e.VOUCHER_JOB_BACKOFF_MS,
+      backoffMaxMs: e.VOUCHER_JOB_BACKOFF_MAX_MS,
       workerConcurrency: e.WORKER_CONCURRENCY,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,

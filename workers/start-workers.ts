@@ -68,6 +68,7 @@ export async function startWorkers(
     connection: voucherConnection,
     prefix: config.queue.prefix,
     concurrency: config.queue.workerConcurrency,
+    backoffMaxMs: config.queue.backoffMaxMs,
     lockDurationMs: config.queue.lockDurationMs,
     stalledIntervalMs: config.queue.stalledIntervalMs,
   });

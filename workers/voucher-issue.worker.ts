@@ -3,6 +3,7 @@ import type { RedisClient } from '../src/adapters/redis/scripts';
 
 import type { IssueVoucher } from '../src/application/issue-voucher.use-case';
 import { QUEUE_NAMES, type VoucherIssueJobData } from '../src/adapters/queue/queue-names';
+import { cappedExponentialBackoff } from '../src/adapters/queue/job-options';
 import { AppError, PERMANENT_JOB_ERRORS } from '../src/errors';
 import type { Logger } from '../src/ports/logger.port';
 import { inJobContext, isFinalFailure } from './jobs';
@@ -11,6 +12,8 @@ export interface VoucherIssueWorkerOptions {
   connection: RedisClient;
   prefix: string;
   concurrency: number;
+  /** The longest wait between two tries of a job (CAPPED_EXPONENTIAL). */
+  backoffMaxMs: number;
   /** Lower in tests so a killed worker's jobs are picked up quickly. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -51,6 +54,7 @@ export function startVoucherIssueWorker(
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      settings: { backoffStrategy: cappedExponentialBackoff(options.backoffMaxMs) },
       ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
       ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
     },

@@ -5,6 +5,8 @@ import { IssueVoucher } from '../../src/application/issue-voucher.use-case';
 import { systemClock } from '../../src/adapters/system-clock';
 import type { VoucherStore } from '../../src/ports/voucher-store.port';
 import { QUEUE_NAMES, voucherJobIdFor } from '../../src/adapters/queue/queue-names';
+import { CAPPED_EXPONENTIAL, voucherJobOptions } from '../../src/adapters/queue/job-options';
+import { silentLogger } from '../../src/adapters/silent-logger';
 import { createQueueRedis } from '../../src/adapters/redis/connection';
 import type { Logger } from '../../src/ports/logger.port';
 import type { RunningWorkers } from '../../workers/start-workers';
@@ -173,7 +175,7 @@ test('a failure that will be retried is logged as a retry; the last one as final
   const prefix = `${h.config.queue.prefix}-final`;
   const connection = createQueueRedis(h.config.redis, 'final-failure-test');
   const own = new Queue(QUEUE_NAMES.voucherIssue, { connection, prefix });
-  const worker = startVoucherIssueWorker(failing, recording, { connection, prefix, concurrency: 1 });
+  const worker = startVoucherIssueWorker(failing, recording, { connection, prefix, concurrency: 1, backoffMaxMs: 10 });
   try {
     await own.add('issue', { campaignId: 'c', userId: 'u' }, { jobId: 'final-1', attempts: 3, backoff: 10 });
     const deadline = Date.now() + 15_000;
@@ -189,6 +191,45 @@ test('a failure that will be retried is logged as a retry; the last one as final
     ]);
     const final = lines.filter((line) => line.msg.startsWith('voucher job failed for good'));
     expect(final.map((line) => [line.level, line.fields.attempts])).toEqual([['error', 3]]);
+  } finally {
+    await worker.close();
+    await own.obliterate({ force: true });
+    await own.close();
+    connection.disconnect();
+  }
+});
+
+test('a job retries with the capped backoff the queue asks for, and finishes once the database is back', async () => {
+  let calls = 0;
+  const flaky = {
+    execute: async () => {
+      calls += 1;
+      if (calls <= 3) throw new Error('database unreachable');
+      return 'issued';
+    },
+  } as unknown as IssueVoucher;
+  const prefix = `${h.config.queue.prefix}-capped`;
+  const connection = createQueueRedis(h.config.redis, 'capped-backoff-test');
+  const own = new Queue(QUEUE_NAMES.voucherIssue, { connection, prefix });
+  const worker = startVoucherIssueWorker(flaky, silentLogger, { connection, prefix, concurrency: 1, backoffMaxMs: 20 });
+  try {
+    // The options every voucher request gets (BullmqVoucherQueue): the workers' own strategy type.
+    await own.add(
+      'issue',
+      { campaignId: 'c', userId: 'u' },
+      {
+        ...voucherJobOptions({ attempts: 5, backoffMs: 10 }),
+        jobId: 'capped-1',
+      },
+    );
+    const deadline = Date.now() + 15_000;
+    while ((await own.getJob('capped-1'))?.finishedOn === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const job = await own.getJob('capped-1');
+    expect(job?.opts.backoff).toEqual({ type: CAPPED_EXPONENTIAL, delay: 10 });
+    expect(await job?.getState()).toBe('completed');
+    expect(calls).toBe(4);
   } finally {
     await worker.close();
     await own.obliterate({ force: true });

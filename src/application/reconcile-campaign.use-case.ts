@@ -82,6 +82,32 @@ export interface ReconcileDeps {
   logger: Logger;
   /** How long a hole or a stopped claim must persist before it is acted on (in-flight claims finish far sooner). */
   graceMs: number;
+  /** A pass that takes this long logs how long each step took (default SLOW_PASS_MS). */
+  slowPassMs?: number;
+}
+
+/**
+ * A campaign's pass taking this long is logged with the time of each step (`slow reconciliation pass`): one
+ * pass holds the reconcile worker, and an outside attack saw one take 74 s on an overloaded database
+ * without the logs saying where.
+ */
+export const SLOW_PASS_MS = 5_000;
+
+/** Milliseconds each step of a pass took. */
+class StepTimes {
+  readonly ms: Record<string, number> = {};
+  private readonly started = performance.now();
+  private last = this.started;
+
+  mark(step: string): void {
+    const now = performance.now();
+    this.ms[step] = Math.round(now - this.last);
+    this.last = now;
+  }
+
+  total(): number {
+    return Math.round(performance.now() - this.started);
+  }
 }
 
 /**
@@ -156,6 +182,7 @@ export class ReconcileCampaign {
   private async reconcile(campaign: Campaign, options: ReconcileOptions): Promise<ReconcileReport> {
     const { repair } = this.deps;
     const id = campaign.id;
+    const steps = new StepTimes();
     const [snapshot, recorded, vouchered, suspects] = await Promise.all([
       repair.snapshot(id),
       this.deps.winners.listByCampaign(id),
@@ -194,10 +221,21 @@ export class ReconcileCampaign {
       endedRunRemoved: endedRun.length,
     };
     if (report.dryRun) return report;
+    steps.mark('read');
 
     report.endedRunRemoved = await this.removeEndedRun(endedRun);
-    await this.apply(campaign, plan, report, options, new Map(winners.map((w) => [w.userId, w.run])));
-    if (hasDrift(report)) this.deps.logger.warn({ ...report, plan: undefined }, 'campaign reconciled: drift fixed');
+    steps.mark('endedRun');
+    await this.apply(campaign, plan, report, options, new Map(winners.map((w) => [w.userId, w.run])), steps);
+    const tookMs = steps.total();
+    if (hasDrift(report)) {
+      this.deps.logger.warn({ ...report, plan: undefined, tookMs }, 'campaign reconciled: drift fixed');
+    }
+    if (tookMs >= (this.deps.slowPassMs ?? SLOW_PASS_MS)) {
+      this.deps.logger.warn(
+        { campaignId: id, tookMs, stepsMs: steps.ms, winners: report.winners, waiting: report.waiting },
+        'slow reconciliation pass',
+      );
+    }
     this.logSettingsProblem(id, report, plan);
     return report;
   }
@@ -234,6 +272,7 @@ export class ReconcileCampaign {
     options: ReconcileOptions,
     /** Each winner's run (its voucher job is the run's). */
     runs: Map<string, number>,
+    steps: StepTimes,
   ): Promise<void> {
     const { repair, slots } = this.deps;
     const id = campaign.id;
@@ -245,6 +284,7 @@ export class ReconcileCampaign {
       report.settingsRestored = published.kind === 'published' || published.kind === 'counter_missing';
       if (published.kind === 'limit_below_counter') report.settingsProblem = 'limit_below_counter';
     }
+    steps.mark('settings');
 
     // 2. The slot map.
     report.holdersRestored = await repair.restoreHolders(id, plan.restoreHolders);
@@ -254,6 +294,7 @@ export class ReconcileCampaign {
       options.onProgress?.('slot map', ++done, entries.length);
       await slots.moveSlot(id, userId, from, to);
     }
+    steps.mark('slotMap');
 
     // 3. Stopped claims: each one recorded is a winner without a voucher, too.
     report.claimsCompleted = 0;
@@ -267,16 +308,19 @@ export class ReconcileCampaign {
         report.holdersCorrected += 1;
       }
     }
+    steps.mark('claims');
 
     // 4. The counter, raised last: its existence re-opens claims. Not under settings the counter refused.
     if (report.settingsProblem === null) {
       report.counterAfter = (await repair.raiseCounter(id, plan.counterTarget)).after;
     }
+    steps.mark('counter');
 
     // 5. The free list.
     report.freeListCleaned = await repair.unfreeSlots(id, plan.unfree);
     report.slotsFreed = await repair.freeSlots(id, plan.free);
     await repair.saveSuspects(id, plan.suspects);
+    steps.mark('freeList');
 
     // 6. Vouchers.
     report.vouchersRequeued = 0;
@@ -288,6 +332,7 @@ export class ReconcileCampaign {
       if (result === 'in_queue' || result === 'delivered') report.vouchersInQueue += 1;
       else report.vouchersRequeued += 1;
     }
+    steps.mark('vouchers');
   }
 
   /**

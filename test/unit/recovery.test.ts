@@ -218,6 +218,42 @@ describe('reconciliation', () => {
     expect(errors).toHaveLength(1);
   });
 
+  test('a slow pass logs how long each step took; a quick one does not', async () => {
+    const slow: Record<string, unknown>[] = [];
+    const recording = (threshold: number) =>
+      unitWorld({
+        slowPassMs: threshold,
+        reconcileLogger: {
+          info: () => {},
+          warn: (fields, message) => message === 'slow reconciliation pass' && slow.push(fields),
+          error: () => {},
+        },
+      });
+    for (const threshold of [60_000, 0]) {
+      w = recording(threshold);
+      await w.saveCampaign.execute('c', { startsAt: w.clock.now(), limit: 5 });
+      await w.reconcile.execute('c');
+    }
+    expect(slow).toEqual([
+      {
+        campaignId: 'c',
+        tookMs: expect.any(Number),
+        winners: 0,
+        waiting: 0,
+        stepsMs: {
+          read: expect.any(Number),
+          endedRun: expect.any(Number),
+          settings: expect.any(Number),
+          slotMap: expect.any(Number),
+          claims: expect.any(Number),
+          counter: expect.any(Number),
+          freeList: expect.any(Number),
+          vouchers: expect.any(Number),
+        },
+      },
+    ]);
+  });
+
   test('reconciles every started campaign that ended less than a week ago', async () => {
     await w.saveCampaign.execute('running', { startsAt: w.clock.now() });
     await w.saveCampaign.execute('future', { startsAt: new Date(w.clock.now().getTime() + 60_000) });

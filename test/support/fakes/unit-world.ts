@@ -36,6 +36,8 @@ export interface UnitWorldOptions {
   campaignCache?: (campaigns: InMemoryCampaignStore) => CampaignCache;
   /** Where reconciliation logs (nowhere by default). */
   reconcileLogger?: Logger;
+  /** Reconciliation's slow-pass threshold (its default unless told). */
+  slowPassMs?: number;
 }
 
 export function unitWorld(options: UnitWorldOptions = {}) {
@@ -79,6 +81,7 @@ export function unitWorld(options: UnitWorldOptions = {}) {
     clock,
     logger: options.reconcileLogger ?? silentLogger,
     graceMs: 30_000,
+    ...(options.slowPassMs === undefined ? {} : { slowPassMs: options.slowPassMs }),
   });
   const throttle = new RecordingThrottle();
   // Tokens in unit tests: "token-for.<userId>" verifies as that user; anything else is refused.

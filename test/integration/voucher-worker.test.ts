@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { IssueVoucher } from '../../src/application/issue-voucher.use-case';
@@ -159,6 +159,38 @@ test('a job for someone who did not win fails for good, without retries', async 
   expect(await h.api.mongo.db.collection(COLLECTIONS.vouchers).countDocuments({ userId: 'not-a-winner' })).toBe(0);
 });
 
+/**
+ * A voucher queue of its own with one worker over `issueVoucher` (the harness's workers must not take its
+ * jobs): runs `body` with the queue and a wait for a job to finish, then removes both.
+ */
+async function withOwnQueue(
+  name: string,
+  issueVoucher: IssueVoucher,
+  logger: Logger,
+  backoffMaxMs: number,
+  body: (queue: Queue, finished: (jobId: string) => Promise<Job | undefined>) => Promise<void>,
+): Promise<void> {
+  const prefix = `${h.config.queue.prefix}-${name}`;
+  const connection = createQueueRedis(h.config.redis, `${name}-test`);
+  const own = new Queue(QUEUE_NAMES.voucherIssue, { connection, prefix });
+  const worker = startVoucherIssueWorker(issueVoucher, logger, { connection, prefix, concurrency: 1, backoffMaxMs });
+  const finished = async (jobId: string) => {
+    const deadline = Date.now() + 15_000;
+    while ((await own.getJob(jobId))?.finishedOn === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return own.getJob(jobId);
+  };
+  try {
+    await body(own, finished);
+  } finally {
+    await worker.close();
+    await own.obliterate({ force: true });
+    await own.close();
+    connection.disconnect();
+  }
+}
+
 test('a failure that will be retried is logged as a retry; the last one as final, once', async () => {
   const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
   const recording: Logger = {
@@ -171,18 +203,9 @@ test('a failure that will be retried is logged as a retry; the last one as final
       throw new Error('database unreachable');
     },
   } as unknown as IssueVoucher;
-  // A queue of its own: the harness's workers must not take this job.
-  const prefix = `${h.config.queue.prefix}-final`;
-  const connection = createQueueRedis(h.config.redis, 'final-failure-test');
-  const own = new Queue(QUEUE_NAMES.voucherIssue, { connection, prefix });
-  const worker = startVoucherIssueWorker(failing, recording, { connection, prefix, concurrency: 1, backoffMaxMs: 10 });
-  try {
+  await withOwnQueue('final', failing, recording, 10, async (own, finished) => {
     await own.add('issue', { campaignId: 'c', userId: 'u' }, { jobId: 'final-1', attempts: 3, backoff: 10 });
-    const deadline = Date.now() + 15_000;
-    while ((await own.getJob('final-1'))?.finishedOn === undefined && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(await (await own.getJob('final-1'))?.getState()).toBe('failed');
+    expect(await (await finished('final-1'))?.getState()).toBe('failed');
     await new Promise((r) => setTimeout(r, 100)); // the failed event follows the state change
     const retries = lines.filter((line) => line.msg === 'voucher job failed; will retry');
     expect(retries.map((line) => [line.level, line.fields.attempt])).toEqual([
@@ -191,12 +214,7 @@ test('a failure that will be retried is logged as a retry; the last one as final
     ]);
     const final = lines.filter((line) => line.msg.startsWith('voucher job failed for good'));
     expect(final.map((line) => [line.level, line.fields.attempts])).toEqual([['error', 3]]);
-  } finally {
-    await worker.close();
-    await own.obliterate({ force: true });
-    await own.close();
-    connection.disconnect();
-  }
+  });
 });
 
 test('a job retries with the capped backoff the queue asks for, and finishes once the database is back', async () => {
@@ -208,32 +226,16 @@ test('a job retries with the capped backoff the queue asks for, and finishes onc
       return 'issued';
     },
   } as unknown as IssueVoucher;
-  const prefix = `${h.config.queue.prefix}-capped`;
-  const connection = createQueueRedis(h.config.redis, 'capped-backoff-test');
-  const own = new Queue(QUEUE_NAMES.voucherIssue, { connection, prefix });
-  const worker = startVoucherIssueWorker(flaky, silentLogger, { connection, prefix, concurrency: 1, backoffMaxMs: 20 });
-  try {
+  await withOwnQueue('capped', flaky, silentLogger, 20, async (own, finished) => {
     // The options every voucher request gets (BullmqVoucherQueue): the workers' own strategy type.
     await own.add(
       'issue',
       { campaignId: 'c', userId: 'u' },
-      {
-        ...voucherJobOptions({ attempts: 5, backoffMs: 10 }),
-        jobId: 'capped-1',
-      },
+      { ...voucherJobOptions({ attempts: 5, backoffMs: 10 }), jobId: 'capped-1' },
     );
-    const deadline = Date.now() + 15_000;
-    while ((await own.getJob('capped-1'))?.finishedOn === undefined && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const job = await own.getJob('capped-1');
+    const job = await finished('capped-1');
     expect(job?.opts.backoff).toEqual({ type: CAPPED_EXPONENTIAL, delay: 10 });
     expect(await job?.getState()).toBe('completed');
     expect(calls).toBe(4);
-  } finally {
-    await worker.close();
-    await own.obliterate({ force: true });
-    await own.close();
-    connection.disconnect();
-  }
+  });
 });

@@ -5,6 +5,7 @@ import { IssueVoucher } from '../../src/application/issue-voucher.use-case';
 import { systemClock } from '../../src/adapters/system-clock';
 import type { VoucherStore } from '../../src/ports/voucher-store.port';
 import { QUEUE_NAMES, voucherJobIdFor } from '../../src/adapters/queue/queue-names';
+import { BullmqVoucherQueue } from '../../src/adapters/queue/bullmq-voucher-queue';
 import { CAPPED_EXPONENTIAL, voucherJobOptions } from '../../src/adapters/queue/job-options';
 import { silentLogger } from '../../src/adapters/silent-logger';
 import { createQueueRedis } from '../../src/adapters/redis/connection';
@@ -237,5 +238,30 @@ test('a job retries with the capped backoff the queue asks for, and finishes onc
     expect(job?.opts.backoff).toEqual({ type: CAPPED_EXPONENTIAL, delay: 10 });
     expect(await job?.getState()).toBe('completed');
     expect(calls).toBe(4);
+  });
+});
+
+test('a job that failed for good and is re-delivered gets all its tries again', async () => {
+  let calls = 0;
+  const failing = {
+    execute: async () => {
+      calls += 1;
+      throw new Error('database unreachable');
+    },
+  } as unknown as IssueVoucher;
+  await withOwnQueue('redeliver', failing, silentLogger, 10, async (own, finished) => {
+    const vouchers = new BullmqVoucherQueue(own, { attempts: 3, backoffMs: 10 });
+    await vouchers.requestIssue('c', 'u', 0);
+    const jobId = voucherJobIdFor('c', 'u', 0);
+    expect(await (await finished(jobId))?.getState()).toBe('failed');
+    expect(calls).toBe(3);
+
+    expect(await vouchers.redeliver('c', 'u', 0, async () => false)).toBe('retried');
+    const deadline = Date.now() + 15_000;
+    while (calls < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const again = await finished(jobId);
+    expect(await again?.getState()).toBe('failed');
+    expect(calls).toBe(6); // three more tries, not one
+    expect(again?.attemptsMade).toBe(3);
   });
 });

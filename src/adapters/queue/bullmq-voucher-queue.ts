@@ -26,7 +26,9 @@ export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
     const state = job === undefined ? 'missing' : await job.getState();
     switch (state) {
       case 'failed':
-        await job?.retry('failed');
+        // With all its tries again: retried as it was, a job that spent them gets one try, and fails for good
+        // at its first error (seen when the database was still slow after an outage).
+        await job?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
         return 'retried';
       case 'delayed':
         await job?.promote();

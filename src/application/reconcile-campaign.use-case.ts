@@ -93,6 +93,14 @@ export interface ReconcileDeps {
  */
 export const SLOW_PASS_MS = 5_000;
 
+/**
+ * How many winners' vouchers a pass re-delivers at once. Each is a look at the winner's job in Redis and,
+ * for a finished job, at the database: one at a time, a pass over 600 winners spent 37 s in this step on an
+ * overloaded database (the fifth outside attack's `slow reconciliation pass` lines), holding the reconcile
+ * worker meanwhile.
+ */
+export const REDELIVERY_CONCURRENCY = 16;
+
 /** Milliseconds each step of a pass took. */
 class StepTimes {
   readonly ms: Record<string, number> = {};
@@ -322,16 +330,25 @@ export class ReconcileCampaign {
     await repair.saveSuspects(id, plan.suspects);
     steps.mark('freeList');
 
-    // 6. Vouchers.
+    // 6. Vouchers, REDELIVERY_CONCURRENCY at a time (each winner's job is its own).
     report.vouchersRequeued = 0;
     done = 0;
-    for (const userId of redeliver) {
-      options.onProgress?.('vouchers', ++done, redeliver.length);
-      const delivered = async () => (await this.deps.vouchers.findForUsers(id, [userId])).length > 0;
-      const result = await this.deps.redelivery.redeliver(id, userId, runs.get(userId) ?? campaign.run, delivered);
-      if (result === 'in_queue' || result === 'delivered') report.vouchersInQueue += 1;
-      else report.vouchersRequeued += 1;
-    }
+    const pending = redeliver.values();
+    const redeliverPending = async (): Promise<void> => {
+      for (let next = pending.next(); next.done !== true; next = pending.next()) {
+        const userId = next.value;
+        options.onProgress?.('vouchers', ++done, redeliver.length);
+        const delivered = async () => (await this.deps.vouchers.findForUsers(id, [userId])).length > 0;
+        const run = runs.get(userId) ?? campaign.run;
+        const result = await this.deps.redelivery.redeliver(id, userId, run, delivered);
+        if (result === 'in_queue' || result === 'delivered') report.vouchersInQueue += 1;
+        else report.vouchersRequeued += 1;
+      }
+    };
+    const lanes = Array.from({ length: Math.min(REDELIVERY_CONCURRENCY, redeliver.length) }, redeliverPending);
+    // Every lane finishes before the pass answers; the first failure is the pass's.
+    const failed = (await Promise.allSettled(lanes)).find((lane) => lane.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     steps.mark('vouchers');
   }
 

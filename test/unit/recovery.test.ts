@@ -1,4 +1,4 @@
-import { COUNTER_AHEAD_PATIENCE_MS } from '../../src/application/reconcile-campaign.use-case';
+import { COUNTER_AHEAD_PATIENCE_MS, REDELIVERY_CONCURRENCY } from '../../src/application/reconcile-campaign.use-case';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
 
 /**
@@ -216,6 +216,35 @@ describe('reconciliation', () => {
     state.settings = { ...state.settings, paused: false, version: saved.version + 2 };
     await w.reconcile.execute('c');
     expect(errors).toHaveLength(1);
+  });
+
+  test('re-delivers vouchers several at a time, never more than REDELIVERY_CONCURRENCY', async () => {
+    await campaign(40);
+    for (let slot = 1; slot <= 40; slot += 1) {
+      await w.winners.record({
+        campaignId: 'c',
+        userId: `u${slot}`,
+        slot,
+        voucherCode: `code-${slot}`,
+        createdAt: w.clock.now(),
+        run: 0,
+      });
+    }
+    let running = 0;
+    let most = 0;
+    const seen: string[] = [];
+    jest.spyOn(w.voucherQueue, 'redeliver').mockImplementation(async (_campaignId, userId) => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running -= 1;
+      seen.push(userId);
+      return 'added';
+    });
+    const report = await w.reconcile.execute('c');
+    expect(report.vouchersRequeued).toBe(40);
+    expect(new Set(seen).size).toBe(40);
+    expect(most).toBe(REDELIVERY_CONCURRENCY);
   });
 
   test('a slow pass logs how long each step took; a quick one does not', async () => {

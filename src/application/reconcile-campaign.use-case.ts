@@ -119,6 +119,14 @@ class StepTimes {
 }
 
 /**
+ * How long the counter may hold a newer version than the database before reconciliation calls it a
+ * problem. A save publishes to the counter first and writes the database after it, so a pass landing
+ * between the two finds the counter ahead for a moment; a save whose process stopped in between leaves it
+ * ahead for good (an operator re-saves). Longer than any save's database write.
+ */
+export const COUNTER_AHEAD_PATIENCE_MS = 10_000;
+
+/**
  * Rebuilds a campaign's counter from the database (the authority) and re-delivers missing vouchers. The
  * decision is planReconcile's, made from one read of both sides; this applies it, in an order that
  * matters, each write monotone or conditional, so it is safe next to live claims, next to an operator's
@@ -131,14 +139,6 @@ class StepTimes {
  *   6. every winner without a voucher re-delivered to the queue.
  * First of all, records of a run a reset ended are removed: they are no winners of this one.
  */
-/**
- * How long the counter may hold a newer version than the database before reconciliation calls it a
- * problem. A save publishes to the counter first and writes the database after it, so a pass landing
- * between the two finds the counter ahead for a moment; a save whose process stopped in between leaves it
- * ahead for good (an operator re-saves). Longer than any save's database write.
- */
-export const COUNTER_AHEAD_PATIENCE_MS = 10_000;
-
 export class ReconcileCampaign {
   /** Per campaign, the counter version found ahead of the database and when it was first found. */
   private readonly counterAhead = new Map<string, { version: number; since: number }>();

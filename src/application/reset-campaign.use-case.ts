@@ -15,6 +15,9 @@ export interface ResetCampaignResult {
   participations: number;
 }
 
+/** A reset still `resetting` after this long stopped halfway (a reset takes seconds): another may take over. */
+export const RESET_TAKEOVER_MS = 60_000;
+
 /**
  * Wipes a campaign's results so it can run again from slot 1: for rehearsals before launch. The only
  * operation that lowers a counter, and only for a campaign that has ended (its end stored and past): a
@@ -33,9 +36,6 @@ export interface ResetCampaignResult {
  *   reset is refused meanwhile, unless this one began more than RESET_TAKEOVER_MS ago (it stopped halfway):
  *   running the reset again then finishes the job.
  */
-/** A reset still `resetting` after this long stopped halfway (a reset takes seconds): another may take over. */
-export const RESET_TAKEOVER_MS = 60_000;
-
 export class ResetCampaign {
   constructor(
     private readonly campaigns: CampaignStore,

@@ -37,10 +37,10 @@ temporary git worktree), both started against the same Redis (AOF) and FerretDB 
 queues and database, then bursts of --users distinct token users at --connections against a fresh
 campaign of --limit, alternating A B B A ..., each after the machine is quiet. Per burst: time, p99 and
 max answer times, non-2xx, winners and vouchers, the winner-to-voucher latency in its three stages (the
-claim until the job is queued, the wait in the queue, the job itself), and the connections the kernel
-dropped because the API's accept queue was full (each waits a second or more for its SYN retry). Then the median of each and
-this checkout's medians over the other's. On a shared machine one burst says little; the medians of
-alternating bursts say more.`;
+claim until the job is queued, the wait in the queue, the job itself; p50 and p99 of each), and the
+connections the kernel dropped because the API's accept queue was full (each waits a second or more for
+its SYN retry). Then the median of each and this checkout's medians over the other's. On a shared machine
+one burst says little; the medians of alternating bursts say more.`;
 
 const argsSchema = z.object({
   against: z.string().regex(/^[\w./~^-]{1,100}$/, 'a git revision'),
@@ -80,7 +80,7 @@ function git(...args: string[]): string {
   return result.stdout.trim();
 }
 
-/** The voucher job's three stages for each winner: claim began → queued → taken by the worker → done. */
+/** The voucher job's three stages for each winner (claim began → queued → taken by the worker → done), p50 and p99. */
 async function jobStages(redis: Redis, side: Side, campaignId: string, winners: Record<string, unknown>[]) {
   const stages: Record<(typeof STAGES)[number], number[]> = { queuedAfter: [], queueWait: [], jobRun: [] };
   for (const winner of winners) {
@@ -96,7 +96,12 @@ async function jobStages(redis: Redis, side: Side, campaignId: string, winners: 
     stages.queueWait.push(taken - queued);
     stages.jobRun.push(done - taken);
   }
-  return Object.fromEntries(STAGES.map((stage) => [`${stage}P50`, percentile(stages[stage], 50)]));
+  return Object.fromEntries(
+    STAGES.flatMap((stage) => [
+      [`${stage}P50`, percentile(stages[stage], 50)],
+      [`${stage}P99`, percentile(stages[stage], 99)],
+    ]),
+  );
 }
 
 runCli(async () => {
@@ -209,7 +214,7 @@ runCli(async () => {
       }
     }
 
-    const columns = [...MEASURES, ...STAGES.map((stage) => `${stage}P50`)];
+    const columns = [...MEASURES, ...STAGES.flatMap((stage) => [`${stage}P50`, `${stage}P99`])];
     const medians = sides.map((side) => columns.map((column) => median(side.rows.map((row) => row[column] ?? NaN))));
     log(
       `\n## medians over ${args.runs} bursts each (${args.users} users at ${args.connections} connections, limit ${args.limit})`,

@@ -22,6 +22,11 @@ export interface LoadSpec {
   bodiesFile?: string;
   /** A different client address per request, in X-Forwarded-For (the API trusts one proxy hop). */
   distinctAddresses?: boolean;
+  /**
+   * Where in the tokens (and client addresses) this load begins: a later load against the same campaign
+   * starts past the users an earlier one logged in, so every request is a user's first login there.
+   */
+  firstRequest?: number;
   /** A connection told 503 with Retry-After waits that long before its next request, as the API asks. */
   honourRetryAfter?: boolean;
 }
@@ -32,7 +37,7 @@ const address = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.
 const spec = JSON.parse(process.env.BENCH_LOAD ?? '{}') as LoadSpec;
 const tokens = spec.tokensFile === undefined ? [] : readFileSync(spec.tokensFile, 'utf8').split('\n').filter(Boolean);
 const bodies = spec.bodiesFile === undefined ? [] : readFileSync(spec.bodiesFile, 'utf8').split('\n').filter(Boolean);
-let next = 0;
+let next = spec.firstRequest ?? 0;
 
 /** The request the i-th call sends: its body and headers. */
 function nth(): { body: string; headers: Record<string, string> } {

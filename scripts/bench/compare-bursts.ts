@@ -30,7 +30,7 @@ import {
 } from './harness';
 
 const HELP = `usage: npm run bench:compare -- --against <git revision> [--runs 6] [--users 50000] [--connections 1000]
-                                [--limit 100] [--processes 2]
+                                [--limit 100] [--processes 2] [--other-env KEY=VALUE,...]
 
 Runs this checkout's burst and another revision's side by side, in one run: both built (the other in a
 temporary git worktree), both started against the same Redis (AOF) and FerretDB with their own keys,
@@ -40,7 +40,8 @@ max answer times, non-2xx, winners and vouchers, the winner-to-voucher latency i
 claim until the job is queued, the wait in the queue, the job itself; p50 and p99 of each), and the
 connections the kernel dropped because the API's accept queue was full (each waits a second or more for
 its SYN retry). Then the median of each and this checkout's medians over the other's. On a shared machine
-one burst says little; the medians of alternating bursts say more.`;
+one burst says little; the medians of alternating bursts say more. --other-env sets environment variables
+for the other side's processes only (compare a setting: --against HEAD --other-env WORKER_CONCURRENCY=100).`;
 
 const argsSchema = z.object({
   against: z.string().regex(/^[\w./~^-]{1,100}$/, 'a git revision'),
@@ -49,6 +50,10 @@ const argsSchema = z.object({
   connections: z.coerce.number().int().min(1).max(10_000).default(1_000),
   limit: z.coerce.number().int().min(1).max(10_000).default(100),
   processes: z.coerce.number().int().min(1).max(16).default(2),
+  'other-env': z
+    .string()
+    .regex(/^([A-Z][A-Z0-9_]*=[^,]*)(,[A-Z][A-Z0-9_]*=[^,]*)*$/, 'KEY=VALUE[,KEY=VALUE...]')
+    .optional(),
 });
 
 interface Side {
@@ -114,6 +119,7 @@ runCli(async () => {
       connections: { type: 'string' },
       limit: { type: 'string' },
       processes: { type: 'string' },
+      'other-env': { type: 'string' },
     },
     argsSchema,
     HELP,
@@ -137,9 +143,16 @@ runCli(async () => {
     const redisClient = new Redis(redis.url);
 
     const sides: Side[] = [];
+    // Settings for the other side only (a setting compared with itself: --against HEAD --other-env ...).
+    const otherEnv = Object.fromEntries(
+      (args['other-env'] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    );
     const checkouts: [label: string, root: string][] = [
       ['this checkout', PROJECT_ROOT],
-      [`${args.against} (${revision})`, other],
+      [`${args.against} (${revision})${args['other-env'] === undefined ? '' : ` with ${args['other-env']}`}`, other],
     ];
     for (const [index, [label, root]] of checkouts.entries()) {
       const mongoUrl = new URL(ferret.url);
@@ -163,6 +176,7 @@ runCli(async () => {
         LOG_LEVEL: 'warn',
         SHUTDOWN_GRACE_MS: '0',
         WORKER_CONCURRENCY: '50',
+        ...(index === 1 ? otherEnv : {}),
       };
       start('workers/main.ts', env, `${label} worker`, root);
       start('src/cluster.ts', env, `${label} api`, root);

@@ -1,7 +1,7 @@
 import { isRunningAt, type Campaign } from '../domain/campaign';
 import type { CampaignResult } from '../domain/login-outcome';
 import { isOfEndedRun, isWinningSlot, type SlotClaim, type Winner } from '../domain/slot';
-import { voucherFor } from '../domain/voucher';
+import { voucherFor, type ToldVoucher } from '../domain/voucher';
 import { voucherCodeFor } from './support/voucher-code';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
@@ -238,10 +238,11 @@ export class ClaimCampaignSlot {
       if (recorded.kind === 'recorded') {
         // The voucher is asked for beside the run check, not after it: a job that runs before a failed
         // check's delete reads the new run itself and writes nothing (IssueVoucher).
-        const [goesOn] = await Promise.all([this.runGoesOn(winner), this.requestVoucher(winner)]);
+        const told = toldVoucher(campaign, winner, now);
+        const [goesOn] = await Promise.all([this.runGoesOn(winner), this.requestVoucher(winner, told)]);
         if (!goesOn) return unavailable(campaignId);
         this.deps.logger.info({ campaignId, userId, slot }, 'winner recorded');
-        return this.voucherAnswer(campaign, winner, 'won', now);
+        return voucherAnswer(winner, told, 'won');
       }
       if (recorded.kind === 'user_already_won') {
         if (isOfEndedRun(recorded.winner, current)) return this.ofEndedRun(campaignId, recorded.winner);
@@ -380,30 +381,16 @@ export class ClaimCampaignSlot {
     outcome: 'won' | 'already_won',
     now: Date,
   ): Promise<CampaignResult> {
-    await this.requestVoucher(winner);
-    return this.voucherAnswer(campaign, winner, outcome, now);
+    const told = toldVoucher(campaign, winner, now);
+    await this.requestVoucher(winner, told);
+    return voucherAnswer(winner, told, outcome);
   }
 
-  private voucherAnswer(campaign: Campaign, winner: Winner, outcome: 'won' | 'already_won', now: Date): CampaignResult {
-    const { code, discount, voucherType, description, expireDate } = voucherFor(
-      campaign,
-      winner.userId,
-      winner.voucherCode,
-      winner.createdAt,
-      now,
-    );
-    return {
-      campaignId: winner.campaignId,
-      outcome,
-      slot: winner.slot,
-      voucher: { code, discount, voucherType, description, expireDate },
-    };
-  }
-
-  private async requestVoucher({ campaignId, userId, run }: Winner): Promise<void> {
+  /** The job carries the voucher the winner is answered with, so it writes it without reading first. */
+  private async requestVoucher({ campaignId, userId, run }: Winner, told: ToldVoucher): Promise<void> {
     try {
       await withTimeout(
-        this.deps.voucherQueue.requestIssue(campaignId, userId, run),
+        this.deps.voucherQueue.requestIssue(campaignId, userId, run, told),
         this.deps.enqueueTimeoutMs,
         'enqueue',
       );
@@ -424,4 +411,26 @@ export class ClaimCampaignSlot {
       'reconcile request',
     ).catch((error: unknown) => this.deps.logger.warn({ err: error, campaignId }, 'reconcile request failed'));
   }
+}
+
+/** The voucher a winner is answered with: the terms of `campaign` (as this login read it) for their record. */
+function toldVoucher(campaign: Campaign, winner: Winner, now: Date): ToldVoucher {
+  const { createdAt: _writtenAt, ...terms } = voucherFor(
+    campaign,
+    winner.userId,
+    winner.voucherCode,
+    winner.createdAt,
+    now,
+  );
+  return { terms, wonAt: winner.createdAt };
+}
+
+function voucherAnswer(winner: Winner, { terms }: ToldVoucher, outcome: 'won' | 'already_won'): CampaignResult {
+  const { code, discount, voucherType, description, expireDate } = terms;
+  return {
+    campaignId: winner.campaignId,
+    outcome,
+    slot: winner.slot,
+    voucher: { code, discount, voucherType, description, expireDate },
+  };
 }

@@ -14,6 +14,18 @@ export interface Voucher {
   createdAt: Date;
 }
 
+/** A voucher's terms: everything but when it was written. */
+export type VoucherTerms = Omit<Voucher, 'createdAt'>;
+
+/**
+ * The voucher a winner was answered with, and when the winner record it belongs to was made: the voucher
+ * job writes exactly these terms once it has seen that record.
+ */
+export interface ToldVoucher {
+  terms: VoucherTerms;
+  wonAt: Date;
+}
+
 const MS_PER_DAY = 24 * 60 * 60 * 1000;
 
 /**

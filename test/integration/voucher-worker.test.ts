@@ -265,3 +265,116 @@ test('a job that failed for good and is re-delivered gets all its tries again', 
     expect(again?.attemptsMade).toBe(3);
   });
 });
+
+/** The real stores, each call of the voucher job's noted in `calls` ('winners.find', 'vouchers.insert', ...). */
+function noting(calls: string[]): IssueVoucher {
+  const { winners, campaigns, vouchers } = h.api.stores;
+  const note = <T extends object>(store: T, name: string, methods: (keyof T & string)[]): T => {
+    const noted = Object.create(store) as T;
+    for (const method of methods) {
+      const real = (store[method] as (...args: unknown[]) => unknown).bind(store);
+      Object.assign(noted, {
+        [method]: (...args: unknown[]) => {
+          calls.push(`${name}.${method}`);
+          return real(...args);
+        },
+      });
+    }
+    return noted;
+  };
+  return new IssueVoucher(
+    note(winners, 'winners', ['find']),
+    note(campaigns, 'campaigns', ['findById']),
+    note(vouchers, 'vouchers', ['insert', 'deleteOne']),
+    systemClock,
+  );
+}
+
+test('a winner’s job carries the voucher the login answered with, and writes exactly it before reading anything', async () => {
+  await h.saveCampaign('told', { limit: 5 });
+  const calls: string[] = [];
+  await startWorker({ issueVoucher: noting(calls) });
+  const { body } = await h.login('user1', undefined, 'told');
+  const answered = body.campaigns?.[0];
+  expect(answered?.outcome).toBe('won');
+  await h.drainQueue();
+
+  const userId = body.userId as string;
+  const job = await queue.getJob(voucherJobIdFor('told', userId, 0));
+  expect(job?.returnvalue).toBe('created');
+  expect(job?.data.told).toMatchObject({ code: answered?.voucher?.code, discount: answered?.voucher?.discount });
+  // Written first, then the winner and the campaign read once, beside each other.
+  expect(calls[0]).toBe('vouchers.insert');
+  expect([...calls].sort()).toEqual(['campaigns.findById', 'vouchers.insert', 'winners.find']);
+  const stored = await h.api.mongo.db.collection(COLLECTIONS.vouchers).findOne({ campaignId: 'told', userId });
+  expect({
+    code: stored?.code,
+    discount: stored?.discount,
+    voucherType: stored?.voucherType,
+    description: stored?.description,
+    expireDate: (stored?.expireDate as Date).toISOString(),
+  }).toEqual(answered?.voucher);
+});
+
+test('a told voucher that is not the winner record’s is replaced by the record’s', async () => {
+  await h.saveCampaign('told-other', { limit: 5, discount: 30 });
+  await startWorker();
+  const { body } = await h.login('user2', undefined, 'told-other');
+  expect(body.campaigns?.[0]?.outcome).toBe('won');
+  await h.drainQueue();
+  const userId = body.userId as string;
+  const vouchers = h.api.mongo.db.collection(COLLECTIONS.vouchers);
+  const recorded = await vouchers.findOne({ campaignId: 'told-other', userId });
+  await vouchers.deleteMany({ campaignId: 'told-other' });
+
+  // A job telling other terms, for a time won that is not the record's.
+  const told = body.campaigns?.[0]?.voucher as { code: string; expireDate: string };
+  const jobId = 'told-other-1';
+  await queue.add(
+    'issue',
+    {
+      campaignId: 'told-other',
+      userId,
+      run: 0,
+      told: {
+        ...told,
+        discount: 99,
+        description: 'not the terms',
+        voucherType: 'other',
+        wonAt: new Date(0).toISOString(),
+      },
+    },
+    { jobId },
+  );
+  await h.drainQueue();
+  expect((await queue.getJob(jobId))?.returnvalue).toBe('created');
+  const written = await vouchers.find({ campaignId: 'told-other' }).toArray();
+  expect(written).toHaveLength(1);
+  expect(written[0]).toMatchObject({
+    discount: 30,
+    description: recorded?.description,
+    expireDate: recorded?.expireDate,
+  });
+});
+
+test('a told voucher for someone who did not win is removed, and the job fails for good', async () => {
+  await h.saveCampaign('told-nobody', { limit: 5 });
+  const calls: string[] = [];
+  await startWorker({ issueVoucher: noting(calls) });
+  const jobId = voucherJobIdFor('told-nobody', 'not-a-winner', 0);
+  const told = {
+    code: 'PV-0000-0000-0000-0000',
+    discount: 30,
+    description: 'a forged told voucher',
+    voucherType: 'MOBILE_TOPUP_BANK_TRANSFER',
+    expireDate: new Date(Date.now() + 86_400_000).toISOString(),
+    wonAt: new Date().toISOString(),
+  };
+  await queue.add('issue', { campaignId: 'told-nobody', userId: 'not-a-winner', run: 0, told }, { jobId, attempts: 5 });
+  await h.drainQueue();
+  const job = await queue.getJob(jobId);
+  expect(await job?.getState()).toBe('failed');
+  expect(job?.failedReason).toMatch(/WINNER_NOT_FOUND/);
+  expect(calls).toEqual(expect.arrayContaining(['vouchers.insert', 'vouchers.deleteOne']));
+  expect(await h.api.mongo.db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId: 'told-nobody' })).toBe(0);
+});

@@ -163,7 +163,9 @@ runCli(async () => {
       `bench profile: API as node:cluster (1, then ${processes} processes), 1 worker; scrypt N=2^${config.passwordHash.logN}; ` +
         `rate limits standard (${config.rateLimits.perIp.points}/${config.rateLimits.perIp.windowSeconds}s per address, ` +
         `${config.rateLimits.perAccount.points}/${config.rateLimits.perAccount.windowSeconds}s per user), TRUST_PROXY, a distinct user and address per request; ` +
-        `token login HS256; Redis AOF everysec; MongoDB-wire: ${process.env.MONGO_URL ? 'MONGO_URL' : 'FerretDB'}`,
+        `token login HS256; Redis AOF everysec; MongoDB-wire: ${process.env.MONGO_URL ? 'MONGO_URL' : 'FerretDB'}; ` +
+        `not the defaults: database wait ${config.mongo.operationTimeoutMs} ms (400), Redis command wait ` +
+        `${config.redis.commandTimeoutMs} ms (500), voucher worker concurrency ${config.queue.workerConcurrency} (20)`,
     );
 
     log('building: npm run build (every process below runs the compiled dist/, as in production) ...');

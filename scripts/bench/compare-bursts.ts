@@ -37,11 +37,12 @@ temporary git worktree), both started against the same Redis (AOF) and FerretDB 
 queues and database, then bursts of --users distinct token users at --connections against a fresh
 campaign of --limit, alternating A B B A ..., each after the machine is quiet. Per burst: time, p99 and
 max answer times, non-2xx, winners and vouchers, the winner-to-voucher latency in its three stages (the
-claim until the job is queued, the wait in the queue, the job itself; p50 and p99 of each), and the
-connections the kernel dropped because the API's accept queue was full (each waits a second or more for
-its SYN retry). Then the median of each and this checkout's medians over the other's. On a shared machine
-one burst says little; the medians of alternating bursts say more. --other-env sets environment variables
-for the other side's processes only (compare a setting: --against HEAD --other-env WORKER_CONCURRENCY=100).`;
+claim until the job is queued, the wait in the queue, the job itself; p50 and p99 of each), the jobs that
+took more than one try, and the connections the kernel dropped because the API's accept queue was full
+(each waits a second or more for its SYN retry). Then the median of each and this checkout's medians over
+the other's. On a shared machine one burst says little; the medians of alternating bursts say more.
+--other-env sets environment variables for the other side's processes only (compare a setting: --against
+HEAD --other-env WORKER_CONCURRENCY=100).`;
 
 const argsSchema = z.object({
   against: z.string().regex(/^[\w./~^-]{1,100}$/, 'a git revision'),
@@ -88,6 +89,8 @@ function git(...args: string[]): string {
 /** The voucher job's three stages for each winner (claim began → queued → taken by the worker → done), p50 and p99. */
 async function jobStages(redis: Redis, side: Side, campaignId: string, winners: Record<string, unknown>[]) {
   const stages: Record<(typeof STAGES)[number], number[]> = { queuedAfter: [], queueWait: [], jobRun: [] };
+  // Jobs that took more than one try (their wait in the queue then includes the failed tries and delays).
+  let retried = 0;
   for (const winner of winners) {
     const job = await redis.hgetall(
       `${side.queuePrefix}:voucher-issue:${voucherJobIdFor(campaignId, String(winner.userId), Number(winner.run ?? 0))}`,
@@ -100,13 +103,15 @@ async function jobStages(redis: Redis, side: Side, campaignId: string, winners: 
     stages.queuedAfter.push(queued - (winner.createdAt as Date).getTime());
     stages.queueWait.push(taken - queued);
     stages.jobRun.push(done - taken);
+    if (Number(job.atm ?? 0) > 1) retried += 1;
   }
-  return Object.fromEntries(
-    STAGES.flatMap((stage) => [
+  return Object.fromEntries([
+    ['retriedJobs', retried],
+    ...STAGES.flatMap((stage) => [
       [`${stage}P50`, percentile(stages[stage], 50)],
       [`${stage}P99`, percentile(stages[stage], 99)],
     ]),
-  );
+  ]);
 }
 
 runCli(async () => {
@@ -228,7 +233,7 @@ runCli(async () => {
       }
     }
 
-    const columns = [...MEASURES, ...STAGES.flatMap((stage) => [`${stage}P50`, `${stage}P99`])];
+    const columns = [...MEASURES, 'retriedJobs', ...STAGES.flatMap((stage) => [`${stage}P50`, `${stage}P99`])];
     const medians = sides.map((side) => columns.map((column) => median(side.rows.map((row) => row[column] ?? NaN))));
     log(
       `\n## medians over ${args.runs} bursts each (${args.users} users at ${args.connections} connections, limit ${args.limit})`,

@@ -212,3 +212,30 @@ export async function vouchersDelivered(db: Db, campaignId: string, limit: numbe
   const latencies = vouchers.map((v) => (v.createdAt as Date).getTime() - (wonAt.get(v.userId as string) ?? NaN));
   return { winners, vouchers, latencies };
 }
+
+/**
+ * The settings of an API serving row 1's sold-out path to token logins: the standard limits, TRUST_PROXY
+ * (a distinct client address per request in X-Forwarded-For), cheap password hashing (only the campaign's
+ * first winner logs in with a password), `extra` on top.
+ */
+export function soldOutApiEnv(
+  urls: { mongo: string; redis: string },
+  port: number,
+  jwtSecret: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    MONGO_URL: urls.mongo,
+    REDIS_URL: urls.redis,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    PASSWORD_HASH_PROFILE: 'test',
+    RATE_LIMIT_PROFILE: 'standard',
+    TRUST_PROXY: 'true',
+    JWT_SECRET: jwtSecret,
+    SHUTDOWN_GRACE_MS: '0',
+    ...extra,
+  };
+}

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config';
 import { PROJECT_ROOT, freePort, startFerretDb, startRedisServer } from '../lib/local-services';
 import { runCli } from '../lib/cli';
 import { seed } from '../seed';
+import { soldOutApiEnv } from './harness';
 
 /**
  * `PROFILE_SECONDS=10 npx tsx scripts/bench/profile-sold-out.ts`: a CPU profile (node --cpu-prof) of one API process serving the sold-out
@@ -72,20 +73,9 @@ runCli(async () => {
     if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
     const secret = randomBytes(32).toString('hex');
     const port = await freePort();
-    const env: Record<string, string> = {
-      NODE_ENV: 'development',
-      MONGO_URL: ferret.url,
-      REDIS_URL: redis.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      METRICS_PORT: '0',
-      PASSWORD_HASH_PROFILE: 'test',
-      RATE_LIMIT_PROFILE: 'standard',
-      TRUST_PROXY: 'true',
-      JWT_SECRET: secret,
+    const env = soldOutApiEnv({ mongo: ferret.url, redis: redis.url }, port, secret, {
       LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? 'info',
-      SHUTDOWN_GRACE_MS: '0',
-    };
+    });
     await seed({ campaign: 'soldout', limit: 1, users: 1, password: 'profile-password', prefix: 'p' }, loadConfig(env));
     const api = spawn(
       process.execPath,

@@ -8,7 +8,7 @@ import { runCli } from '../lib/cli';
 import { hs256Token } from '../lib/hs256-token';
 import { freePort, startFerretDb, startRedisServer, type LocalService } from '../lib/local-services';
 import { seed } from '../seed';
-import { build, children, load, log, quiet, sleep, start, waitFor } from './harness';
+import { build, children, load, log, quiet, sleep, soldOutApiEnv, start, waitFor } from './harness';
 
 /**
  * `npx tsx scripts/bench/repeat-logins.ts`: row 1's sold-out load (token logins at 100 connections, a
@@ -33,22 +33,11 @@ runCli(async () => {
     build();
     const secret = randomBytes(32).toString('hex');
     const port = await freePort();
-    const env: Record<string, string> = {
-      NODE_ENV: 'development',
-      MONGO_URL: ferret.url,
-      REDIS_URL: redis.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      METRICS_PORT: '0',
+    const env = soldOutApiEnv({ mongo: ferret.url, redis: redis.url }, port, secret, {
       API_PROCESSES: processes,
-      PASSWORD_HASH_PROFILE: 'test',
-      RATE_LIMIT_PROFILE: 'standard',
-      TRUST_PROXY: 'true',
-      JWT_SECRET: secret,
       LOG_LEVEL: 'warn',
       MONGO_OPERATION_TIMEOUT_MS: '5000',
-      SHUTDOWN_GRACE_MS: '0',
-    };
+    });
     await seed({ campaign: 'soldout', limit: 1, users: 1, password: 'repeat-password', prefix: 'p' }, loadConfig(env));
     start('src/cluster.ts', env, 'api');
     const url = `http://127.0.0.1:${port}/api/login-campaign`;

@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../src/adapters/redis/scripts';
 
 import type { IssueVoucher } from '../src/application/issue-voucher.use-case';
-import { QUEUE_NAMES, type VoucherIssueJobData } from '../src/adapters/queue/queue-names';
+import { QUEUE_NAMES, toldFromJobData, type VoucherIssueJobData } from '../src/adapters/queue/queue-names';
 import { cappedExponentialBackoff } from '../src/adapters/queue/job-options';
 import { AppError, PERMANENT_JOB_ERRORS } from '../src/errors';
 import type { Logger } from '../src/ports/logger.port';
@@ -34,11 +34,17 @@ export function startVoucherIssueWorker(
     QUEUE_NAMES.voucherIssue,
     (job: Job<VoucherIssueJobData>) =>
       inJobContext(job.data, async () => {
-        const { campaignId, userId } = job.data;
+        const { campaignId, userId, run } = job.data;
         const attempt = job.attemptsMade + 1;
+        const told = toldFromJobData(job.data);
         try {
-          const result = await issueVoucher.execute(campaignId, userId);
-          logger.info({ jobId: job.id, campaignId, userId, result, attempt }, 'voucher issued');
+          const result = await issueVoucher.execute(campaignId, userId, { run, told });
+          logger.info(
+            { jobId: job.id, campaignId, userId, result, attempt },
+            result === 'superseded'
+              ? 'voucher job of an ended run: the user won again since, left to that run'
+              : 'voucher issued',
+          );
           return result;
         } catch (error) {
           if (error instanceof AppError && PERMANENT_JOB_ERRORS.has(error.code)) {

@@ -1,7 +1,7 @@
 import { isRunningAt, type Campaign } from '../domain/campaign';
 import type { CampaignResult } from '../domain/login-outcome';
 import { isOfEndedRun, isWinningSlot, type SlotClaim, type Winner } from '../domain/slot';
-import { voucherFor } from '../domain/voucher';
+import { voucherTermsFor, type ToldVoucher } from '../domain/voucher';
 import { voucherCodeFor } from './support/voucher-code';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
@@ -95,7 +95,7 @@ export class ClaimCampaignSlot {
     try {
       const recorded = await this.deps.winners.find(campaign.id, userId);
       if (recorded === null || isOfEndedRun(recorded, campaign)) return notActive;
-      return await this.answerWinner(campaign, recorded, 'already_won', now);
+      return await this.answerWinner(campaign, recorded, 'already_won');
     } catch (error) {
       this.deps.logger.warn({ err: error, campaignId: campaign.id, userId }, 'winner lookup failed after the end');
       return notActive;
@@ -213,7 +213,7 @@ export class ClaimCampaignSlot {
       // Most held slots belong to recorded winners logging in again: a read, not a refused insert.
       const recorded = await this.deps.winners.find(campaignId, userId);
       if (recorded !== null && isOfEndedRun(recorded, campaign)) return this.ofEndedRun(campaignId, recorded);
-      if (recorded !== null) return this.alreadyWon(campaign, recorded, claim.slot, now);
+      if (recorded !== null) return this.alreadyWon(campaign, recorded, claim.slot);
     }
     let { slot, limit, version } = claim;
     for (let attempt = 1; attempt <= MAX_SLOT_TRIES; attempt += 1) {
@@ -238,14 +238,15 @@ export class ClaimCampaignSlot {
       if (recorded.kind === 'recorded') {
         // The voucher is asked for beside the run check, not after it: a job that runs before a failed
         // check's delete reads the new run itself and writes nothing (IssueVoucher).
-        const [goesOn] = await Promise.all([this.runGoesOn(winner), this.requestVoucher(winner)]);
+        const told = toldVoucher(campaign, winner);
+        const [goesOn] = await Promise.all([this.runGoesOn(winner), this.requestVoucher(winner, told)]);
         if (!goesOn) return unavailable(campaignId);
         this.deps.logger.info({ campaignId, userId, slot }, 'winner recorded');
-        return this.voucherAnswer(campaign, winner, 'won', now);
+        return voucherAnswer(winner, told, 'won');
       }
       if (recorded.kind === 'user_already_won') {
         if (isOfEndedRun(recorded.winner, current)) return this.ofEndedRun(campaignId, recorded.winner);
-        return this.alreadyWon(campaign, recorded.winner, slot, now);
+        return this.alreadyWon(campaign, recorded.winner, slot);
       }
       // slot_taken: the counter handed this slot out twice (it went backwards). Move forward.
       this.deps.logger.warn(
@@ -363,7 +364,7 @@ export class ClaimCampaignSlot {
   }
 
   /** The user's recorded slot stands; a different slot the counter handed them goes back to it. */
-  private async alreadyWon(campaign: Campaign, stored: Winner, counterSlot: number, now: Date) {
+  private async alreadyWon(campaign: Campaign, stored: Winner, counterSlot: number) {
     if (stored.slot !== counterSlot) {
       this.deps.logger.warn(
         { campaignId: campaign.id, userId: stored.userId, slot: stored.slot, counterSlot },
@@ -371,39 +372,24 @@ export class ClaimCampaignSlot {
       );
       await this.deps.slots.moveSlot(campaign.id, stored.userId, counterSlot, stored.slot);
     }
-    return this.answerWinner(campaign, stored, 'already_won', now);
+    return this.answerWinner(campaign, stored, 'already_won');
   }
 
   private async answerWinner(
     campaign: Campaign,
     winner: Winner,
     outcome: 'won' | 'already_won',
-    now: Date,
   ): Promise<CampaignResult> {
-    await this.requestVoucher(winner);
-    return this.voucherAnswer(campaign, winner, outcome, now);
+    const told = toldVoucher(campaign, winner);
+    await this.requestVoucher(winner, told);
+    return voucherAnswer(winner, told, outcome);
   }
 
-  private voucherAnswer(campaign: Campaign, winner: Winner, outcome: 'won' | 'already_won', now: Date): CampaignResult {
-    const { code, discount, voucherType, description, expireDate } = voucherFor(
-      campaign,
-      winner.userId,
-      winner.voucherCode,
-      winner.createdAt,
-      now,
-    );
-    return {
-      campaignId: winner.campaignId,
-      outcome,
-      slot: winner.slot,
-      voucher: { code, discount, voucherType, description, expireDate },
-    };
-  }
-
-  private async requestVoucher({ campaignId, userId, run }: Winner): Promise<void> {
+  /** The job carries the voucher the winner is answered with, so it writes it without reading first. */
+  private async requestVoucher({ campaignId, userId, run }: Winner, told: ToldVoucher): Promise<void> {
     try {
       await withTimeout(
-        this.deps.voucherQueue.requestIssue(campaignId, userId, run),
+        this.deps.voucherQueue.requestIssue(campaignId, userId, run, told),
         this.deps.enqueueTimeoutMs,
         'enqueue',
       );
@@ -424,4 +410,22 @@ export class ClaimCampaignSlot {
       'reconcile request',
     ).catch((error: unknown) => this.deps.logger.warn({ err: error, campaignId }, 'reconcile request failed'));
   }
+}
+
+/** The voucher a winner is answered with: the terms of `campaign` (as this login read it) for their record. */
+function toldVoucher(campaign: Campaign, winner: Winner): ToldVoucher {
+  return {
+    terms: voucherTermsFor(campaign, winner.userId, winner.voucherCode, winner.createdAt),
+    wonAt: winner.createdAt,
+  };
+}
+
+function voucherAnswer(winner: Winner, { terms }: ToldVoucher, outcome: 'won' | 'already_won'): CampaignResult {
+  const { code, discount, voucherType, description, expireDate } = terms;
+  return {
+    campaignId: winner.campaignId,
+    outcome,
+    slot: winner.slot,
+    voucher: { code, discount, voucherType, description, expireDate },
+  };
 }

@@ -1,5 +1,5 @@
-import { isOfEndedRun } from '../domain/slot';
-import { voucherFor } from '../domain/voucher';
+import { isOfEndedRun, type Winner } from '../domain/slot';
+import { voucherFor, type ToldVoucher, type Voucher } from '../domain/voucher';
 import { AppError } from '../errors';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
@@ -13,6 +13,11 @@ import type { WinnerStore } from '../ports/winner-store.port';
  * winner is read again after the write, and a voucher without one is removed. So does a winner of a run a
  * reset ended (Campaign.run): the campaign is read again beside it, and a reset stores its new run before
  * anything of the old run is deleted, so a write that raced the reset sees the new run there.
+ *
+ * A job queued by the login that won carries the voucher that login answered with (`told`): it is the
+ * voucher written, when the winner read is the record it was told from, so the stored voucher is the one
+ * the winner was shown even if an operator changed the campaign's terms since. A job of a run a reset ended
+ * writes nothing for the same user's winner of a later run (that run's job does).
  */
 export class IssueVoucher {
   constructor(
@@ -22,7 +27,11 @@ export class IssueVoucher {
     private readonly clock: Clock,
   ) {}
 
-  async execute(campaignId: string, userId: string): Promise<'created' | 'exists'> {
+  async execute(
+    campaignId: string,
+    userId: string,
+    job: VoucherJob = {},
+  ): Promise<'created' | 'exists' | 'superseded'> {
     // Only a recorded winner gets a voucher, whatever a job claims. Both reads at once: one round trip of
     // waiting, not two, while a burst keeps the database busy.
     const [winner, campaign] = await Promise.all([
@@ -32,9 +41,22 @@ export class IssueVoucher {
     if (winner === null || (campaign !== null && isOfEndedRun(winner, campaign))) {
       return this.noWinner(campaignId, userId);
     }
+    // The job of a run a reset ended, for a user who won again since: that run's own job writes their voucher.
+    if (job.run !== undefined && winner.run > job.run) return 'superseded';
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
-    const voucher = voucherFor(campaign, userId, winner.voucherCode, winner.createdAt, this.clock.now());
-    const inserted = await this.vouchers.insert(voucher);
+    const now = this.clock.now();
+    const told = job.told !== undefined && isToldFrom(job.told, winner, job.run) ? job.told : undefined;
+    const voucher: Voucher =
+      told === undefined
+        ? voucherFor(campaign, userId, winner.voucherCode, winner.createdAt, now)
+        : { ...told.terms, campaignId, userId, createdAt: now };
+    let inserted = await this.vouchers.insert(voucher);
+    if (inserted === 'exists' && told !== undefined && !(await this.holdsTerms(voucher))) {
+      // Another voucher stands where this one belongs (a job of an ended run that stopped before its check
+      // removed what it wrote): the winner gets what they were told.
+      await this.vouchers.deleteOne(campaignId, userId);
+      inserted = await this.vouchers.insert(voucher);
+    }
     if (inserted === 'created') {
       const [after, current] = await Promise.all([
         this.winners.find(campaignId, userId),
@@ -47,9 +69,35 @@ export class IssueVoucher {
     return inserted;
   }
 
+  /** Whether the user's stored voucher has these terms. */
+  private async holdsTerms(voucher: Voucher): Promise<boolean> {
+    const [stored] = await this.vouchers.findForUsers(voucher.campaignId, [voucher.userId]);
+    return (
+      stored !== undefined &&
+      stored.code === voucher.code &&
+      stored.discount === voucher.discount &&
+      stored.description === voucher.description &&
+      stored.voucherType === voucher.voucherType &&
+      stored.expireDate.getTime() === voucher.expireDate.getTime()
+    );
+  }
+
   /** No winner (any more): no voucher may stand for them. */
   private async noWinner(campaignId: string, userId: string): Promise<never> {
     await this.vouchers.deleteOne(campaignId, userId);
     throw new AppError('WINNER_NOT_FOUND', undefined, { campaignId, userId });
   }
+}
+
+/** What a voucher job knows besides its winner: the run it was queued in, and the voucher the login told. */
+export interface VoucherJob {
+  run?: number;
+  told?: ToldVoucher;
+}
+
+/** A told voucher is written only for the very record it was told from: same run, time won and code. */
+function isToldFrom(told: ToldVoucher, winner: Winner, run: number | undefined): boolean {
+  return (
+    winner.run === run && winner.createdAt.getTime() === told.wonAt.getTime() && winner.voucherCode === told.terms.code
+  );
 }

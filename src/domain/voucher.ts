@@ -14,13 +14,25 @@ export interface Voucher {
   createdAt: Date;
 }
 
+/** A voucher's terms: everything but when it was written. */
+export type VoucherTerms = Omit<Voucher, 'createdAt'>;
+
+/**
+ * The voucher a winner was answered with, and when the winner record it belongs to was made: the voucher
+ * job writes exactly these terms once it has seen that record.
+ */
+export interface ToldVoucher {
+  terms: VoucherTerms;
+  wonAt: Date;
+}
+
 const MS_PER_DAY = 24 * 60 * 60 * 1000;
 
 /**
- * The voucher of a winner whose code is `code` (the winner record's). Its validity runs from the moment
- * the slot was won, so reply and stored voucher agree.
+ * The terms of the voucher of a winner whose code is `code` (the winner record's). Its validity runs from
+ * the moment the slot was won, so reply and stored voucher agree.
  */
-export function voucherFor(campaign: Campaign, userId: string, code: string, wonAt: Date, now: Date): Voucher {
+export function voucherTermsFor(campaign: Campaign, userId: string, code: string, wonAt: Date): VoucherTerms {
   return {
     code,
     userId,
@@ -29,8 +41,12 @@ export function voucherFor(campaign: Campaign, userId: string, code: string, won
     description: campaign.description,
     expireDate: new Date(wonAt.getTime() + campaign.voucherValidityDays * MS_PER_DAY),
     voucherType: campaign.voucherType,
-    createdAt: now,
   };
+}
+
+/** The voucher of a winner whose code is `code`, written `now`. */
+export function voucherFor(campaign: Campaign, userId: string, code: string, wonAt: Date, now: Date): Voucher {
+  return { ...voucherTermsFor(campaign, userId, code, wonAt), createdAt: now };
 }
 
 export function voucherStatus(voucher: Pick<Voucher, 'expireDate'> | null, now: Date): VoucherStatus {

@@ -265,3 +265,175 @@ test('a job that failed for good and is re-delivered gets all its tries again', 
     expect(again?.attemptsMade).toBe(3);
   });
 });
+
+/** The real stores, each call of the voucher job's noted in `calls` ('winners.find', 'vouchers.insert', ...). */
+function noting(calls: string[]): IssueVoucher {
+  const { winners, campaigns, vouchers } = h.api.stores;
+  const note = <T extends object>(store: T, name: string, methods: (keyof T & string)[]): T => {
+    const noted = Object.create(store) as T;
+    for (const method of methods) {
+      const real = (store[method] as (...args: unknown[]) => unknown).bind(store);
+      Object.assign(noted, {
+        [method]: (...args: unknown[]) => {
+          calls.push(`${name}.${method}`);
+          return real(...args);
+        },
+      });
+    }
+    return noted;
+  };
+  return new IssueVoucher(
+    note(winners, 'winners', ['find']),
+    note(campaigns, 'campaigns', ['findById']),
+    note(vouchers, 'vouchers', ['insert', 'deleteOne']),
+    systemClock,
+  );
+}
+
+/** The user's stored voucher, as a login answer shows one. */
+async function storedVoucher(campaignId: string, userId: string) {
+  const stored = await h.api.mongo.db.collection(COLLECTIONS.vouchers).findOne({ campaignId, userId });
+  return stored === null
+    ? null
+    : {
+        code: stored.code,
+        discount: stored.discount,
+        voucherType: stored.voucherType,
+        description: stored.description,
+        expireDate: (stored.expireDate as Date).toISOString(),
+      };
+}
+
+test('a winner’s job carries the voucher the login answered with, and writes exactly it after the terms changed', async () => {
+  await h.saveCampaign('told', { limit: 5, discount: 30 });
+  const { body } = await h.login('user1', undefined, 'told');
+  const answered = body.campaigns?.[0];
+  expect(answered).toMatchObject({ outcome: 'won', voucher: { discount: 30 } });
+  // The operator changes the terms while the job waits (no worker yet).
+  await h.saveCampaign('told', { discount: 55, description: 'changed after the win' });
+  const calls: string[] = [];
+  await startWorker({ issueVoucher: noting(calls) });
+  await h.drainQueue();
+
+  const userId = body.userId as string;
+  const job = await queue.getJob(voucherJobIdFor('told', userId, 0));
+  expect(job?.returnvalue).toBe('created');
+  expect(job?.data.told).toMatchObject({ code: answered?.voucher?.code, discount: 30 });
+  // The winner and the campaign are read before the write, and again after it.
+  expect(calls.slice(0, 2).sort()).toEqual(['campaigns.findById', 'winners.find']);
+  expect(calls[2]).toBe('vouchers.insert');
+  expect(await storedVoucher('told', userId)).toEqual(answered?.voucher);
+});
+
+test('a job of a run a reset ended writes nothing for the same user’s winner of the next run', async () => {
+  // No worker until both runs' jobs are queued: the old run's job runs after the user won again.
+  await h.saveCampaign('superseded', { startsAt: new Date(Date.now() - 60_000), limit: 2, discount: 30 });
+  const first = await h.login('user1', undefined, 'superseded');
+  expect(first.body.campaigns?.[0]).toMatchObject({ outcome: 'won', slot: 1 });
+  await h.saveCampaign('superseded', { endsAt: new Date(Date.now() - 1_000) });
+  const reset = await h.http
+    .post('/admin/campaigns/superseded/reset')
+    .set('authorization', operator)
+    .set('content-type', 'application/json');
+  expect(reset.body).toMatchObject({ status: true });
+  await h.saveCampaign('superseded', { endsAt: null });
+  const again = await h.login('user1', undefined, 'superseded');
+  const told = again.body.campaigns?.[0];
+  expect(told).toMatchObject({ outcome: 'won', slot: 1 });
+  await h.saveCampaign('superseded', { discount: 77 });
+
+  await startWorker();
+  await h.drainQueue();
+  const userId = first.body.userId as string;
+  expect((await queue.getJob(voucherJobIdFor('superseded', userId, 0)))?.returnvalue).toBe('superseded');
+  expect((await queue.getJob(voucherJobIdFor('superseded', userId, 1)))?.returnvalue).toBe('created');
+  expect(await storedVoucher('superseded', userId)).toEqual(told?.voucher);
+});
+
+test('a voucher with other terms found where the told one belongs is replaced by it', async () => {
+  await h.saveCampaign('told-stale', { limit: 5, discount: 30 });
+  const { body } = await h.login('user2', undefined, 'told-stale');
+  const answered = body.campaigns?.[0];
+  expect(answered?.outcome).toBe('won');
+  const userId = body.userId as string;
+  // What a job of an ended run leaves when it stops between its write and its check: the same code, its
+  // own run's expiry and terms.
+  await h.api.mongo.db.collection(COLLECTIONS.vouchers).insertOne({
+    code: answered?.voucher?.code,
+    userId,
+    campaignId: 'told-stale',
+    discount: 10,
+    description: 'the rehearsal’s voucher',
+    voucherType: 'MOBILE_TOPUP_BANK_TRANSFER',
+    expireDate: new Date('2026-12-31T00:00:00.000Z'),
+    createdAt: new Date(),
+  });
+  await startWorker();
+  await h.drainQueue();
+  expect((await queue.getJob(voucherJobIdFor('told-stale', userId, 0)))?.returnvalue).toBe('created');
+  expect(await storedVoucher('told-stale', userId)).toEqual(answered?.voucher);
+  expect(await h.api.mongo.db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId: 'told-stale' })).toBe(1);
+});
+
+test('a told voucher that is not the winner record’s is replaced by the record’s', async () => {
+  await h.saveCampaign('told-other', { limit: 5, discount: 30 });
+  await startWorker();
+  const { body } = await h.login('user2', undefined, 'told-other');
+  expect(body.campaigns?.[0]?.outcome).toBe('won');
+  await h.drainQueue();
+  const userId = body.userId as string;
+  const vouchers = h.api.mongo.db.collection(COLLECTIONS.vouchers);
+  const recorded = await vouchers.findOne({ campaignId: 'told-other', userId });
+  await vouchers.deleteMany({ campaignId: 'told-other' });
+
+  // A job telling other terms, for a time won that is not the record's.
+  const told = body.campaigns?.[0]?.voucher as { code: string; expireDate: string };
+  const jobId = 'told-other-1';
+  await queue.add(
+    'issue',
+    {
+      campaignId: 'told-other',
+      userId,
+      run: 0,
+      told: {
+        ...told,
+        discount: 99,
+        description: 'not the terms',
+        voucherType: 'other',
+        wonAt: new Date(0).toISOString(),
+      },
+    },
+    { jobId },
+  );
+  await h.drainQueue();
+  expect((await queue.getJob(jobId))?.returnvalue).toBe('created');
+  const written = await vouchers.find({ campaignId: 'told-other' }).toArray();
+  expect(written).toHaveLength(1);
+  expect(written[0]).toMatchObject({
+    discount: 30,
+    description: recorded?.description,
+    expireDate: recorded?.expireDate,
+  });
+});
+
+test('a told voucher for someone who did not win is never written, and the job fails for good', async () => {
+  await h.saveCampaign('told-nobody', { limit: 5 });
+  const calls: string[] = [];
+  await startWorker({ issueVoucher: noting(calls) });
+  const jobId = voucherJobIdFor('told-nobody', 'not-a-winner', 0);
+  const told = {
+    code: 'PV-0000-0000-0000-0000',
+    discount: 30,
+    description: 'a forged told voucher',
+    voucherType: 'MOBILE_TOPUP_BANK_TRANSFER',
+    expireDate: new Date(Date.now() + 86_400_000).toISOString(),
+    wonAt: new Date().toISOString(),
+  };
+  await queue.add('issue', { campaignId: 'told-nobody', userId: 'not-a-winner', run: 0, told }, { jobId, attempts: 5 });
+  await h.drainQueue();
+  const job = await queue.getJob(jobId);
+  expect(await job?.getState()).toBe('failed');
+  expect(job?.failedReason).toMatch(/WINNER_NOT_FOUND/);
+  expect(calls).not.toContain('vouchers.insert');
+  expect(await h.api.mongo.db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId: 'told-nobody' })).toBe(0);
+});

@@ -1,9 +1,10 @@
 import type { Job, Queue } from 'bullmq';
 
+import type { ToldVoucher } from '../../domain/voucher';
 import type { RedeliveryResult, VoucherRedelivery } from '../../ports/voucher-redelivery.port';
 import type { VoucherQueue } from '../../ports/voucher-queue.port';
 import { voucherJobOptions, type VoucherJobTuning } from './job-options';
-import { requestOrigin, voucherJobIdFor, type VoucherIssueJobData } from './queue-names';
+import { requestOrigin, toldAsJobData, voucherJobIdFor, type VoucherIssueJobData } from './queue-names';
 
 /** Voucher requests as BullMQ jobs; the job id is derived from (campaign, user), so a repeat is a no-op. */
 export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
@@ -12,8 +13,8 @@ export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
     private readonly tuning: VoucherJobTuning,
   ) {}
 
-  async requestIssue(campaignId: string, userId: string, run: number): Promise<void> {
-    await this.add(campaignId, userId, run);
+  async requestIssue(campaignId: string, userId: string, run: number, told?: ToldVoucher): Promise<void> {
+    await this.add(campaignId, userId, run, told);
   }
 
   async redeliver(
@@ -58,9 +59,15 @@ export class BullmqVoucherQueue implements VoucherQueue, VoucherRedelivery {
     return 'added';
   }
 
-  private async add(campaignId: string, userId: string, run: number): Promise<void> {
+  private async add(campaignId: string, userId: string, run: number, told?: ToldVoucher): Promise<void> {
     const jobId = voucherJobIdFor(campaignId, userId, run);
-    const data = { campaignId, userId, run, ...requestOrigin() };
+    const data: VoucherIssueJobData = {
+      campaignId,
+      userId,
+      run,
+      ...(told === undefined ? {} : { told: toldAsJobData(told) }),
+      ...requestOrigin(),
+    };
     await this.queue.add('issue', data, { ...voucherJobOptions(this.tuning), jobId });
   }
 }

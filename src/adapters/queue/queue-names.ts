@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import type { ToldVoucher } from '../../domain/voucher';
 import { currentRequestId } from '../../request-context';
 
 /** Queue names (inside the configured BullMQ prefix). */
@@ -14,6 +15,19 @@ export interface VoucherIssueJobData {
   userId: string;
   /** The campaign's run the winner was recorded in (absent in jobs queued before runs existed). */
   run?: number;
+  /**
+   * The voucher the winner was answered with (dates as ISO strings), from the login that won: the job writes
+   * it as told for the record it was told from. Absent in jobs queued by reconciliation (and before this
+   * existed): the job makes the voucher from the record and the campaign's terms then.
+   */
+  told?: {
+    code: string;
+    discount: number;
+    description: string;
+    voucherType: string;
+    expireDate: string;
+    wonAt: string;
+  };
   /** The request that caused the job (its log lines carry it too). */
   requestId?: string;
 }
@@ -27,6 +41,32 @@ export interface ReconcileJobData {
   unfinished?: boolean;
   /** The request that asked for it, if one did. */
   requestId?: string;
+}
+
+/** A told voucher as job data (JSON: dates as ISO strings). */
+export function toldAsJobData({ terms, wonAt }: ToldVoucher): NonNullable<VoucherIssueJobData['told']> {
+  const { code, discount, description, voucherType, expireDate } = terms;
+  return { code, discount, description, voucherType, expireDate: expireDate.toISOString(), wonAt: wonAt.toISOString() };
+}
+
+/**
+ * The told voucher a job carries, or undefined when it carries none or one this version cannot read (the job
+ * then makes the voucher from the record, as one queued by reconciliation does).
+ */
+export function toldFromJobData({ campaignId, userId, told }: VoucherIssueJobData): ToldVoucher | undefined {
+  if (told === undefined || told === null || typeof told !== 'object') return undefined;
+  const { code, discount, description, voucherType } = told;
+  const expireDate = new Date(told.expireDate);
+  const wonAt = new Date(told.wonAt);
+  const valid =
+    typeof code === 'string' &&
+    typeof discount === 'number' &&
+    typeof description === 'string' &&
+    typeof voucherType === 'string' &&
+    !Number.isNaN(expireDate.getTime()) &&
+    !Number.isNaN(wonAt.getTime());
+  if (!valid) return undefined;
+  return { terms: { code, userId, campaignId, discount, description, voucherType, expireDate }, wonAt };
 }
 
 /** The current request's id as job data, so the job's log lines carry it (nothing outside a request). */

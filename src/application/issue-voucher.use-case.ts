@@ -39,7 +39,9 @@ export class IssueVoucher {
       this.campaigns.findById(campaignId),
     ]);
     if (winner === null || (campaign !== null && isOfEndedRun(winner, campaign))) {
-      return this.noWinner(campaignId, userId);
+      // A told job removes only what it may have written itself: a later run's voucher for the user may
+      // stand there by the time this delete runs.
+      return this.noWinner(campaignId, userId, job.told?.terms.expireDate);
     }
     // The job of a run a reset ended, for a user who won again since: that run's own job writes their voucher.
     if (job.run !== undefined && winner.run > job.run) return 'superseded';
@@ -63,7 +65,7 @@ export class IssueVoucher {
         this.campaigns.findById(campaignId),
       ]);
       if (after === null || after.run !== winner.run || (current !== null && isOfEndedRun(winner, current))) {
-        return this.noWinner(campaignId, userId);
+        return this.noWinner(campaignId, userId, voucher.expireDate); // the voucher written here, no other
       }
     }
     return inserted;
@@ -82,9 +84,9 @@ export class IssueVoucher {
     );
   }
 
-  /** No winner (any more): no voucher may stand for them. */
-  private async noWinner(campaignId: string, userId: string): Promise<never> {
-    await this.vouchers.deleteOne(campaignId, userId);
+  /** No winner (any more): no voucher may stand for them (with `onlyExpiring`: that one only). */
+  private async noWinner(campaignId: string, userId: string, onlyExpiring?: Date): Promise<never> {
+    await this.vouchers.deleteOne(campaignId, userId, onlyExpiring);
     throw new AppError('WINNER_NOT_FOUND', undefined, { campaignId, userId });
   }
 }

@@ -17,8 +17,12 @@ export interface VoucherStore {
   /** How many vouchers the campaign has issued. */
   count(campaignId: string): Promise<number>;
 
-  /** Deletes the user's voucher of the campaign (one issued for a winner deleted meanwhile); whether one was. */
-  deleteOne(campaignId: string, userId: string): Promise<boolean>;
+  /**
+   * Deletes the user's voucher of the campaign (one issued for a winner deleted meanwhile); whether one was.
+   * With `onlyExpiring`, only a voucher expiring at that moment: the one a job wrote for the record it was
+   * told from (the expiry follows the time won), never a later run's voucher for the same user.
+   */
+  deleteOne(campaignId: string, userId: string, onlyExpiring?: Date): Promise<boolean>;
 
   /** Deletes every voucher of the campaign (only for an explicit reset); returns how many. */
   deleteCampaign(campaignId: string): Promise<number>;

@@ -131,6 +131,15 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.vouchers.count(`${id}-keep`)).toBe(1);
     });
 
+    test('VoucherStore: deleteOne with an expiry removes only a voucher expiring then', async () => {
+      const stored = voucher(id, 'a');
+      await s.vouchers.insert(stored);
+      expect(await s.vouchers.deleteOne(id, 'a', new Date(stored.expireDate.getTime() + 1))).toBe(false);
+      expect(await s.vouchers.count(id)).toBe(1);
+      expect(await s.vouchers.deleteOne(id, 'a', new Date(stored.expireDate.getTime()))).toBe(true);
+      expect(await s.vouchers.count(id)).toBe(0);
+    });
+
     test('deleteCampaign removes one campaign’s records and no other’s', async () => {
       await s.participations.record(id, 'a', new Date());
       await s.participations.record(`${id}-keep`, 'a', new Date());

@@ -437,3 +437,48 @@ test('a told voucher for someone who did not win is never written, and the job f
   expect(calls).not.toContain('vouchers.insert');
   expect(await h.api.mongo.db.collection(COLLECTIONS.vouchers).countDocuments({ campaignId: 'told-nobody' })).toBe(0);
 });
+
+test('a job of an ended run that found no winner, and deletes only later, leaves the next run’s voucher alone', async () => {
+  await h.saveCampaign('late-delete', { startsAt: new Date(Date.now() - 60_000), limit: 2 });
+  const first = await h.login('user3', undefined, 'late-delete');
+  expect(first.body.campaigns?.[0]).toMatchObject({ outcome: 'won' });
+  await h.saveCampaign('late-delete', { endsAt: new Date(Date.now() - 1_000) });
+  const reset = await h.http
+    .post('/admin/campaigns/late-delete/reset')
+    .set('authorization', operator)
+    .set('content-type', 'application/json');
+  expect(reset.body).toMatchObject({ status: true });
+
+  // The old run's job reads no winner, and its delete is held (a worker frozen there) ...
+  const store = h.api.stores.vouchers;
+  let deleting!: () => void;
+  const aboutToDelete = new Promise<void>((r) => (deleting = r));
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const held = Object.assign(Object.create(store) as VoucherStore, {
+    deleteOne: async (...args: Parameters<VoucherStore['deleteOne']>) => {
+      deleting();
+      await released;
+      return store.deleteOne(...args);
+    },
+  });
+  await startWorker({
+    issueVoucher: new IssueVoucher(h.api.stores.winners, h.api.stores.campaigns, held, systemClock),
+  });
+  await aboutToDelete;
+  // ... while the user wins the next run and that run's job writes their voucher.
+  await h.saveCampaign('late-delete', { endsAt: null });
+  const again = await h.login('user3', undefined, 'late-delete');
+  expect(again.body.campaigns?.[0]).toMatchObject({ outcome: 'won' });
+  const userId = first.body.userId as string;
+  const deadline = Date.now() + 15_000;
+  while ((await storedVoucher('late-delete', userId)) === null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(await storedVoucher('late-delete', userId)).toEqual(again.body.campaigns?.[0]?.voucher);
+
+  release();
+  await h.drainQueue();
+  expect((await queue.getJob(voucherJobIdFor('late-delete', userId, 0)))?.failedReason).toMatch(/WINNER_NOT_FOUND/);
+  expect(await storedVoucher('late-delete', userId)).toEqual(again.body.campaigns?.[0]?.voucher);
+});

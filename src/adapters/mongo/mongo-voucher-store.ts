@@ -52,8 +52,10 @@ export class MongoVoucherStore implements VoucherStore {
     return this.collection.countDocuments({ campaignId });
   }
 
-  async deleteOne(campaignId: string, userId: string): Promise<boolean> {
-    return (await this.collection.deleteOne({ campaignId, userId })).deletedCount === 1;
+  async deleteOne(campaignId: string, userId: string, onlyExpiring?: Date): Promise<boolean> {
+    const filter =
+      onlyExpiring === undefined ? { campaignId, userId } : { campaignId, userId, expireDate: onlyExpiring };
+    return (await this.collection.deleteOne(filter)).deletedCount === 1;
   }
 
   async deleteCampaign(campaignId: string): Promise<number> {

@@ -155,8 +155,16 @@ export class InMemoryVoucherStore implements VoucherStore {
     return removeWhere(this.vouchers, (v) => v.campaignId === campaignId);
   }
 
-  async deleteOne(campaignId: string, userId: string): Promise<boolean> {
-    return removeWhere(this.vouchers, (v) => v.campaignId === campaignId && v.userId === userId) === 1;
+  async deleteOne(campaignId: string, userId: string, onlyExpiring?: Date): Promise<boolean> {
+    return (
+      removeWhere(
+        this.vouchers,
+        (v) =>
+          v.campaignId === campaignId &&
+          v.userId === userId &&
+          (onlyExpiring === undefined || v.expireDate.getTime() === onlyExpiring.getTime()),
+      ) === 1
+    );
   }
 }
 

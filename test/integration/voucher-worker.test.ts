@@ -19,6 +19,16 @@ let h: Harness;
 const operator = `Basic ${Buffer.from(`admin:${DEV_ADMIN_PASSWORD}`).toString('base64')}`;
 let queue: Queue;
 
+/** An operator ends the campaign and resets it (a rehearsal's end); the reset's answer. */
+async function endAndReset(campaignId: string): Promise<Record<string, unknown>> {
+  await h.saveCampaign(campaignId, { endsAt: new Date(Date.now() - 1_000) });
+  const reset = await h.http
+    .post(`/admin/campaigns/${campaignId}/reset`)
+    .set('authorization', operator)
+    .set('content-type', 'application/json');
+  return reset.body as Record<string, unknown>;
+}
+
 beforeAll(async () => {
   h = await startHarness();
   await h.registerUsers(3);
@@ -130,12 +140,7 @@ test('a winner of the rehearsal who wins again after the reset gets the new runâ
   const vouchers = () => h.api.mongo.db.collection(COLLECTIONS.vouchers).find({ campaignId: 'rerun' }).toArray();
   expect(await vouchers()).toHaveLength(1);
 
-  await h.saveCampaign('rerun', { endsAt: new Date(Date.now() - 1_000) });
-  const reset = await h.http
-    .post('/admin/campaigns/rerun/reset')
-    .set('authorization', operator)
-    .set('content-type', 'application/json');
-  expect(reset.body).toMatchObject({ status: true, deleted: { winners: 1, vouchers: 1 } });
+  expect(await endAndReset('rerun')).toMatchObject({ status: true, deleted: { winners: 1, vouchers: 1 } });
   await h.saveCampaign('rerun', { endsAt: null });
 
   const again = await h.login('user1', undefined, 'rerun');
@@ -330,12 +335,7 @@ test('a job of a run a reset ended writes nothing for the same userâ€™s winner o
   await h.saveCampaign('superseded', { startsAt: new Date(Date.now() - 60_000), limit: 2, discount: 30 });
   const first = await h.login('user1', undefined, 'superseded');
   expect(first.body.campaigns?.[0]).toMatchObject({ outcome: 'won', slot: 1 });
-  await h.saveCampaign('superseded', { endsAt: new Date(Date.now() - 1_000) });
-  const reset = await h.http
-    .post('/admin/campaigns/superseded/reset')
-    .set('authorization', operator)
-    .set('content-type', 'application/json');
-  expect(reset.body).toMatchObject({ status: true });
+  expect(await endAndReset('superseded')).toMatchObject({ status: true });
   await h.saveCampaign('superseded', { endsAt: null });
   const again = await h.login('user1', undefined, 'superseded');
   const told = again.body.campaigns?.[0];
@@ -442,12 +442,7 @@ test('a job of an ended run that found no winner, and deletes only later, leaves
   await h.saveCampaign('late-delete', { startsAt: new Date(Date.now() - 60_000), limit: 2 });
   const first = await h.login('user3', undefined, 'late-delete');
   expect(first.body.campaigns?.[0]).toMatchObject({ outcome: 'won' });
-  await h.saveCampaign('late-delete', { endsAt: new Date(Date.now() - 1_000) });
-  const reset = await h.http
-    .post('/admin/campaigns/late-delete/reset')
-    .set('authorization', operator)
-    .set('content-type', 'application/json');
-  expect(reset.body).toMatchObject({ status: true });
+  expect(await endAndReset('late-delete')).toMatchObject({ status: true });
 
   // The old run's job reads no winner, and its delete is held (a worker frozen there) ...
   const store = h.api.stores.vouchers;

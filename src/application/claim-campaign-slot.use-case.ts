@@ -1,7 +1,7 @@
 import { isRunningAt, type Campaign } from '../domain/campaign';
 import type { CampaignResult } from '../domain/login-outcome';
 import { isOfEndedRun, isWinningSlot, type SlotClaim, type Winner } from '../domain/slot';
-import { voucherTermsFor, type ToldVoucher } from '../domain/voucher';
+import { voucherTermsFor, type ToldVoucher, type VoucherTerms } from '../domain/voucher';
 import { voucherCodeFor } from './support/voucher-code';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
@@ -11,6 +11,7 @@ import type { ReconcileTrigger } from '../ports/reconcile-trigger.port';
 import type { SlotCounter } from '../ports/slot-counter.port';
 import type { SoldOutView } from '../ports/sold-out-view.port';
 import type { VoucherQueue } from '../ports/voucher-queue.port';
+import type { VoucherStore } from '../ports/voucher-store.port';
 import type { WinnerStore } from '../ports/winner-store.port';
 import { withTimeout } from './support/dependency-call';
 import type { LateParticipants } from './support/late-participants';
@@ -21,6 +22,8 @@ export interface ClaimCampaignSlotDeps {
   campaigns: CampaignStore;
   participations: ParticipationStore;
   winners: WinnerStore;
+  /** Read for a winner logging in again: the answer shows the voucher stored, whatever the terms are now. */
+  vouchers: Pick<VoucherStore, 'findForUsers'>;
   voucherQueue: VoucherQueue;
   reconcileTrigger: ReconcileTrigger;
   lateParticipants: LateParticipants;
@@ -93,9 +96,10 @@ export class ClaimCampaignSlot {
     };
     if (campaign.startsAt.getTime() > now.getTime()) return notActive;
     try {
+      const stored = this.storedVoucher(campaign.id, userId); // beside the winner's read
       const recorded = await this.deps.winners.find(campaign.id, userId);
       if (recorded === null || isOfEndedRun(recorded, campaign)) return notActive;
-      return await this.answerWinner(campaign, recorded, 'already_won');
+      return await this.answerWinner(campaign, recorded, 'already_won', stored);
     } catch (error) {
       this.deps.logger.warn({ err: error, campaignId: campaign.id, userId }, 'winner lookup failed after the end');
       return notActive;
@@ -211,9 +215,10 @@ export class ClaimCampaignSlot {
     const campaignId = campaign.id;
     if (claim.kind === 'held') {
       // Most held slots belong to recorded winners logging in again: a read, not a refused insert.
+      const stored = this.storedVoucher(campaignId, userId); // beside the winner's read
       const recorded = await this.deps.winners.find(campaignId, userId);
       if (recorded !== null && isOfEndedRun(recorded, campaign)) return this.ofEndedRun(campaignId, recorded);
-      if (recorded !== null) return this.alreadyWon(campaign, recorded, claim.slot);
+      if (recorded !== null) return this.alreadyWon(campaign, recorded, claim.slot, stored);
     }
     let { slot, limit, version } = claim;
     for (let attempt = 1; attempt <= MAX_SLOT_TRIES; attempt += 1) {
@@ -246,7 +251,7 @@ export class ClaimCampaignSlot {
       }
       if (recorded.kind === 'user_already_won') {
         if (isOfEndedRun(recorded.winner, current)) return this.ofEndedRun(campaignId, recorded.winner);
-        return this.alreadyWon(campaign, recorded.winner, slot);
+        return this.alreadyWon(campaign, recorded.winner, slot, this.storedVoucher(campaignId, userId));
       }
       // slot_taken: the counter handed this slot out twice (it went backwards). Move forward.
       this.deps.logger.warn(
@@ -364,7 +369,12 @@ export class ClaimCampaignSlot {
   }
 
   /** The user's recorded slot stands; a different slot the counter handed them goes back to it. */
-  private async alreadyWon(campaign: Campaign, stored: Winner, counterSlot: number) {
+  private async alreadyWon(
+    campaign: Campaign,
+    stored: Winner,
+    counterSlot: number,
+    storedVoucher: Promise<VoucherTerms | null>,
+  ) {
     if (stored.slot !== counterSlot) {
       this.deps.logger.warn(
         { campaignId: campaign.id, userId: stored.userId, slot: stored.slot, counterSlot },
@@ -372,20 +382,41 @@ export class ClaimCampaignSlot {
       );
       await this.deps.slots.moveSlot(campaign.id, stored.userId, counterSlot, stored.slot);
     }
-    return this.answerWinner(campaign, stored, 'already_won');
+    return this.answerWinner(campaign, stored, 'already_won', storedVoucher);
   }
 
+  /**
+   * A recorded winner's answer: the voucher stored for them if there is one (an operator may have changed the
+   * campaign's terms since it was written), else the voucher of the terms now, which their job then writes.
+   */
   private async answerWinner(
     campaign: Campaign,
     winner: Winner,
     outcome: 'won' | 'already_won',
+    stored: Promise<VoucherTerms | null>,
   ): Promise<CampaignResult> {
-    const told = toldVoucher(campaign, winner);
+    const written = await stored;
+    const told: ToldVoucher =
+      written !== null && written.code === winner.voucherCode
+        ? { terms: written, wonAt: winner.createdAt }
+        : toldVoucher(campaign, winner);
     await this.requestVoucher(winner, told);
     return voucherAnswer(winner, told, outcome);
   }
 
-  /** The job carries the voucher the winner is answered with, so it writes it without reading first. */
+  /** The user's stored voucher of the campaign, or null (none, or not readable now: the answer does without). */
+  private async storedVoucher(campaignId: string, userId: string): Promise<VoucherTerms | null> {
+    try {
+      const [stored] = await this.deps.vouchers.findForUsers(campaignId, [userId]);
+      if (stored === undefined) return null;
+      const { code, discount, description, voucherType, expireDate } = stored;
+      return { code, userId, campaignId, discount, description, voucherType, expireDate };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The job carries the voucher the winner is answered with: the one it writes for their record. */
   private async requestVoucher({ campaignId, userId, run }: Winner, told: ToldVoucher): Promise<void> {
     try {
       await withTimeout(

@@ -168,6 +168,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     campaigns: new SharedFreshCampaignReads(stores.campaigns),
     participations: stores.participations,
     winners: stores.winners,
+    vouchers: stores.vouchers,
     voucherQueue: voucherQueue(queues, config),
     reconcileTrigger,
     lateParticipants,

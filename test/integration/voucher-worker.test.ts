@@ -477,3 +477,19 @@ test('a job of an ended run that found no winner, and deletes only later, leaves
   expect((await queue.getJob(voucherJobIdFor('late-delete', userId, 0)))?.failedReason).toMatch(/WINNER_NOT_FOUND/);
   expect(await storedVoucher('late-delete', userId)).toEqual(again.body.campaigns?.[0]?.voucher);
 });
+
+test('a winner logging in again after the terms changed is shown the voucher stored, not the terms now', async () => {
+  await h.saveCampaign('shown', { limit: 5, discount: 30 });
+  await startWorker();
+  const { body } = await h.login('user1', undefined, 'shown');
+  expect(body.campaigns?.[0]).toMatchObject({ outcome: 'won', voucher: { discount: 30 } });
+  await h.drainQueue();
+  await h.saveCampaign('shown', { discount: 55, description: 'changed after the voucher was written' });
+
+  const again = await h.login('user1', undefined, 'shown');
+  expect(again.body.campaigns?.[0]?.outcome).toBe('already_won');
+  const userId = body.userId as string;
+  await h.drainQueue();
+  expect(again.body.campaigns?.[0]?.voucher).toEqual(await storedVoucher('shown', userId));
+  expect(again.body.campaigns?.[0]?.voucher).toEqual(body.campaigns?.[0]?.voucher);
+});

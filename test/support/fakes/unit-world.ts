@@ -62,6 +62,7 @@ export function unitWorld(options: UnitWorldOptions = {}) {
     campaigns,
     participations,
     winners,
+    vouchers,
     voucherQueue,
     reconcileTrigger,
     lateParticipants,

@@ -1,7 +1,7 @@
 import { isRunningAt, type Campaign } from '../domain/campaign';
 import type { CampaignResult } from '../domain/login-outcome';
 import { isOfEndedRun, isWinningSlot, type SlotClaim, type Winner } from '../domain/slot';
-import { voucherTermsFor, type ToldVoucher, type VoucherTerms } from '../domain/voucher';
+import { termsOf, voucherTermsFor, type ToldVoucher, type VoucherTerms } from '../domain/voucher';
 import { voucherCodeFor } from './support/voucher-code';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
@@ -408,9 +408,7 @@ export class ClaimCampaignSlot {
   private async storedVoucher(campaignId: string, userId: string): Promise<VoucherTerms | null> {
     try {
       const [stored] = await this.deps.vouchers.findForUsers(campaignId, [userId]);
-      if (stored === undefined) return null;
-      const { code, discount, description, voucherType, expireDate } = stored;
-      return { code, userId, campaignId, discount, description, voucherType, expireDate };
+      return stored === undefined ? null : termsOf(stored);
     } catch {
       return null;
     }

@@ -1,5 +1,5 @@
 import { isOfEndedRun, type Winner } from '../domain/slot';
-import { voucherFor, type ToldVoucher, type Voucher } from '../domain/voucher';
+import { sameTerms, voucherFor, type ToldVoucher, type Voucher } from '../domain/voucher';
 import { AppError } from '../errors';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
@@ -74,14 +74,7 @@ export class IssueVoucher {
   /** Whether the user's stored voucher has these terms. */
   private async holdsTerms(voucher: Voucher): Promise<boolean> {
     const [stored] = await this.vouchers.findForUsers(voucher.campaignId, [voucher.userId]);
-    return (
-      stored !== undefined &&
-      stored.code === voucher.code &&
-      stored.discount === voucher.discount &&
-      stored.description === voucher.description &&
-      stored.voucherType === voucher.voucherType &&
-      stored.expireDate.getTime() === voucher.expireDate.getTime()
-    );
+    return stored !== undefined && sameTerms(stored, voucher);
   }
 
   /** No winner (any more): no voucher may stand for them (with `onlyExpiring`: that one only). */

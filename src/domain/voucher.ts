@@ -17,6 +17,25 @@ export interface Voucher {
 /** A voucher's terms: everything but when it was written. */
 export type VoucherTerms = Omit<Voucher, 'createdAt'>;
 
+/** The terms of a voucher (a stored one, say), without when it was written. */
+export function termsOf(voucher: VoucherTerms): VoucherTerms {
+  const { code, userId, campaignId, discount, description, expireDate, voucherType } = voucher;
+  return { code, userId, campaignId, discount, description, expireDate, voucherType };
+}
+
+/** Whether two vouchers have the same terms (when each was written aside). */
+export function sameTerms(a: VoucherTerms, b: VoucherTerms): boolean {
+  return (
+    a.code === b.code &&
+    a.userId === b.userId &&
+    a.campaignId === b.campaignId &&
+    a.discount === b.discount &&
+    a.description === b.description &&
+    a.voucherType === b.voucherType &&
+    a.expireDate.getTime() === b.expireDate.getTime()
+  );
+}
+
 /**
  * The voucher a winner was answered with, and when the winner record it belongs to was made: the voucher
  * job writes exactly these terms once it has seen that record.

@@ -3,7 +3,7 @@ import { summarizeLogin, type CampaignResult } from '../../src/domain/login-outc
 import { isWinningSlot } from '../../src/domain/slot';
 import { voucherJobIdFor } from '../../src/adapters/queue/queue-names';
 import { voucherCodeFor } from '../../src/application/support/voucher-code';
-import { voucherStatus } from '../../src/domain/voucher';
+import { sameTerms, termsOf, voucherStatus, type Voucher } from '../../src/domain/voucher';
 
 const result = (outcome: CampaignResult['outcome'], errorCode?: CampaignResult['errorCode']): CampaignResult => ({
   campaignId: 'c',
@@ -99,5 +99,35 @@ describe('campaign rules', () => {
   });
   test('a winning slot lies in 1..limit', () => {
     expect([0, 1, 100, 101, 1.5].map((slot) => isWinningSlot(slot, 100))).toEqual([false, true, true, false, false]);
+  });
+});
+
+describe('voucher terms', () => {
+  const written: Voucher = {
+    code: 'PV-AAAA-BBBB-CCCC-DDDD',
+    userId: 'u1',
+    campaignId: 'c1',
+    discount: 30,
+    description: '30% off',
+    voucherType: 'MOBILE_TOPUP_BANK_TRANSFER',
+    expireDate: new Date('2027-01-01T00:00:00.000Z'),
+    createdAt: new Date('2026-12-02T00:00:00.000Z'),
+  };
+
+  test('the terms of a voucher are all of it but when it was written', () => {
+    const { createdAt, ...rest } = written;
+    expect(createdAt).toBeInstanceOf(Date);
+    expect(termsOf(written)).toEqual(rest);
+  });
+
+  test('two vouchers have the same terms whenever each was written, and not if any term differs', () => {
+    const rewritten: Voucher = { ...written, createdAt: new Date('2026-12-03T00:00:00.000Z') };
+    expect(sameTerms(written, rewritten)).toBe(true);
+    expect(sameTerms(written, { ...written, expireDate: new Date(written.expireDate.getTime() + 1) })).toBe(false);
+    expect(sameTerms(written, { ...written, discount: 31 })).toBe(false);
+    expect(sameTerms(written, { ...written, description: 'other' })).toBe(false);
+    expect(sameTerms(written, { ...written, voucherType: 'other' })).toBe(false);
+    expect(sameTerms(written, { ...written, code: 'PV-0000-0000-0000-0000' })).toBe(false);
+    expect(sameTerms(written, { ...written, userId: 'u2' })).toBe(false);
   });
 });

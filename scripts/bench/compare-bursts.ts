@@ -20,6 +20,7 @@ import {
   load,
   log,
   median,
+  peakRss,
   percentile,
   listenDrops,
   quiet,
@@ -38,8 +39,9 @@ queues and database, then bursts of --users distinct token users at --connection
 campaign of --limit, alternating A B B A ..., each after the machine is quiet. Per burst: time, p99 and
 max answer times, non-2xx, winners and vouchers, the winner-to-voucher latency in its three stages (the
 claim until the job is queued, the wait in the queue, the job itself; p50 and p99 of each), the jobs that
-took more than one try, and the connections the kernel dropped because the API's accept queue was full
-(each waits a second or more for its SYN retry). Then the median of each and this checkout's medians over
+took more than one try, the connections the kernel dropped because the API's accept queue was full
+(each waits a second or more for its SYN retry), and the peak RSS of the largest API process during the
+burst (rssMb; the processes live through every burst of their side, as a server does). Then the median of each and this checkout's medians over
 the other's. On a shared machine one burst says little; the medians of alternating bursts say more.
 --other-env sets environment variables for the other side's processes only (compare a setting: --against
 HEAD --other-env WORKER_CONCURRENCY=100).`;
@@ -61,6 +63,8 @@ interface Side {
   label: string;
   root: string;
   port: number;
+  /** The API's cluster primary: its children are the API processes. */
+  apiPid: number;
   queuePrefix: string;
   config: ReturnType<typeof loadConfig>;
   client: MongoClient;
@@ -77,6 +81,7 @@ const MEASURES = [
   'voucherP50',
   'voucherP99',
   'listenDrops',
+  'rssMb',
 ] as const;
 const STAGES = ['queuedAfter', 'queueWait', 'jobRun'] as const;
 
@@ -184,10 +189,19 @@ runCli(async () => {
         ...(index === 1 ? otherEnv : {}),
       };
       start('workers/main.ts', env, `${label} worker`, root);
-      start('src/cluster.ts', env, `${label} api`, root);
+      const api = start('src/cluster.ts', env, `${label} api`, root);
       await waitFor(`http://127.0.0.1:${port}/ready`);
       const client = await new MongoClient(mongoUrl.toString()).connect();
-      sides.push({ label, root: root, port, queuePrefix, config: loadConfig(env), client, rows: [] });
+      sides.push({
+        label,
+        root: root,
+        port,
+        apiPid: api.pid as number,
+        queuePrefix,
+        config: loadConfig(env),
+        client,
+        rows: [],
+      });
     }
 
     const tokensFile = join(work, 'tokens.txt');
@@ -206,14 +220,17 @@ runCli(async () => {
         writeFileSync(tokensFile, tokens.join('\n'));
         await quiet();
         const dropsBefore = listenDrops();
-        const result = await load({
-          url: `http://127.0.0.1:${side.port}/api/login-campaign`,
-          connections: args.connections,
-          amount: args.users,
-          body: JSON.stringify({ campaignId }),
-          tokensFile,
-          distinctAddresses: true,
-        });
+        const { result, rss } = await peakRss(
+          side.apiPid,
+          load({
+            url: `http://127.0.0.1:${side.port}/api/login-campaign`,
+            connections: args.connections,
+            amount: args.users,
+            body: JSON.stringify({ campaignId }),
+            tokensFile,
+            distinctAddresses: true,
+          }),
+        );
         const { winners, vouchers, latencies } = await vouchersDelivered(side.client.db(), campaignId, args.limit);
         const row = {
           seconds: result.seconds,
@@ -226,6 +243,7 @@ runCli(async () => {
           voucherP99: percentile(latencies, 99),
           ...(await jobStages(redisClient, side, campaignId, winners)),
           listenDrops: listenDrops() - dropsBefore,
+          rssMb: Math.max(...rss),
         };
         side.rows.push(row);
         log(`run ${run}, ${side.label}: ${JSON.stringify(row)}`);

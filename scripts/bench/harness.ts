@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Db } from 'mongodb';
@@ -26,7 +26,10 @@ export function build(root = PROJECT_ROOT): void {
   if (result.status !== 0) throw new Error(`npm run build failed in ${root}:\n${result.stdout}${result.stderr}`);
 }
 
-/** Starts a compiled script of `root` (this checkout by default) with `env` on top of ours; kept in `children`. */
+/**
+ * Starts a compiled script of `root` (this checkout by default) with `env` on top of ours; kept in
+ * `children`. With BENCH_LOGS=<dir>, everything it prints is also appended to <dir>/<name>.log.
+ */
 export function start(script: string, env: Record<string, string>, name: string, root = PROJECT_ROOT): ChildProcess {
   const child = spawn(process.execPath, [built(script, root)], {
     cwd: root,
@@ -34,8 +37,10 @@ export function start(script: string, env: Record<string, string>, name: string,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
+  const logFile = process.env.BENCH_LOGS === undefined ? undefined : join(process.env.BENCH_LOGS, `${name}.log`);
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-2_000);
+    if (logFile !== undefined) appendFileSync(logFile, chunk);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);

@@ -63,25 +63,18 @@ export class StallGuard {
     });
   }
 
-  /**
-   * The store, each of its methods that returns a promise guarded: an object over it (its prototype) with
-   * one own method per method of the store, calling the store's with the store as `this`. Own methods, not
-   * a Proxy: a test that replaces one (jest.spyOn) replaces it here and gets its mock back.
-   */
+  /** The store, each of its methods that returns a promise guarded. */
   wrap<S extends object>(store: S): S {
-    const guarded = Object.create(store) as S;
-    for (const name of methodNames(store)) {
-      const method = (store as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
-      Object.defineProperty(guarded, name, {
-        value: (...args: unknown[]) => {
-          const result = method.apply(store, args);
+    return new Proxy(store, {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
           return result instanceof Promise ? this.guard(result) : result;
-        },
-        writable: true,
-        configurable: true,
-      });
-    }
-    return guarded;
+        };
+      },
+    });
   }
 
   /** Calls waiting now (for tests and metrics). */
@@ -112,19 +105,6 @@ export class StallGuard {
     }
     if (this.pending.size > 0) this.schedule();
   }
-}
-
-/** Every method of the object, its own and along its prototype chain (Object's aside). */
-function methodNames(object: object): string[] {
-  const names = new Set<string>();
-  for (let at: object | null = object; at !== null && at !== Object.prototype; at = Object.getPrototypeOf(at)) {
-    for (const name of Object.getOwnPropertyNames(at)) {
-      if (name === 'constructor') continue;
-      const descriptor = Object.getOwnPropertyDescriptor(at, name);
-      if (typeof descriptor?.value === 'function') names.add(name);
-    }
-  }
-  return [...names];
 }
 
 /**

@@ -21,7 +21,6 @@ import { createMetrics, type Metrics } from '../adapters/http/metrics';
 import { CachedCampaignStore } from '../adapters/memory/cached-campaign-store';
 import { SharedFreshCampaignReads } from '../adapters/memory/shared-fresh-campaign-reads';
 import { type MongoConnection } from '../adapters/mongo/connection';
-import { StallGuard } from '../adapters/mongo/stall-guard';
 import { BullmqReconcileTrigger } from '../adapters/queue/bullmq-reconcile-trigger';
 import { createApiRedis, createQueueRedis, waitForRedis } from '../adapters/redis/connection';
 import { RedisSoldOutView } from '../adapters/redis/redis-sold-out-view';
@@ -91,9 +90,7 @@ export interface ComposeOptions {
 async function connectApiDependencies(config: Config, logger: Logger, options: ComposeOptions) {
   const opened: (() => Promise<unknown>)[] = [];
   try {
-    // Patient driver waits; the request path's quick failure is the stall guard's (composeApi).
     const mongo = await connectDatabase(config, 'promotion-api', {
-      busyWaitMs: config.mongo.busyWaitMs,
       monitorCommands: options.monitorMongoCommands,
       logger,
     });
@@ -130,16 +127,11 @@ function backgroundRedis(config: Config, logger: Logger, name: string): RedisCli
   return connection;
 }
 
-/** The request path's stores, every call to them failing once the database stops answering (StallGuard). */
-function guardedStores(stores: Stores, guard: StallGuard): Stores {
-  return Object.fromEntries(Object.entries(stores).map(([name, store]) => [name, guard.wrap(store)])) as Stores;
-}
-
 /** Wires the public API: adapters in, use cases over them, the Koa app on top. */
 export async function composeApi(config: Config, logger: Logger, options: ComposeOptions = {}): Promise<Api> {
   const clock = options.clock ?? systemClock;
   const { mongo, adminMongo, redis } = await connectApiDependencies(config, logger, options);
-  const stores = guardedStores(createStores(mongo), new StallGuard(config.mongo.operationTimeoutMs));
+  const stores = createStores(mongo);
   const campaigns = new CachedCampaignStore(stores.campaigns, config.http.campaignCacheTtlMs);
   const adminStores = createStores(adminMongo);
   const queues = createQueues(redis, config, logger);

@@ -50,8 +50,6 @@ export interface DatabaseOptions {
   operationTimeoutMs?: number;
   /** Defaults to the operation timeout; batch connections wait less for a server that is down. */
   serverSelectionTimeoutMs?: number;
-  /** The driver's wait for a pooled connection and a socket read (defaults to the operation timeout). */
-  busyWaitMs?: number;
   /** Defaults to MONGO_MAX_POOL_SIZE. */
   maxPoolSize?: number;
   monitorCommands?: boolean;
@@ -71,7 +69,6 @@ export async function connectDatabase(
     ...(options.serverSelectionTimeoutMs === undefined
       ? {}
       : { serverSelectionTimeoutMs: options.serverSelectionTimeoutMs }),
-    ...(options.busyWaitMs === undefined ? {} : { busyWaitMs: options.busyWaitMs }),
     maxPoolSize: options.maxPoolSize ?? config.mongo.maxPoolSize,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });

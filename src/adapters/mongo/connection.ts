@@ -18,12 +18,6 @@ export interface MongoConnectionOptions {
    * ends soon and the next one, after it, starts promptly.
    */
   serverSelectionTimeoutMs?: number;
-  /**
-   * The driver's bound on waiting for a pooled connection and on each socket read (default:
-   * operationTimeoutMs). The request path sets it longer and keeps its quick failure with a StallGuard:
-   * there a wait fails when the database stops answering, not when it is busy.
-   */
-  busyWaitMs?: number;
   appName: string;
   maxPoolSize?: number;
   monitorCommands?: boolean;
@@ -41,8 +35,8 @@ export async function connectMongo(url: string, options: MongoConnectionOptions)
   const client = new MongoClient(url, {
     appName: options.appName,
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? options.operationTimeoutMs,
-    waitQueueTimeoutMS: options.busyWaitMs ?? options.operationTimeoutMs,
-    socketTimeoutMS: options.busyWaitMs ?? options.operationTimeoutMs,
+    waitQueueTimeoutMS: options.operationTimeoutMs,
+    socketTimeoutMS: options.operationTimeoutMs,
     connectTimeoutMS: options.operationTimeoutMs,
     maxPoolSize: options.maxPoolSize ?? 50,
     monitorCommands: options.monitorCommands ?? false,

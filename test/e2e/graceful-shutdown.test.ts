@@ -3,8 +3,6 @@ import { Agent, request } from 'node:http';
 
 import { PROJECT_ROOT, freePort } from '../../scripts/lib/local-services';
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
-import { ScryptPasswordHasher } from '../../src/adapters/crypto/scrypt-password-hasher';
-import { SCRYPT_PROFILES } from '../../src/config';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 import { cleanEnv, tsNodeArgs } from '../support/run-script';
 
@@ -109,11 +107,10 @@ function login(port: number, account: string, onSent: () => void = () => {}): Pr
 
 test('the API answers every request in flight at SIGTERM, reports not ready, then refuses new ones and exits 0', async () => {
   const accounts = Array.from({ length: 40 }, (_, i) => `drainer${i + 1}`);
-  // One hash at the production cost for all 40 (as the password-burst test seeds): hashing each account
-  // here spent 40 derivations of the test's budget on set-up, and on a loaded machine that alone took
-  // most of it; the logins still verify every password at that cost, which is what keeps them in flight.
-  const hash = await new ScryptPasswordHasher(SCRYPT_PROFILES.standard).hash(TEST_PASSWORD);
-  await h.setupStores.users.upsertMany(accounts.map((account) => ({ account, passwordHash: hash })));
+  // One hash at the production cost for all 40: hashing each account here spent 40 derivations of the
+  // test's budget on set-up, and on a loaded machine that alone took most of it; the logins still verify
+  // every password at that cost, which is what keeps them in flight.
+  await h.registerAtProductionCost(accounts);
   await h.saveCampaign('drain', { limit: 100 });
 
   const port = await freePort();

@@ -1,6 +1,4 @@
-import { ScryptPasswordHasher } from '../../src/adapters/crypto/scrypt-password-hasher';
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
-import { SCRYPT_PROFILES } from '../../src/config';
 import { startHarness, TEST_PASSWORD, type Harness, type LoginBody } from '../support/harness';
 import { sendJson } from '../support/http-client';
 
@@ -28,10 +26,7 @@ beforeAll(async () => {
   });
   // One hash at the production cost for everyone (hashing 1,000 would take the machine a minute): the
   // logins still verify each password at that cost.
-  const hash = await new ScryptPasswordHasher(SCRYPT_PROFILES.standard).hash(TEST_PASSWORD);
-  await h.setupStores.users.upsertMany(
-    Array.from({ length: USERS }, (_, i) => ({ account: `user${i + 1}`, passwordHash: hash })),
-  );
+  await h.registerAtProductionCost(Array.from({ length: USERS }, (_, i) => `user${i + 1}`));
   await h.saveCampaign('burst', { limit: LIMIT });
 }, 120_000);
 afterAll(async () => {

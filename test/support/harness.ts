@@ -14,7 +14,8 @@ import {
   saveCampaignUseCase,
   type Stores,
 } from '../../src/compose/common';
-import type { Config } from '../../src/config';
+import { SCRYPT_PROFILES, type Config } from '../../src/config';
+import { ScryptPasswordHasher } from '../../src/adapters/crypto/scrypt-password-hasher';
 import { createLogger } from '../../src/logger';
 import { silentLogger } from '../../src/adapters/silent-logger';
 import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../../workers/start-workers';
@@ -61,6 +62,12 @@ export interface Harness {
   setupStores: Stores;
   /** Registers `<prefix>1..<prefix><count>` with TEST_PASSWORD; returns the accounts. */
   registerUsers(count: number, prefix?: string): Promise<string[]>;
+  /**
+   * Stores these accounts with TEST_PASSWORD under one hash at the production cost (SCRYPT_PROFILES.standard),
+   * made once: hashing each would spend a derivation per account on set-up; their logins still verify the
+   * password at that cost.
+   */
+  registerAtProductionCost(accounts: readonly string[]): Promise<void>;
   /** Starts the workers (voucher-issue, reconcile, scheduler) in this process, as `npm run worker` does. */
   startWorker(options?: StartWorkersOptions): Promise<RunningWorkers>;
   /** Waits until the voucher queue has nothing waiting, delayed or active. */
@@ -111,6 +118,10 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       const accounts = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
       await registrar.execute(accounts.map((account) => ({ account, password: TEST_PASSWORD })));
       return accounts;
+    },
+    registerAtProductionCost: async (accounts) => {
+      const hash = await new ScryptPasswordHasher(SCRYPT_PROFILES.standard).hash(TEST_PASSWORD);
+      await setupStores.users.upsertMany(accounts.map((account) => ({ account, passwordHash: hash })));
     },
     startWorker: async (options = {}) => {
       const running = await startWorkers(config, silentLogger, options);

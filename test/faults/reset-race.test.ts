@@ -35,6 +35,9 @@ async function admin(method: string, path: string, body: object = {}): Promise<v
   if (status !== 200) throw new Error(`${method} ${path} answered ${status}: ${JSON.stringify(answer)}`);
 }
 
+/** The held insert, once released: when it returned, the record it wrote and the store's result. */
+type Landing = { at: number; winner: Winner; result: RecordWinnerResult };
+
 /**
  * user1 logs in; the moment the API sends its winner's insert, the insert is held while the operator ends,
  * resets and reopens the campaign. Then `beforeLanding` runs and the insert goes to the database.
@@ -42,14 +45,14 @@ async function admin(method: string, path: string, body: object = {}): Promise<v
 async function resetWhileUser1Lands(
   campaignId: string,
   beforeLanding: () => void,
-): Promise<{ answer: Answer; landed: { at: number; winner: Winner; result: RecordWinnerResult } | null }> {
+): Promise<{ answer: Answer; landed: Landing | null }> {
   await rig.saveCampaign(campaignId, { limit: 3 });
   const winners = rig.api.stores.winners;
   const record = winners.record.bind(winners);
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let held = false;
-  let landed: { at: number; winner: Winner; result: RecordWinnerResult } | null = null;
+  let landed: Landing | null = null;
   const spy = jest
     .spyOn(winners, 'record')
     .mockImplementationOnce(async (winner: Winner): Promise<RecordWinnerResult> => {

@@ -41,8 +41,9 @@ max answer times, non-2xx, winners and vouchers, the winner-to-voucher latency i
 claim until the job is queued, the wait in the queue, the job itself; p50 and p99 of each), the jobs that
 took more than one try, the connections the kernel dropped because the API's accept queue was full
 (each waits a second or more for its SYN retry), and the peak RSS of the largest API process during the
-burst (rssMb; the processes live through every burst of their side, as a server does). Then the median of each and this checkout's medians over
-the other's. On a shared machine one burst says little; the medians of alternating bursts say more.
+burst (rssMb; the processes live through every burst of their side, as a server does). Then the median
+of each and this checkout's medians over the other's. On a shared machine one burst says little; the
+medians of alternating bursts say more.
 --other-env sets environment variables for the other side's processes only (compare a setting: --against
 HEAD --other-env WORKER_CONCURRENCY=100).`;
 

@@ -1,6 +1,3 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { KoaAdapter } from '@bull-board/koa';
 import type { Queue } from 'bullmq';
 import type { Middleware } from 'koa';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,8 +9,29 @@ export const BULL_BOARD_PATH = '/admin/queues';
 /**
  * Bull Board over our queues, as a middleware for the caller to mount at BULL_BOARD_PATH (its pages link
  * there) behind requireAdmin: authentication is not its job. `readOnly` hides retry, clean and promote.
+ *
+ * The board's packages are loaded, and the board built, on its first request (one that got past the
+ * guard), not at start: an API process whose operators never open it does not carry them (about 5 MB of
+ * resident memory each). A failed build is tried again on the next request.
  */
 export function bullBoard(queues: readonly Queue[], readOnly: boolean): Middleware {
+  let board: Promise<Middleware> | undefined;
+  return async (ctx, next) => {
+    board ??= buildBoard(queues, readOnly);
+    const middleware = await board.catch((error: unknown) => {
+      board = undefined;
+      throw error;
+    });
+    return middleware(ctx, next);
+  };
+}
+
+async function buildBoard(queues: readonly Queue[], readOnly: boolean): Promise<Middleware> {
+  const [{ createBullBoard }, { BullMQAdapter }, { KoaAdapter }] = await Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullMQAdapter'),
+    import('@bull-board/koa'),
+  ]);
   const serverAdapter = new KoaAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({

@@ -225,7 +225,7 @@ describe('cross-site admin writes', () => {
     expect(await paused()).toBe(false);
   });
 
-  test('Bull Board writes: another site is refused, a form body is 415, a 2 MB body is 413; its own page works', async () => {
+  test('Bull Board writes: another site is refused, a form body is 415, a 2 MB body and a chunked 64 KiB one are 413; its own page works', async () => {
     const board = (method: string, path: string, headers: Record<string, string>, body?: string) =>
       raw(method, `/admin/queues/api/queues/voucher-issue${path}`, { authorization: operator, ...headers }, body);
     const crossSite = await board('PUT', '/pause', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
@@ -236,7 +236,9 @@ describe('cross-site admin writes', () => {
     const tooLarge = await board('POST', '/add', { 'content-type': 'application/json' }, huge);
     expect(tooLarge.status).toBe(413);
     expect(JSON.parse(tooLarge.text)).toMatchObject({ errorCode: 'PAYLOAD_TOO_LARGE' });
-    const chunked = await new Promise<number>((resolve, reject) => {
+    // Chunked, so no Content-Length announces it: 64 KiB, over the 4 KiB limit and far under the board's own
+    // parser's 1 MB, is refused by ours, in our error body.
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const url = new URL(h.baseUrl);
       const req = request(
         {
@@ -248,15 +250,19 @@ describe('cross-site admin writes', () => {
           headers: { authorization: operator, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
         },
         (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
         },
       );
       req.on('error', reject);
-      for (let i = 0; i < 32; i++) req.write('x'.repeat(64 * 1024));
-      req.end();
+      req.write('{"name":"x","data":{"pad":"');
+      for (let i = 0; i < 8; i++) req.write('x'.repeat(8 * 1024));
+      req.end('"}}');
     });
-    expect(chunked).toBe(413);
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.body)).toMatchObject({ errorCode: 'PAYLOAD_TOO_LARGE' });
     expect(await h.api.queues.voucherIssue.isPaused()).toBe(false);
     const host = new URL(h.baseUrl).host;
     const own = await board('PUT', '/pause', { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' });
@@ -264,6 +270,45 @@ describe('cross-site admin writes', () => {
     expect(await h.api.queues.voucherIssue.isPaused()).toBe(true);
     await board('PUT', '/resume', {});
     expect(await h.api.queues.voucherIssue.isPaused()).toBe(false);
+  });
+});
+
+test("only the board's own paths get its content policy, not a path that merely starts like them", async () => {
+  const api = (await raw('GET', '/openapi.json')).headers['content-security-policy'];
+  const lookalike = await raw('GET', '/admin/queuesX', { authorization: operator });
+  expect(lookalike.status).toBe(404);
+  expect(lookalike.headers['content-security-policy']).toBe(api);
+  const board = await raw('GET', '/admin/queues', { authorization: operator });
+  expect(board.status).toBe(200);
+  expect(board.headers['content-security-policy']).not.toBe(api);
+});
+
+describe('Bull Board read-only', () => {
+  let readOnly: Harness;
+  beforeAll(async () => {
+    readOnly = await startHarness({ BULL_BOARD_READ_ONLY: 'true' });
+  });
+  afterAll(async () => {
+    await readOnly.close();
+  });
+
+  test('every write is refused in our error body, "pause all" included; reading works', async () => {
+    const board = (method: string, path: string) =>
+      readOnly.http[method === 'GET' ? 'get' : 'put'](`/admin/queues/api/queues${path}`).set({
+        authorization: operator,
+      });
+    for (const path of ['/pause', '/resume', '/voucher-issue/pause', '/voucher-issue/clean/failed']) {
+      const refused = await board('PUT', path);
+      expect({ path, status: refused.status, errorCode: refused.body.errorCode }).toEqual({
+        path,
+        status: 405,
+        errorCode: 'METHOD_NOT_ALLOWED',
+      });
+    }
+    expect(await readOnly.api.queues.voucherIssue.isPaused()).toBe(false);
+    const listed = await board('GET', '');
+    expect(listed.status).toBe(200);
+    expect(listed.body.queues.map((queue: { name: string }) => queue.name)).toContain('voucher-issue');
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 
 import { AppError } from '../../errors';
-import { hasBody, isPlainJson } from './json-body';
+import { hasBody, isPlainJson, jsonBody } from './json-body';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -44,14 +44,33 @@ export function requireJsonWrites(): Middleware {
 }
 
 /**
- * For Bull Board, whose own page sends bodiless PUTs: a body, when there is one, must be JSON and within
- * the limit, checked before the board's parser reads it.
+ * For Bull Board, whose own page sends bodiless PUTs: a body, when there is one, must be JSON, and it is
+ * read here, by our parser, within the limit, whether or not a Content-Length announces it (a chunked one
+ * does not). The board's own parser then finds the body parsed and reads nothing; it alone would take up
+ * to 1 MB.
  */
 export function boundBoardBodies(limitBytes: number): Middleware {
+  const parse = jsonBody(limitBytes);
   return async (ctx, next) => {
     if (hasBody(ctx) && !SAFE_METHODS.has(ctx.method)) {
       if (!isPlainJson(ctx)) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
       if (Number(ctx.get('content-length') || '0') > limitBytes) throw new AppError('PAYLOAD_TOO_LARGE');
+      await parse(ctx, next);
+      return;
+    }
+    await next();
+  };
+}
+
+/**
+ * Bull Board in read-only mode: every write is refused here, in our error body. The board itself hides
+ * and refuses its per-queue and per-job actions, but answers "pause all" and "resume all" 200 while doing
+ * nothing.
+ */
+export function refuseBoardWrites(): Middleware {
+  return async (ctx, next) => {
+    if (!SAFE_METHODS.has(ctx.method)) {
+      throw new AppError('METHOD_NOT_ALLOWED', 'The queue dashboard is read-only (BULL_BOARD_READ_ONLY).');
     }
     await next();
   };

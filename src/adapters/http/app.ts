@@ -11,7 +11,7 @@ import { AppError } from '../../errors';
 import type { Logger } from '../../ports/logger.port';
 import type { OperatorThrottle } from '../../ports/operator-throttle.port';
 import { requireAdmin, type AdminCredentials } from './admin-auth';
-import { boundBoardBodies, refuseCrossSiteWrites, requireJsonWrites } from './admin-writes';
+import { boundBoardBodies, refuseBoardWrites, refuseCrossSiteWrites, requireJsonWrites } from './admin-writes';
 import { BULL_BOARD_PATH, bullBoard } from './bull-board';
 import { resolveClientAddress, type ProxyTrust } from './client-address';
 import { errorHandler } from './error-body';
@@ -107,6 +107,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     compose([
       guard,
       crossSite,
+      ...(deps.admin.boardReadOnly ? [refuseBoardWrites()] : []),
       boundBoardBodies(deps.bodyLimitBytes),
       bullBoard(deps.admin.queues, deps.admin.boardReadOnly),
     ]),

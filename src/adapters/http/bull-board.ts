@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Middleware } from 'koa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -48,13 +48,15 @@ let views: string | undefined;
 /**
  * Bull Board's page template without its link to Google Fonts, so the operators' page loads nothing from
  * another site (its content policy would refuse it anyway; the fonts fall back to the system's). Written
- * once per process; the scripts and styles are still served from the package.
+ * once per process, into a temporary directory removed when the process exits; the scripts and styles are
+ * still served from the package.
  */
 function selfContainedViews(): string {
   if (views !== undefined) return views;
   const original = join(dirname(require.resolve('@bull-board/ui/package.json')), 'dist', 'index.ejs');
   const template = readFileSync(original, 'utf8').replace(/<link[^>]*fonts\.googleapis\.com[^>]*>\s*/g, '');
   const dir = mkdtempSync(join(tmpdir(), 'promotion-board-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'index.ejs'), template);
   views = dir;
   return dir;

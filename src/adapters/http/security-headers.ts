@@ -65,7 +65,9 @@ const BOARD_SECURITY_HEADERS = helmetHeaders({
 /** Security headers (helmet's) on every answer: Bull Board's under its path, the API's everywhere else. */
 export function securityHeaders(): Middleware {
   return (ctx, next) => {
-    const headers = ctx.path.startsWith(BULL_BOARD_PATH) ? BOARD_SECURITY_HEADERS : API_SECURITY_HEADERS;
+    // The board's paths as koa-mount matches them: the path itself, or below it (not /admin/queuesX).
+    const board = ctx.path === BULL_BOARD_PATH || ctx.path.startsWith(`${BULL_BOARD_PATH}/`);
+    const headers = board ? BOARD_SECURITY_HEADERS : API_SECURITY_HEADERS;
     for (const [name, value] of headers) ctx.res.setHeader(name, value);
     return next();
   };

@@ -180,6 +180,7 @@ runCli(async () => {
         `round ${round}: raw scrypt ${scrypt.opsPerSec?.toFixed(2)}/s, password logins ${rate.toFixed(2)}/s ` +
           `(${answered} in ${logins.seconds.toFixed(1)} s; answers ${JSON.stringify(logins.statusCodes)}): ratio ${ratio.toFixed(3)}`,
       );
+      log(`  raw scrypt used ${scrypt.cores?.toFixed(2)} cores (its processes, all threads)`);
       log(`  cores used during the logins (${wallSeconds.toFixed(1)} s): ${cores}`);
     }
     log(

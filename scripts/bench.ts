@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { loadConfig } from '../src/config';
 import { latencyChart, scaleChart, type LatencySeries, type ScalePoint } from './bench/charts';
 import {
+  benchApiEnv,
   build,
   children,
   load,
@@ -139,25 +140,8 @@ runCli(async () => {
       url.pathname = `/${database}`;
       return url.toString();
     };
-    const env = (port: number, apiProcesses: number): Record<string, string> => ({
-      NODE_ENV: 'development',
-      MONGO_URL: mongo('bench'),
-      REDIS_URL: redisUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      METRICS_PORT: '0',
-      WORKER_PORT: '0',
-      API_PROCESSES: String(apiProcesses),
-      PASSWORD_HASH_PROFILE: 'standard',
-      RATE_LIMIT_PROFILE: 'standard',
-      TRUST_PROXY: 'true',
-      JWT_SECRET,
-      LOG_LEVEL: 'warn',
-      MONGO_OPERATION_TIMEOUT_MS: '5000',
-      REDIS_COMMAND_TIMEOUT_MS: '2000',
-      SHUTDOWN_GRACE_MS: '0',
-      WORKER_CONCURRENCY: '50',
-    });
+    const env = (port: number, apiProcesses: number): Record<string, string> =>
+      benchApiEnv({ mongo: mongo('bench'), redis: redisUrl }, port, apiProcesses, JWT_SECRET);
     const config = loadConfig(env(0, processes));
     log(
       `bench profile: API as node:cluster (1, then ${processes} processes), 1 worker; scrypt N=2^${config.passwordHash.logN}; ` +

@@ -9,7 +9,21 @@ import { loadConfig } from '../../src/config';
 import { freePort, startFerretDb, startRedisServer, type LocalService } from '../lib/local-services';
 import { parseCli, runCli } from '../lib/cli';
 import { seed } from '../seed';
-import { build, built, childPids, children, load, log, median, quiet, runJson, start, stop, waitFor } from './harness';
+import {
+  benchApiEnv,
+  build,
+  built,
+  childPids,
+  children,
+  load,
+  log,
+  median,
+  quiet,
+  runJson,
+  start,
+  stop,
+  waitFor,
+} from './harness';
 
 const HELP = `usage: npm run bench:password -- [--rounds 3] [--seconds 10] [--connections 50] [--cpu-prof <dir>]
 
@@ -104,36 +118,22 @@ runCli(async () => {
     const mongoUrl = new URL(ferret.url);
     mongoUrl.pathname = '/password_path';
     const port = await freePort();
-    // As npm run bench's: production settings, the standard limits, TRUST_PROXY, the bench's waits.
-    const env: Record<string, string> = {
-      NODE_ENV: 'development',
-      MONGO_URL: mongoUrl.toString(),
-      REDIS_URL: redis.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      METRICS_PORT: '0',
-      API_PROCESSES: '2',
-      PASSWORD_HASH_PROFILE: 'standard',
-      RATE_LIMIT_PROFILE: 'standard',
-      TRUST_PROXY: 'true',
-      JWT_SECRET: 'password-path-bench-secret-0123456789abcdef',
-      LOG_LEVEL: 'warn',
-      MONGO_OPERATION_TIMEOUT_MS: '5000',
-      REDIS_COMMAND_TIMEOUT_MS: '2000',
-      SHUTDOWN_GRACE_MS: '0',
-    };
+    const env = benchApiEnv(
+      { mongo: mongoUrl.toString(), redis: redis.url },
+      port,
+      2,
+      'password-path-bench-secret-0123456789abcdef',
+    );
     const config = loadConfig(env);
     log('building: npm run build ...');
     build();
     log(`seeding: a sold-out campaign, ${USERS} password users (scrypt N=2^${config.passwordHash.logN}) ...`);
     await seed({ campaign: 'password-path', limit: 1, users: USERS, password: PASSWORD, prefix: 'benchuser' }, config);
-    const bodiesFile = join(work, 'bodies.txt');
-    writeFileSync(
-      bodiesFile,
-      Array.from({ length: USERS }, (_, i) =>
-        JSON.stringify({ account: `benchuser${i + 1}`, password: PASSWORD, campaignId: 'password-path' }),
-      ).join('\n'),
+    const bodies = Array.from({ length: USERS }, (_, i) =>
+      JSON.stringify({ account: `benchuser${i + 1}`, password: PASSWORD, campaignId: 'password-path' }),
     );
+    const bodiesFile = join(work, 'bodies.txt');
+    writeFileSync(bodiesFile, bodies.join('\n'));
     const profileDir = args['cpu-prof'];
     api =
       profileDir === undefined
@@ -162,7 +162,7 @@ runCli(async () => {
         url: `http://127.0.0.1:${port}/api/login-campaign`,
         connections: args.connections,
         durationSeconds: args.seconds,
-        body: readFileSync(bodiesFile, 'utf8').split('\n')[0] as string,
+        body: bodies[0] as string,
         bodiesFile,
         distinctAddresses: true,
         honourRetryAfter: true,

@@ -130,7 +130,7 @@ describe('rate limits (shared by every API process, in Redis)', () => {
     const address = from('192.0.2.201');
     await login(h, 'user13', 'wrong', address);
     await login(h, 'user13', 'wrong', address);
-    const key = `${h.config.redis.keyPrefix}:rl:failures:user13|192.0.2.201`;
+    const key = `${h.config.redis.keyPrefix}:rl:{user13}:failures:192.0.2.201`;
     expect(await h.api.redis.keys(key)).toHaveLength(1);
     expect((await login(h, 'user13', TEST_PASSWORD, address)).status).toBe(200);
     expect(await h.api.redis.keys(key)).toEqual([]);

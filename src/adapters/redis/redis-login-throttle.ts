@@ -9,6 +9,7 @@ import {
 import { AppError } from '../../errors';
 import { addressBucket } from '../ip-address';
 import { LocalShareLimiter } from '../memory/local-share-limiter';
+import { accountKey, RedisLoginLedger } from './redis-login-ledger';
 import type { LoginAttempt, LoginThrottle } from '../../ports/login-throttle.port';
 import type { RedisClient } from './scripts';
 
@@ -25,16 +26,15 @@ export interface LoginLimits {
   knownAddressDays: number;
 }
 
-const DAY_SECONDS = 86_400;
-
 /**
  * Login limits across every API process. The attempt limits (per address, per account and address, per
  * token user) are split among the live processes, each admitting its share locally (LocalShareLimiter):
  * no Redis round trip for them on the request path, and never more than the limit in total. The failure
- * counts and back-offs are kept in Redis (rate-limiter-flexible, one Lua call per limiter, in parallel),
- * as every process must see every wrong password. If Redis does not answer within `timeoutMs`, each
- * process falls back to the same limits in memory rather than letting everything through, and a frozen
- * Redis costs a login 100 ms here, not several command timeouts: the 503 still comes within a second.
+ * counts, back-offs and known addresses are kept in Redis (RedisLoginLedger: one script call before the
+ * password check and one after it), as every process must see every wrong password. If Redis does not
+ * answer within `timeoutMs`, each process falls back to the same limits in memory rather than letting
+ * everything through, and a frozen Redis costs a login 100 ms here, not several command timeouts: the 503
+ * still comes within a second.
  *
  * Guessing is throttled where it cannot be turned against the account's owner: wrong passwords back off
  * the (account, address) pair, so an attacker's address is refused while the owner, elsewhere, logs in.
@@ -46,9 +46,7 @@ export class RedisLoginThrottle implements LoginThrottle {
   private readonly perAccount: LocalShareLimiter;
   /** Token users, by userId: a budget of their own, which no password login (any account name) can spend. */
   private readonly perUser: LocalShareLimiter;
-  private readonly failures: RateLimiterAbstract;
-  private readonly accountFailures: RateLimiterAbstract;
-  private readonly knownAddresses: RateLimiterAbstract;
+  private readonly ledger: RedisLoginLedger;
 
   constructor(
     redis: RedisClient,
@@ -61,45 +59,37 @@ export class RedisLoginThrottle implements LoginThrottle {
     const limiter = sharedLimiter(redis, keyPrefix, timeoutMs);
     const local = (name: string, { points, windowSeconds }: { points: number; windowSeconds: number }) =>
       new LocalShareLimiter(points, windowSeconds * 1_000, processes, limiter(name, points, windowSeconds));
-    const backoff = limits.failures.backoffSeconds;
     this.perIp = local('ip', limits.perIp);
     this.perAccount = local('account', limits.perAccount);
     this.perUser = local('user', limits.perAccount);
-    this.failures = limiter('failures', limits.failures.allowed, backoff, backoff);
-    this.accountFailures = limiter('account-failures', limits.accountFailures.allowed, backoff, backoff);
-    // Remembered in Redis only (a memory fallback cannot time a month): when Redis does not answer, an
-    // address counts as unknown, which matters only once the account-wide cap is reached.
-    this.knownAddresses = new RLWrapperTimeouts({
-      limiter: new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${keyPrefix}:rl:known`,
-        points: 1,
-        duration: limits.knownAddressDays * DAY_SECONDS,
-      }),
+    this.ledger = new RedisLoginLedger(
+      redis,
+      keyPrefix,
+      {
+        backoffSeconds: limits.failures.backoffSeconds,
+        pairAllowed: limits.failures.allowed,
+        accountAllowed: limits.accountFailures.allowed,
+        knownAddressDays: limits.knownAddressDays,
+      },
       timeoutMs,
-    });
+    );
   }
 
   async admit(attempt: LoginAttempt): Promise<void> {
-    const account = accountKey(attempt.account);
-    const pair = pairKey(attempt);
-    const [failures, accountFailures, ...attempts] = await Promise.allSettled([
-      this.failures.get(pair),
-      this.accountFailures.get(account),
+    const pair = `${accountKey(attempt.account)}|${addressBucket(attempt.clientIp)}`;
+    const [standing, ...attempts] = await Promise.allSettled([
+      this.ledger.standing(attempt),
       consume(this.perIp, addressBucket(attempt.clientIp), 'client'),
       consume(this.perAccount, pair, 'account'),
     ]);
-    if (failures.status === 'rejected') throw failures.reason;
-    if (accountFailures.status === 'rejected') throw accountFailures.reason;
+    if (standing.status === 'rejected') throw standing.reason;
+    const { pair: fromHere, account: everywhere, known } = standing.value;
     // A back-off says more than an attempt limit, so it is the one reported when both apply.
-    if (failures.value !== null && failures.value.consumedPoints >= this.limits.failures.allowed) {
-      throw limited(failures.value, 'account', 'too many wrong passwords');
+    if (fromHere.count >= this.limits.failures.allowed) {
+      throw limited({ msBeforeNext: fromHere.msLeft }, 'account', 'too many wrong passwords');
     }
-    const accountWide = accountFailures.value;
-    if (accountWide !== null && accountWide.consumedPoints >= this.limits.accountFailures.allowed) {
-      if ((await this.knownAddresses.get(pair).catch(() => null)) === null) {
-        throw limited(accountWide, 'account', 'too many wrong passwords for this account');
-      }
+    if (everywhere.count >= this.limits.accountFailures.allowed && !known) {
+      throw limited({ msBeforeNext: everywhere.msLeft }, 'account', 'too many wrong passwords for this account');
     }
     throwFirstRejection(attempts);
   }
@@ -125,19 +115,12 @@ export class RedisLoginThrottle implements LoginThrottle {
 
   /** Best effort: the answer (wrong password) stands whether or not the count could be written. */
   async recordFailure(attempt: LoginAttempt): Promise<void> {
-    await Promise.allSettled([
-      this.failures.penalty(pairKey(attempt), 1),
-      this.accountFailures.penalty(accountKey(attempt.account), 1),
-    ]);
+    await this.ledger.recordFailure(attempt);
   }
 
   /** Best effort: a login that succeeded never fails because its bookkeeping timed out. */
   async recordSuccess(attempt: LoginAttempt): Promise<void> {
-    const pair = pairKey(attempt);
-    await Promise.allSettled([
-      this.failures.delete(pair),
-      this.knownAddresses.set(pair, 1, this.limits.knownAddressDays * DAY_SECONDS),
-    ]);
+    await this.ledger.recordSuccess(attempt);
   }
 }
 
@@ -160,16 +143,11 @@ export function sharedLimiter(redis: RedisClient, keyPrefix: string, timeoutMs: 
     });
 }
 
-/** Accounts are compared case-insensitively here, so "Alice" and "alice" share one budget. */
-function accountKey(account: string): string {
-  return account.trim().toLowerCase();
-}
-
-function pairKey({ account, clientIp }: LoginAttempt): string {
-  return `${accountKey(account)}|${addressBucket(clientIp)}`;
-}
-
-export function limited(res: RateLimiterRes, scope: 'client' | 'account', reason = 'too many attempts'): AppError {
+export function limited(
+  res: { msBeforeNext: number },
+  scope: 'client' | 'account',
+  reason = 'too many attempts',
+): AppError {
   const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
   return new AppError('RATE_LIMITED', undefined, { scope, reason, retryAfterSeconds });
 }

@@ -1,0 +1,11 @@
+--[[
+  The right password: the pair's wrong passwords are forgotten and the address is marked as one the
+  account logged in from (for ARGV[1] seconds from now).
+
+  KEYS[1] the pair's wrong passwords, KEYS[2] the pair's "logged in before" mark
+  ARGV[1] how long the mark lasts, seconds
+  Returns {1}.
+]]
+redis.call('del', KEYS[1])
+redis.call('set', KEYS[2], 1, 'EX', ARGV[1])
+return {1}

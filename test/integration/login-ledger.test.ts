@@ -1,0 +1,124 @@
+import { createApiRedis, waitForRedis } from '../../src/adapters/redis/connection';
+import { RedisLoginThrottle, type LoginLimits } from '../../src/adapters/redis/redis-login-throttle';
+import type { RedisClient } from '../../src/adapters/redis/scripts';
+import { startRedisServer, type LocalService } from '../../scripts/lib/local-services';
+
+/**
+ * The Redis side of the password-login limits (RedisLoginLedger, through RedisLoginThrottle), beyond the
+ * LoginThrottle contract: its key layout, and what it does when Redis stops answering. A Redis of its own,
+ * as it is frozen here.
+ */
+const LIMITS: LoginLimits = {
+  perIp: { points: 1_000, windowSeconds: 60 },
+  perAccount: { points: 1_000, windowSeconds: 60 },
+  failures: { allowed: 3, backoffSeconds: 60 },
+  accountFailures: { allowed: 100 },
+  knownAddressDays: 30,
+};
+const TIMEOUT_MS = 100;
+
+let server: LocalService;
+let redis: RedisClient;
+let prefixes = 0;
+const prefix = (): string => `ledger-${++prefixes}`;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = createApiRedis(
+    { url: server.url, clusterNodes: null },
+    { connectionName: 'ledger', commandTimeoutMs: 5_000 },
+  );
+  await waitForRedis(redis);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+/** Resolves to 'admitted', or the RATE_LIMITED details it was refused with. */
+async function admission(throttle: RedisLoginThrottle, account: string, clientIp: string): Promise<unknown> {
+  return throttle.admit({ account, clientIp }).then(
+    () => 'admitted',
+    (error: { code?: string; details?: unknown }) => ({ code: error.code, details: error.details }),
+  );
+}
+
+test("one account's keys share a Cluster slot, whatever its name; accounts that look alike count apart", async () => {
+  const keyPrefix = prefix();
+  const throttle = new RedisLoginThrottle(redis, keyPrefix, LIMITS, () => 1, 2_000);
+  const tricky = ['a}:failures:x', '{a}', 'a', 'A ', 'a:b', 'ünïcode|192.0.2.1', '%7Ba%7D', 'lone \ud800'];
+  for (const account of tricky) {
+    expect(await admission(throttle, account, '2001:db8::1')).toBe('admitted');
+    await throttle.recordSuccess({ account, clientIp: '2001:db8::1' });
+    await throttle.recordFailure({ account, clientIp: '2001:db8::1' });
+  }
+  const keys = await redis.keys(`${keyPrefix}:*`);
+  // Redis Cluster hashes only the part between a key's first { and the } after it: one brace pair per key,
+  // holding the account, puts all of one account's keys on one slot.
+  const tags = new Map<string, number>();
+  for (const key of keys) {
+    expect(key.match(/[{}]/g)).toEqual(['{', '}']);
+    const tag = /\{([^}]*)\}/.exec(key)?.[1] ?? '';
+    tags.set(tag, (tags.get(tag) ?? 0) + 1);
+  }
+  // 'a' and 'A ' are one account (case and spaces); every other name has keys of its own: three each.
+  expect([...tags.keys()].sort()).toEqual(
+    ['a%7D:failures:x', '%7Ba%7D', 'a', 'a:b', 'ünïcode|192.0.2.1', '%257ba%257d', 'lone \ufffd'].sort(),
+  );
+  for (const count of tags.values()) expect(count).toBe(3);
+  // The failures after the last success remain: one from the address, two in all ('a' and 'A ').
+  expect(Number(await redis.get(`${keyPrefix}:rl:{a}:failures`))).toBe(2);
+  expect(Number(await redis.get(`${keyPrefix}:rl:{a}:failures:2001:db8:0:0::/64`))).toBe(1);
+});
+
+test('with Redis frozen, wrong passwords are counted in memory within the timeout, and back off as in Redis', async () => {
+  const throttle = new RedisLoginThrottle(redis, prefix(), LIMITS, () => 1, TIMEOUT_MS);
+  const attacker = { account: 'alice', clientIp: '192.0.2.50' };
+  await throttle.recordFailure(attacker); // one in Redis
+  server.freeze();
+  const took: number[] = [];
+  try {
+    const timed = async (call: () => Promise<unknown>): Promise<unknown> => {
+      const started = Date.now();
+      const result = await call();
+      took.push(Date.now() - started);
+      return result;
+    };
+    for (let i = 0; i < 3; i++) {
+      expect(await timed(() => admission(throttle, attacker.account, attacker.clientIp))).toBe('admitted');
+      await timed(() => throttle.recordFailure(attacker));
+    }
+    // Three in memory: the pair is backed off, though Redis holds only one; the owner elsewhere is not.
+    expect(await timed(() => admission(throttle, 'alice', '192.0.2.50'))).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { reason: 'too many wrong passwords' },
+    });
+    expect(await timed(() => admission(throttle, 'alice', '198.51.100.1'))).toBe('admitted');
+    // A success, while frozen, forgets the pair's count in memory.
+    await timed(() => throttle.recordSuccess(attacker));
+    expect(await timed(() => admission(throttle, 'alice', '192.0.2.50'))).toBe('admitted');
+  } finally {
+    server.thaw();
+  }
+  console.log(`FIGURE ledger calls with Redis frozen: slowest ${Math.max(...took)} ms of ${took.length}`);
+  for (const ms of took) expect(ms).toBeLessThan(TIMEOUT_MS + 400);
+});
+
+test('an address remembered before this key layout still opens an account closed by the account-wide cap', async () => {
+  const keyPrefix = prefix();
+  const throttle = new RedisLoginThrottle(
+    redis,
+    keyPrefix,
+    { ...LIMITS, accountFailures: { allowed: 4 } },
+    () => 1,
+    2_000,
+  );
+  // As the versions before it wrote it (rate-limiter-flexible: <prefix>:rl:known:<account>|<address>).
+  await redis.set(`${keyPrefix}:rl:known:alice|198.51.100.9`, '1', 'EX', 60);
+  for (let i = 1; i <= 4; i++) await throttle.recordFailure({ account: 'alice', clientIp: `203.0.113.${i}` });
+  expect(await admission(throttle, 'Alice', '198.51.100.9')).toBe('admitted');
+  expect(await admission(throttle, 'alice', '198.51.100.10')).toMatchObject({
+    code: 'RATE_LIMITED',
+    details: { reason: 'too many wrong passwords for this account' },
+  });
+});

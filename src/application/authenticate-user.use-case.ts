@@ -51,16 +51,21 @@ export class AuthenticateUser {
     const busy = this.gates.hashing.refusalNow();
     if (busy !== null) throw busy;
     await this.throttle.admit(attempt);
-    const checked = await this.gates.admission.run(async () => {
-      const found = await this.users.findByAccount(account);
-      const stored = found?.passwordHash ?? (await this.costs.dummyHashFor(account));
-      return this.gates.hashing.run(async () => {
-        const matches = await this.hasher.verify(password, stored);
-        const upgrade = this.hasher.needsRehash(stored) ? await this.hasher.hash(password) : null;
-        return { user: matches ? found : null, upgrade };
+    const { user, upgrade } = await this.gates.admission
+      .run(async () => {
+        const found = await this.users.findByAccount(account);
+        const stored = found?.passwordHash ?? (await this.costs.dummyHashFor(account));
+        return this.gates.hashing.run(async () => {
+          const matches = await this.hasher.verify(password, stored);
+          const upgrade = this.hasher.needsRehash(stored) ? await this.hasher.hash(password) : null;
+          return { user: matches ? found : null, upgrade };
+        });
+      })
+      .catch(async (error: unknown) => {
+        // Not checked after all (busy, or a store did not answer): the attempt's held place is given back.
+        await this.throttle.release(attempt);
+        throw error;
       });
-    });
-    const { user, upgrade } = checked;
     if (user === null) {
       await this.throttle.recordFailure(attempt);
       throw new AppError('INVALID_CREDENTIALS');

@@ -13,7 +13,9 @@ export interface LoginThrottle {
    * Counts an attempt. Throws AppError RATE_LIMITED (details.retryAfterSeconds) when the client address is
    * over its limit, the account is over its limit from this address, this address is in a back-off for
    * this account after repeated wrong passwords, or the account as a whole has had too many wrong passwords
-   * and this is not an address it logged in from before.
+   * and this is not an address it logged in from before. An admitted attempt holds a place among the wrong
+   * passwords until it is settled (recordFailure, recordSuccess or release), so attempts checked at once
+   * cannot together pass those limits: past them, an attempt is refused until the others settle.
    */
   admit(attempt: LoginAttempt): Promise<void>;
 
@@ -42,6 +44,12 @@ export interface LoginThrottle {
    * Best effort: never rejects, so a login that succeeded is never failed by its bookkeeping.
    */
   recordSuccess(attempt: LoginAttempt): Promise<void>;
+
+  /**
+   * An admitted attempt whose password was not checked after all (the server too busy, a store not
+   * answering): its held place is given back, nothing counted. Best effort: never rejects.
+   */
+  release(attempt: LoginAttempt): Promise<void>;
 }
 
 /** No limits: for the use cases' unit tests and the scripts. */
@@ -51,4 +59,5 @@ export const unlimitedLogins: LoginThrottle = {
   admitTokenAtOnce: () => true,
   recordFailure: async () => {},
   recordSuccess: async () => {},
+  release: async () => {},
 };

@@ -101,6 +101,58 @@ export function loginThrottleContract(name: string, subject: (limits: LoginLimit
       await throttle.admit({ account: 'bob', clientIp: NEW });
     });
 
+    test('attempts checked at once cannot together pass the back-off: each admitted one holds a place until settled', async () => {
+      const { throttle } = subject(LIMITS); // 3 wrong passwords allowed per account and address
+      const attacker = { account: 'alice', clientIp: AWAY };
+      for (let i = 0; i < 3; i++) await throttle.admit(attacker); // three checks in flight
+      const inProgress = await throttle.admit(attacker).catch((error: AppError) => error);
+      expect(inProgress).toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterSeconds: 1 } });
+      expect((inProgress as AppError).details).toMatchObject({ reason: 'too many password checks in progress' });
+      await throttle.admit({ account: 'alice', clientIp: HOME }); // the owner, elsewhere, is not held up
+      await throttle.release(attacker); // one was not checked after all: its place is free again
+      await throttle.admit(attacker);
+      for (let i = 0; i < 3; i++) await throttle.recordFailure(attacker); // all three wrong
+      await expectRefused(throttle.admit(attacker), 60); // backed off now, not "in progress"
+      await throttle.recordSuccess({ account: 'alice', clientIp: HOME }); // settles the owner's own place
+      await throttle.admit({ account: 'alice', clientIp: HOME });
+    });
+
+    test('attempts checked at once cannot together pass the account-wide cap; known addresses are not held up', async () => {
+      const { throttle } = subject(limits({ accountFailures: { allowed: 2 } }));
+      await throttle.recordSuccess({ account: 'alice', clientIp: HOME });
+      const [first, second, third] = ELSEWHERE;
+      await throttle.admit({ account: 'alice', clientIp: first });
+      await throttle.admit({ account: 'alice', clientIp: second });
+      await expect(throttle.admit({ account: 'alice', clientIp: third })).rejects.toMatchObject({
+        details: { reason: 'too many password checks in progress for this account', retryAfterSeconds: 1 },
+      });
+      await throttle.admit({ account: 'alice', clientIp: HOME }); // it holds a place too, until settled
+      await throttle.recordSuccess({ account: 'alice', clientIp: HOME });
+      await throttle.recordSuccess({ account: 'alice', clientIp: first }); // a right password: its place is free
+      await throttle.admit({ account: 'alice', clientIp: third });
+    });
+
+    test('a back-off lasts its whole window from the wrong password that reaches the limit', async () => {
+      const { throttle, pass } = subject(limits({ failures: { allowed: 2, backoffSeconds: 2 } }));
+      const attacker = { account: 'alice', clientIp: AWAY };
+      await throttle.recordFailure(attacker); // the window starts
+      await pass(1_500);
+      await throttle.recordFailure(attacker); // the limit: the back-off starts here, for 2 s
+      await pass(1_000); // past the first window's end
+      await expectRefused(throttle.admit(attacker), 2);
+      await pass(1_200);
+      await throttle.admit(attacker);
+    });
+
+    test('names are the accounts the directory finds: "Alice" and "alice" are two, counted apart', async () => {
+      const { throttle } = subject(LIMITS);
+      for (let i = 0; i < 3; i++) await throttle.recordFailure({ account: 'alice', clientIp: AWAY });
+      await expectRefused(throttle.admit({ account: ' alice ', clientIp: AWAY }), 60); // trimmed, as the edge does
+      await throttle.recordSuccess({ account: 'Alice', clientIp: AWAY }); // another account's right password
+      await expectRefused(throttle.admit({ account: 'alice', clientIp: AWAY }), 60); // clears nothing of alice's
+      await throttle.admit({ account: 'ALICE', clientIp: AWAY });
+    });
+
     test('a back-off ends when its Retry-After says', async () => {
       const { throttle, pass } = subject(limits({ failures: { allowed: 3, backoffSeconds: 1 } }));
       const attacker = { account: 'alice', clientIp: AWAY };

@@ -80,6 +80,23 @@ describe('control characters', () => {
   });
 
   test.each([
+    ['high', 'z\ud800'],
+    ['low', '\udc00z'],
+  ])(
+    'an unpaired %s surrogate in the account is 400 INVALID_REQUEST (it would be U+FFFD to the database)',
+    async (_, account) => {
+      const response = await h.http.post('/api/login-campaign').send({ account, password: TEST_PASSWORD });
+      expect(response.status).toBe(400);
+      expect(response.body.details.problems).toEqual([{ path: 'account', message: 'no unpaired surrogates' }]);
+      // A pair is a character like any other: an emoji in the account is only an unknown account.
+      const emoji = await h.http
+        .post('/api/login-campaign')
+        .send({ account: 'z\ud83d\ude00', password: TEST_PASSWORD });
+      expect(emoji.status).toBe(401);
+    },
+  );
+
+  test.each([
     ['NUL', 'a\u0000b'],
     ['a right-to-left override', 'gift \u202ecod'],
     ['a zero-width space', 'free\u200bvoucher'],

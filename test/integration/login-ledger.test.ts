@@ -46,7 +46,7 @@ async function admission(throttle: RedisLoginThrottle, account: string, clientIp
 test("one account's keys share a Cluster slot, whatever its name; accounts that look alike count apart", async () => {
   const keyPrefix = prefix();
   const throttle = new RedisLoginThrottle(redis, keyPrefix, LIMITS, () => 1, 2_000);
-  const tricky = ['a}:failures:x', '{a}', 'a', 'A ', 'a:b', 'ünïcode|192.0.2.1', '%7Ba%7D', 'lone \ud800'];
+  const tricky = ['a}:failures:x', '{a}', 'a', ' a ', 'A', 'a:b', 'ünïcode|192.0.2.1', '%7Ba%7D', 'lone \ud800'];
   for (const account of tricky) {
     expect(await admission(throttle, account, '2001:db8::1')).toBe('admitted');
     await throttle.recordSuccess({ account, clientIp: '2001:db8::1' });
@@ -61,12 +61,12 @@ test("one account's keys share a Cluster slot, whatever its name; accounts that 
     const tag = /\{([^}]*)\}/.exec(key)?.[1] ?? '';
     tags.set(tag, (tags.get(tag) ?? 0) + 1);
   }
-  // 'a' and 'A ' are one account (case and spaces); every other name has keys of its own: three each.
+  // 'a' and ' a ' are one account (trimmed, as the edge trims it); 'A' is another, as in the user directory.
   expect([...tags.keys()].sort()).toEqual(
-    ['a%7D:failures:x', '%7Ba%7D', 'a', 'a:b', 'ünïcode|192.0.2.1', '%257ba%257d', 'lone \ufffd'].sort(),
+    ['a%7D:failures:x', '%7Ba%7D', 'a', 'A', 'a:b', 'ünïcode|192.0.2.1', '%257Ba%257D', 'lone \ufffd'].sort(),
   );
-  for (const count of tags.values()) expect(count).toBe(3);
-  // The failures after the last success remain: one from the address, two in all ('a' and 'A ').
+  for (const count of tags.values()) expect(count).toBe(5); // failures, known and held: for the account and the pair
+  // The failures after the last success remain: one from the address, two in all ('a' and ' a ').
   expect(Number(await redis.get(`${keyPrefix}:rl:{a}:failures`))).toBe(2);
   expect(Number(await redis.get(`${keyPrefix}:rl:{a}:failures:2001:db8:0:0::/64`))).toBe(1);
 });
@@ -116,9 +116,34 @@ test('an address remembered before this key layout still opens an account closed
   // As the versions before it wrote it (rate-limiter-flexible: <prefix>:rl:known:<account>|<address>).
   await redis.set(`${keyPrefix}:rl:known:alice|198.51.100.9`, '1', 'EX', 60);
   for (let i = 1; i <= 4; i++) await throttle.recordFailure({ account: 'alice', clientIp: `203.0.113.${i}` });
-  expect(await admission(throttle, 'Alice', '198.51.100.9')).toBe('admitted');
+  expect(await admission(throttle, 'alice', '198.51.100.9')).toBe('admitted');
   expect(await admission(throttle, 'alice', '198.51.100.10')).toMatchObject({
     code: 'RATE_LIMITED',
     details: { reason: 'too many wrong passwords for this account' },
   });
+});
+
+test('wrong passwords sent at once to two processes: no more are checked than the back-off allows', async () => {
+  const keyPrefix = prefix();
+  const limits = { ...LIMITS, failures: { allowed: 5, backoffSeconds: 60 }, accountFailures: { allowed: 8 } };
+  const processes = [1, 2].map(() => new RedisLoginThrottle(redis, keyPrefix, limits, () => 1, 2_000));
+  /** One login with a wrong password: admitted, checked for 20 ms, counted; or refused at once. */
+  const guess = async (clientIp: string, i: number): Promise<'checked' | 'refused'> => {
+    const throttle = processes[i % 2] as RedisLoginThrottle;
+    try {
+      await throttle.admit({ account: 'bob', clientIp });
+    } catch {
+      return 'refused';
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await throttle.recordFailure({ account: 'bob', clientIp });
+    return 'checked';
+  };
+  const fromOne = await Promise.all(Array.from({ length: 10 }, (_, i) => guess('192.0.2.60', i)));
+  expect(fromOne.filter((o) => o === 'checked')).toHaveLength(5);
+  // From many addresses at once: the account-wide cap (8) holds, 5 of them already counted.
+  const fromMany = await Promise.all(Array.from({ length: 10 }, (_, i) => guess(`203.0.113.${60 + i}`, i)));
+  expect(fromMany.filter((o) => o === 'checked')).toHaveLength(3);
+  expect(await redis.get(`${keyPrefix}:rl:{bob}:failures`)).toBe('8');
+  expect(await redis.get(`${keyPrefix}:rl:{bob}:failures:192.0.2.60`)).toBe('5');
 });

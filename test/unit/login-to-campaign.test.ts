@@ -261,6 +261,24 @@ describe('which campaigns a login counts for', () => {
     jest.spyOn(w.users, 'findByAccount').mockRejectedValueOnce(new Error('connection reset'));
     await expect(login('alice')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
+
+  test('a login admitted but never checked gives its held place back; a checked one settles it', async () => {
+    jest.spyOn(w.users, 'findByAccount').mockRejectedValueOnce(new Error('connection reset'));
+    const counted = w.throttle.events.length;
+    await expect(w.authenticate.execute('alice', 'pw', '203.0.113.7')).rejects.toThrow('connection reset');
+    await expect(w.authenticate.execute('alice', 'bad', '203.0.113.7')).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+    await w.authenticate.execute('alice', 'pw', '203.0.113.7');
+    expect(w.throttle.events.slice(counted)).toEqual([
+      'admit alice 203.0.113.7',
+      'release alice',
+      'admit alice 203.0.113.7',
+      'failure alice',
+      'admit alice 203.0.113.7',
+      'success alice',
+    ]);
+  });
 });
 
 describe('campaign settings', () => {

@@ -8,54 +8,51 @@ import { addressBucket } from '../ip-address';
 import type { LoginAttempt } from '../../ports/login-throttle.port';
 import type { RedisClient } from './scripts';
 
-/** A count of wrong passwords and how long until its back-off window ends. */
-export interface Counted {
-  count: number;
+/** Why a password login is refused before its check, and for how long (0: until checks in flight settle). */
+export interface LedgerRefusal {
+  reason: 'pair' | 'pair-held' | 'account' | 'account-held';
   msLeft: number;
 }
 
-/** What admitting a password login must know of its account and address. */
-export interface Standing {
-  /** Wrong passwords for this account from this address. */
-  pair: Counted;
-  /** Wrong passwords for this account from every address. */
-  account: Counted;
-  /** The account logged in from this address within the remembered days. */
-  known: boolean;
-}
-
 export interface LedgerLimits {
-  /** The pair's count, and the account's, each last this long from their first wrong password. */
+  /** A count's back-off window: from its first wrong password, and again from the one that reaches its limit. */
   backoffSeconds: number;
-  /** Where the memory fallback stops counting (the refusal threshold of each count). */
+  /** Wrong passwords allowed per (account, address) pair, and per account from every address. */
   pairAllowed: number;
   accountAllowed: number;
   knownAddressDays: number;
 }
 
 const SCRIPTS = {
-  promoLoginStanding: { file: 'standing.lua', keys: 3 },
-  promoLoginFailed: { file: 'failed.lua', keys: 2 },
-  promoLoginSucceeded: { file: 'succeeded.lua', keys: 2 },
+  promoLoginAdmit: { file: 'admit.lua', keys: 5 },
+  promoLoginFailed: { file: 'failed.lua', keys: 4 },
+  promoLoginSucceeded: { file: 'succeeded.lua', keys: 4 },
+  promoLoginReleased: { file: 'released.lua', keys: 2 },
 } as const;
 type LedgerScript = keyof typeof SCRIPTS;
 
+const REFUSALS = { 1: 'pair', 2: 'pair-held', 3: 'account', 4: 'account-held' } as const;
 const DAY_SECONDS = 86_400;
+/** A place held by a check that is never settled (its process died) is forgotten this long after it was taken. */
+const HOLD_SECONDS = 60;
 
 /**
  * The wrong passwords and known addresses of password logins, in Redis, shared by every process: one
- * script call per step of a login (its standing before the password check, then its failure or success),
- * where rate-limiter-flexible made two to four. An account's keys carry it as a hash tag, so each script's
- * keys share a Redis Cluster slot:
+ * script call per step of a login (admitted or refused before the password check, then its failure or
+ * success), where rate-limiter-flexible made two to four. An admitted login holds a place in both counts
+ * until it is settled, so checks in flight at once cannot together pass a limit. An account's keys carry
+ * it as a hash tag, so each script's keys share a Redis Cluster slot:
  *   <prefix>:rl:{<account>}:failures            the account's wrong passwords from every address
  *   <prefix>:rl:{<account>}:failures:<address>  its wrong passwords from one address (an IPv6 /64)
+ *   <prefix>:rl:{<account>}:held, :held:<address>  places held by checks in flight
  *   <prefix>:rl:{<account>}:known:<address>     it logged in from there within the remembered days
- * In the keys the account's "%", "{" and "}" are written %25, %7B and %7D: no brace of its own can end or
- * start a tag, and no two accounts share one.
+ * The account is the one the user directory looks up: the exact name, trimmed as the edge trims it. In the
+ * keys its "%", "{" and "}" are written %25, %7B and %7D: no brace of its own can end or start a tag.
  *
  * When Redis does not answer within `timeoutMs`, the counts are kept in this process's memory for as long as
- * it does not, rather than not at all; the known addresses are not (a memory fallback cannot time a month),
- * so meanwhile every address counts as unknown, which matters only once the account-wide cap is reached.
+ * it does not, rather than not at all: per process, in fixed windows, with no places held. The known
+ * addresses are not (a memory fallback cannot time a month), so meanwhile every address counts as unknown,
+ * which matters only once the account-wide cap is reached.
  */
 export class RedisLoginLedger {
   private readonly pairMemory: RateLimiterMemory;
@@ -69,45 +66,44 @@ export class RedisLoginLedger {
   ) {
     for (const [name, { file, keys }] of Object.entries(SCRIPTS)) {
       if (typeof (redis as unknown as Record<string, unknown>)[name] === 'function') continue;
-      redis.defineCommand(name, {
-        numberOfKeys: keys,
-        lua: readFileSync(join(__dirname, 'lua', 'login', file), 'utf8'),
-      });
+      redis.defineCommand(name, { numberOfKeys: keys, lua: source(file) });
     }
     const { backoffSeconds: duration } = limits;
-    this.pairMemory = new RateLimiterMemory({ points: limits.pairAllowed, duration, blockDuration: duration });
-    this.accountMemory = new RateLimiterMemory({ points: limits.accountAllowed, duration, blockDuration: duration });
+    this.pairMemory = new RateLimiterMemory({ points: limits.pairAllowed, duration });
+    this.accountMemory = new RateLimiterMemory({ points: limits.accountAllowed, duration });
   }
 
-  async standing(attempt: LoginAttempt): Promise<Standing> {
+  /** Admits the login (holding its places), or says why not; never rejects. */
+  async admit(attempt: LoginAttempt): Promise<LedgerRefusal | null> {
     const keys = this.keysOf(attempt);
     try {
-      const [pair, pairMs, account, accountMs, known] = await this.run('promoLoginStanding', [
-        keys.pair,
-        keys.account,
-        keys.known,
-      ]);
-      const capped = (account ?? 0) >= this.limits.accountAllowed;
-      return {
-        pair: { count: pair ?? 0, msLeft: pairMs ?? 0 },
-        account: { count: account ?? 0, msLeft: accountMs ?? 0 },
-        known: known === 1 || (capped && (await this.knownBeforeThisLayout(attempt))),
-      };
+      let refusal = await this.admitInRedis(keys, false);
+      // Closed to unknown addresses: an older layout may know this one.
+      if (refusal?.reason.startsWith('account') === true && (await this.knownBeforeThisLayout(attempt))) {
+        refusal = await this.admitInRedis(keys, true);
+      }
+      return refusal;
     } catch {
       const [pair, account] = await Promise.all([this.pairMemory.get(keys.pair), this.accountMemory.get(keys.account)]);
-      return {
-        pair: { count: pair?.consumedPoints ?? 0, msLeft: pair?.msBeforeNext ?? 0 },
-        account: { count: account?.consumedPoints ?? 0, msLeft: account?.msBeforeNext ?? 0 },
-        known: false,
-      };
+      if (pair !== null && pair.consumedPoints >= this.limits.pairAllowed) {
+        return { reason: 'pair', msLeft: pair.msBeforeNext };
+      }
+      if (account !== null && account.consumedPoints >= this.limits.accountAllowed) {
+        return { reason: 'account', msLeft: account.msBeforeNext };
+      }
+      return null;
     }
   }
 
   /** Best effort: never rejects. */
   async recordFailure(attempt: LoginAttempt): Promise<void> {
     const keys = this.keysOf(attempt);
+    const { backoffSeconds, pairAllowed, accountAllowed } = this.limits;
     try {
-      await this.run('promoLoginFailed', [keys.pair, keys.account, this.limits.backoffSeconds]);
+      await this.run('promoLoginFailed', [
+        ...[keys.pair, keys.account, keys.pairHeld, keys.accountHeld],
+        ...[backoffSeconds, pairAllowed, accountAllowed],
+      ]);
     } catch {
       await Promise.allSettled([this.pairMemory.penalty(keys.pair, 1), this.accountMemory.penalty(keys.account, 1)]);
     }
@@ -116,11 +112,27 @@ export class RedisLoginLedger {
   /** Best effort: never rejects. */
   async recordSuccess(attempt: LoginAttempt): Promise<void> {
     const keys = this.keysOf(attempt);
+    const knownSeconds = this.limits.knownAddressDays * DAY_SECONDS;
     try {
-      await this.run('promoLoginSucceeded', [keys.pair, keys.known, this.limits.knownAddressDays * DAY_SECONDS]);
+      await this.run('promoLoginSucceeded', [keys.pair, keys.known, keys.pairHeld, keys.accountHeld, knownSeconds]);
     } catch {
       await this.pairMemory.delete(keys.pair).catch(() => false);
     }
+  }
+
+  /** An admitted login whose password was not checked after all: its places are given back. Never rejects. */
+  async release(attempt: LoginAttempt): Promise<void> {
+    const keys = this.keysOf(attempt);
+    await this.run('promoLoginReleased', [keys.pairHeld, keys.accountHeld]).catch(() => undefined);
+  }
+
+  private async admitInRedis(keys: LedgerKeys, knownBefore: boolean): Promise<LedgerRefusal | null> {
+    const [outcome, msLeft] = await this.run('promoLoginAdmit', [
+      ...[keys.pair, keys.account, keys.known, keys.pairHeld, keys.accountHeld],
+      ...[this.limits.pairAllowed, this.limits.accountAllowed, knownBefore ? 1 : 0, HOLD_SECONDS],
+    ]);
+    const reason = REFUSALS[outcome as keyof typeof REFUSALS] as LedgerRefusal['reason'] | undefined;
+    return reason === undefined ? null : { reason, msLeft: msLeft ?? 0 };
   }
 
   /**
@@ -129,17 +141,24 @@ export class RedisLoginLedger {
    * upgrade. They expire within `knownAddressDays` of it; then this read can go.
    */
   private async knownBeforeThisLayout({ account, clientIp }: LoginAttempt): Promise<boolean> {
-    const key = `${this.keyPrefix}:rl:known:${accountKey(account)}|${addressBucket(clientIp)}`;
+    // That layout folded the account to lower case.
+    const key = `${this.keyPrefix}:rl:known:${account.trim().toLowerCase()}|${addressBucket(clientIp)}`;
     return withTimeout(this.redis.exists(key), this.timeoutMs, 'known address').then(
       (found) => found === 1,
       () => false,
     );
   }
 
-  private keysOf({ account, clientIp }: LoginAttempt): { pair: string; account: string; known: string } {
+  private keysOf({ account, clientIp }: LoginAttempt): LedgerKeys {
     const base = `${this.keyPrefix}:rl:{${tagSafe(accountKey(account))}}`;
     const address = addressBucket(clientIp);
-    return { pair: `${base}:failures:${address}`, account: `${base}:failures`, known: `${base}:known:${address}` };
+    return {
+      pair: `${base}:failures:${address}`,
+      account: `${base}:failures`,
+      known: `${base}:known:${address}`,
+      pairHeld: `${base}:held:${address}`,
+      accountHeld: `${base}:held`,
+    };
   }
 
   private async run(name: LedgerScript, keysThenArgs: (string | number)[]): Promise<(number | undefined)[]> {
@@ -158,7 +177,25 @@ function tagSafe(account: string): string {
   return account.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** Accounts are compared case-insensitively here, so "Alice" and "alice" share one budget. */
+/**
+ * The account as the user directory finds it: the exact name, trimmed as the edge trims it. Not folded to
+ * one case: "Alice" and "alice" can be two accounts, and one's right password must not clear the other's
+ * wrong ones (a re-spelled name is another account, which the guesses cannot open).
+ */
 export function accountKey(account: string): string {
-  return account.trim().toLowerCase();
+  return account.trim();
+}
+
+interface LedgerKeys {
+  pair: string;
+  account: string;
+  known: string;
+  pairHeld: string;
+  accountHeld: string;
+}
+
+/** A script's text, with each `-- #include <file>` line replaced by that file of the same folder. */
+function source(file: string): string {
+  const read = (name: string): string => readFileSync(join(__dirname, 'lua', 'login', name), 'utf8');
+  return read(file).replace(/^-- #include ([\w.-]+\.lua)$/gm, (_, included: string) => read(included));
 }

@@ -9,7 +9,7 @@ import {
 import { AppError } from '../../errors';
 import { addressBucket } from '../ip-address';
 import { LocalShareLimiter } from '../memory/local-share-limiter';
-import { accountKey, RedisLoginLedger } from './redis-login-ledger';
+import { accountKey, RedisLoginLedger, type LedgerRefusal } from './redis-login-ledger';
 import type { LoginAttempt, LoginThrottle } from '../../ports/login-throttle.port';
 import type { RedisClient } from './scripts';
 
@@ -77,20 +77,15 @@ export class RedisLoginThrottle implements LoginThrottle {
 
   async admit(attempt: LoginAttempt): Promise<void> {
     const pair = `${accountKey(attempt.account)}|${addressBucket(attempt.clientIp)}`;
-    const [standing, ...attempts] = await Promise.allSettled([
-      this.ledger.standing(attempt),
+    const [refusal, ...attempts] = await Promise.allSettled([
+      this.ledger.admit(attempt),
       consume(this.perIp, addressBucket(attempt.clientIp), 'client'),
       consume(this.perAccount, pair, 'account'),
     ]);
-    if (standing.status === 'rejected') throw standing.reason;
-    const { pair: fromHere, account: everywhere, known } = standing.value;
+    if (refusal.status === 'rejected') throw refusal.reason;
     // A back-off says more than an attempt limit, so it is the one reported when both apply.
-    if (fromHere.count >= this.limits.failures.allowed) {
-      throw limited({ msBeforeNext: fromHere.msLeft }, 'account', 'too many wrong passwords');
-    }
-    if (everywhere.count >= this.limits.accountFailures.allowed && !known) {
-      throw limited({ msBeforeNext: everywhere.msLeft }, 'account', 'too many wrong passwords for this account');
-    }
+    if (refusal.value !== null) throw refusedBy(refusal.value);
+    if (attempts.some((result) => result.status === 'rejected')) await this.ledger.release(attempt);
     throwFirstRejection(attempts);
   }
 
@@ -122,6 +117,21 @@ export class RedisLoginThrottle implements LoginThrottle {
   async recordSuccess(attempt: LoginAttempt): Promise<void> {
     await this.ledger.recordSuccess(attempt);
   }
+
+  async release(attempt: LoginAttempt): Promise<void> {
+    await this.ledger.release(attempt);
+  }
+}
+
+const REFUSAL_REASONS: Record<LedgerRefusal['reason'], string> = {
+  pair: 'too many wrong passwords',
+  'pair-held': 'too many password checks in progress',
+  account: 'too many wrong passwords for this account',
+  'account-held': 'too many password checks in progress for this account',
+};
+
+function refusedBy({ reason, msLeft }: LedgerRefusal): AppError {
+  return limited({ msBeforeNext: msLeft }, 'account', REFUSAL_REASONS[reason]);
 }
 
 /**

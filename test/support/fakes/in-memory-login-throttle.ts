@@ -16,9 +16,11 @@ class Windows {
     return this.live(key)?.count ?? 0;
   }
 
-  add(key: string): void {
+  /** Counts one; `renewAt` (a limit) starts the window again when the count reaches it. */
+  add(key: string, renewAt = Infinity): void {
     const window = this.live(key) ?? { count: 0, endsAt: this.now() + this.durationMs };
     window.count += 1;
+    if (window.count >= renewAt) window.endsAt = this.now() + this.durationMs;
     this.windows.set(key, window);
   }
 
@@ -61,7 +63,7 @@ function limited(retryAfterSeconds: number, scope: 'client' | 'account', reason 
 }
 
 const DAY_MS = 86_400_000;
-const accountKey = (account: string): string => account.trim().toLowerCase();
+const accountKey = (account: string): string => account.trim();
 const pairKey = ({ account, clientIp }: LoginAttempt): string => `${accountKey(account)}|${addressBucket(clientIp)}`;
 
 /**
@@ -76,6 +78,8 @@ export class InMemoryLoginThrottle implements LoginThrottle {
   private readonly accountFailures: Windows;
   /** (account, address) -> until when it counts as an address the account logged in from. */
   private readonly known = new Map<string, number>();
+  /** Pair or account -> places held by attempts in flight. */
+  private readonly held = new Map<string, number>();
 
   constructor(
     private readonly limits: LoginLimits,
@@ -95,19 +99,30 @@ export class InMemoryLoginThrottle implements LoginThrottle {
       this.perIp.consume(addressBucket(attempt.clientIp), 'client'),
       this.perAccount.consume(pair, 'account'),
     ];
+    const { allowed } = this.limits.failures;
     // A back-off says more than an attempt limit, so it is the one reported when both apply.
-    if (this.failures.count(pair) >= this.limits.failures.allowed) {
+    if (this.failures.count(pair) >= allowed) {
       throw limited(this.failures.retryAfterSeconds(pair), 'account', 'too many wrong passwords');
     }
-    const knownUntil = this.known.get(pair) ?? 0;
-    if (this.accountFailures.count(account) >= this.limits.accountFailures.allowed && knownUntil <= this.now()) {
-      throw limited(
-        this.accountFailures.retryAfterSeconds(account),
-        'account',
-        'too many wrong passwords for this account',
-      );
+    if (this.failures.count(pair) + (this.held.get(pair) ?? 0) >= allowed) {
+      throw limited(1, 'account', 'too many password checks in progress');
     }
-    throwFirst(refusals);
+    if ((this.known.get(pair) ?? 0) <= this.now()) {
+      const capped = this.limits.accountFailures.allowed;
+      if (this.accountFailures.count(account) >= capped) {
+        throw limited(
+          this.accountFailures.retryAfterSeconds(account),
+          'account',
+          'too many wrong passwords for this account',
+        );
+      }
+      if (this.accountFailures.count(account) + (this.held.get(account) ?? 0) >= capped) {
+        throw limited(1, 'account', 'too many password checks in progress for this account');
+      }
+    }
+    if (refusals.some((refusal) => refusal !== null)) throwFirst(refusals);
+    this.hold(pair, 1);
+    this.hold(account, 1);
   }
 
   async admitToken(attempt: { userId: string; clientIp: string }): Promise<void> {
@@ -121,14 +136,32 @@ export class InMemoryLoginThrottle implements LoginThrottle {
   }
 
   async recordFailure(attempt: LoginAttempt): Promise<void> {
-    this.failures.add(pairKey(attempt));
-    this.accountFailures.add(accountKey(attempt.account));
+    this.giveBack(attempt);
+    this.failures.add(pairKey(attempt), this.limits.failures.allowed);
+    this.accountFailures.add(accountKey(attempt.account), this.limits.accountFailures.allowed);
   }
 
   async recordSuccess(attempt: LoginAttempt): Promise<void> {
     const pair = pairKey(attempt);
+    this.giveBack(attempt);
     this.failures.delete(pair);
     this.known.set(pair, this.now() + this.limits.knownAddressDays * DAY_MS);
+  }
+
+  async release(attempt: LoginAttempt): Promise<void> {
+    this.giveBack(attempt);
+  }
+
+  private giveBack(attempt: LoginAttempt): void {
+    this.hold(pairKey(attempt), -1);
+    this.hold(accountKey(attempt.account), -1);
+  }
+
+  /** Places held by attempts admitted and not yet settled (never below none). */
+  private hold(key: string, change: 1 | -1): void {
+    const held = Math.max(0, (this.held.get(key) ?? 0) + change);
+    if (held === 0) this.held.delete(key);
+    else this.held.set(key, held);
   }
 }
 

@@ -351,4 +351,8 @@ export class RecordingThrottle implements LoginThrottle {
   async recordSuccess({ account }: LoginAttempt): Promise<void> {
     this.events.push(`success ${account}`);
   }
+
+  async release({ account }: LoginAttempt): Promise<void> {
+    this.events.push(`release ${account}`);
+  }
 }

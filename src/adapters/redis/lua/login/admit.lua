@@ -1,0 +1,42 @@
+--[[
+  Admits a password login by the wrong passwords counted for its account, or refuses it, in one step: the
+  counts, the places held by checks still in flight and whether the address is known are read, and an
+  admitted login holds a place in both counts until it is settled (failed.lua, succeeded.lua, released.lua).
+  So logins checked at once cannot together pass the limits, as a read now and a count later would let
+  them. A held place is forgotten ARGV[4] seconds after the first one of its key, should its process never
+  settle it. One account's keys share a hash tag (one Redis Cluster slot).
+
+  KEYS[1] the pair's wrong passwords          (int, expires when its back-off ends)
+  KEYS[2] the account's wrong passwords       (int, expires when its back-off ends)
+  KEYS[3] the pair's "logged in before" mark
+  KEYS[4] the pair's places held              (int)
+  KEYS[5] the account's places held           (int)
+  ARGV[1] wrong passwords allowed per pair, ARGV[2] per account
+  ARGV[3] 1 to treat the address as known (an older layout's mark said so), else 0
+  ARGV[4] how long held places last, seconds
+  Returns {outcome, ms}: 0 admitted; 1 the pair is backed off, for ms; 2 the pair's remaining wrong
+  passwords are all held by checks in flight; 3 the account is closed to this (unknown) address, for ms;
+  4 the account's remaining wrong passwords are all held.
+]]
+local function counted(key)
+  local count = tonumber(redis.call('get', key))
+  if count == nil then return 0, 0 end
+  return count, math.max(redis.call('pttl', key), 0)
+end
+local function held(key) return tonumber(redis.call('get', key)) or 0 end
+local function hold(key)
+  redis.call('set', key, 0, 'EX', ARGV[4], 'NX')
+  redis.call('incr', key)
+end
+
+local pair, pairMs = counted(KEYS[1])
+if pair >= tonumber(ARGV[1]) then return {1, pairMs} end
+if pair + held(KEYS[4]) >= tonumber(ARGV[1]) then return {2, 0} end
+if ARGV[3] ~= '1' and redis.call('exists', KEYS[3]) == 0 then
+  local account, accountMs = counted(KEYS[2])
+  if account >= tonumber(ARGV[2]) then return {3, accountMs} end
+  if account + held(KEYS[5]) >= tonumber(ARGV[2]) then return {4, 0} end
+end
+hold(KEYS[4])
+hold(KEYS[5])
+return {0, 0}

@@ -40,7 +40,9 @@ describe('rate limits (shared by every API process, in Redis)', () => {
 
   test('per account and address: the 4th attempt in the window is 429 RATE_LIMITED; the owner elsewhere is not', async () => {
     for (let i = 0; i < 3; i++) expect((await login(h, 'user1', TEST_PASSWORD, from('198.51.100.1'))).status).toBe(200);
-    const refused = await login(h, 'USER1', TEST_PASSWORD, from('198.51.100.1')); // same account, any case
+    // "USER1" is another account to the user directory (none here), with a budget of its own.
+    expect((await login(h, 'USER1', TEST_PASSWORD, from('198.51.100.1'))).status).toBe(401);
+    const refused = await login(h, ' user1 ', TEST_PASSWORD, from('198.51.100.1')); // trimmed: the same account
     expect(refused.status).toBe(429);
     expect(refused.body).toMatchObject({ status: false, errorCode: 'RATE_LIMITED', details: { scope: 'account' } });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);

@@ -14,8 +14,9 @@ export interface LoginThrottle {
    * over its limit, the account is over its limit from this address, this address is in a back-off for
    * this account after repeated wrong passwords, or the account as a whole has had too many wrong passwords
    * and this is not an address it logged in from before. An admitted attempt holds a place among the wrong
-   * passwords until it is settled (recordFailure, recordSuccess or release), so attempts checked at once
-   * cannot together pass those limits: past them, an attempt is refused until the others settle.
+   * passwords until it is settled (recordFailure, recordSuccess or release, each given the same attempt
+   * object: one object per login), so attempts checked at once cannot together pass those limits: past
+   * them, an attempt is refused until the others settle.
    */
   admit(attempt: LoginAttempt): Promise<void>;
 

@@ -1,6 +1,6 @@
 import type { LoginLimits } from '../../src/adapters/redis/redis-login-throttle';
 import { AppError } from '../../src/errors';
-import type { LoginThrottle } from '../../src/ports/login-throttle.port';
+import type { LoginAttempt, LoginThrottle } from '../../src/ports/login-throttle.port';
 
 export interface LoginThrottleSubject {
   throttle: LoginThrottle;
@@ -103,33 +103,41 @@ export function loginThrottleContract(name: string, subject: (limits: LoginLimit
 
     test('attempts checked at once cannot together pass the back-off: each admitted one holds a place until settled', async () => {
       const { throttle } = subject(LIMITS); // 3 wrong passwords allowed per account and address
-      const attacker = { account: 'alice', clientIp: AWAY };
-      for (let i = 0; i < 3; i++) await throttle.admit(attacker); // three checks in flight
-      const inProgress = await throttle.admit(attacker).catch((error: AppError) => error);
+      // One attempt object per login, as a login passes the same one from admit to its outcome.
+      const attempt = (clientIp: string): LoginAttempt => ({ account: 'alice', clientIp });
+      const checks = [attempt(AWAY), attempt(AWAY), attempt(AWAY)];
+      for (const check of checks) await throttle.admit(check); // three checks in flight
+      const inProgress = await throttle.admit(attempt(AWAY)).catch((error: AppError) => error);
       expect(inProgress).toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterSeconds: 1 } });
       expect((inProgress as AppError).details).toMatchObject({ reason: 'too many password checks in progress' });
-      await throttle.admit({ account: 'alice', clientIp: HOME }); // the owner, elsewhere, is not held up
-      await throttle.release(attacker); // one was not checked after all: its place is free again
-      await throttle.admit(attacker);
-      for (let i = 0; i < 3; i++) await throttle.recordFailure(attacker); // all three wrong
-      await expectRefused(throttle.admit(attacker), 60); // backed off now, not "in progress"
-      await throttle.recordSuccess({ account: 'alice', clientIp: HOME }); // settles the owner's own place
-      await throttle.admit({ account: 'alice', clientIp: HOME });
+      const owner = attempt(HOME);
+      await throttle.admit(owner); // the owner, elsewhere, is not held up
+      await throttle.release(checks[0] as LoginAttempt); // not checked after all: its place is free again
+      await throttle.release(checks[0] as LoginAttempt); // and given back once only
+      const fourth = attempt(AWAY);
+      await throttle.admit(fourth);
+      await expectRefused(throttle.admit(attempt(AWAY)), 1);
+      for (const check of [checks[1], checks[2], fourth]) await throttle.recordFailure(check as LoginAttempt);
+      await expectRefused(throttle.admit(attempt(AWAY)), 60); // backed off now, not "in progress"
+      await throttle.recordSuccess(owner);
+      await throttle.admit(attempt(HOME));
     });
 
     test('attempts checked at once cannot together pass the account-wide cap; known addresses are not held up', async () => {
       const { throttle } = subject(limits({ accountFailures: { allowed: 2 } }));
-      await throttle.recordSuccess({ account: 'alice', clientIp: HOME });
-      const [first, second, third] = ELSEWHERE;
-      await throttle.admit({ account: 'alice', clientIp: first });
-      await throttle.admit({ account: 'alice', clientIp: second });
-      await expect(throttle.admit({ account: 'alice', clientIp: third })).rejects.toMatchObject({
+      const attempt = (clientIp: string): LoginAttempt => ({ account: 'alice', clientIp });
+      await throttle.recordSuccess(attempt(HOME));
+      const [first, second, third] = ELSEWHERE.map(attempt);
+      await throttle.admit(first as LoginAttempt);
+      await throttle.admit(second as LoginAttempt);
+      await expect(throttle.admit(third as LoginAttempt)).rejects.toMatchObject({
         details: { reason: 'too many password checks in progress for this account', retryAfterSeconds: 1 },
       });
-      await throttle.admit({ account: 'alice', clientIp: HOME }); // it holds a place too, until settled
-      await throttle.recordSuccess({ account: 'alice', clientIp: HOME });
-      await throttle.recordSuccess({ account: 'alice', clientIp: first }); // a right password: its place is free
-      await throttle.admit({ account: 'alice', clientIp: third });
+      const owner = attempt(HOME);
+      await throttle.admit(owner); // it holds a place too, until settled
+      await throttle.recordSuccess(owner);
+      await throttle.recordSuccess(first as LoginAttempt); // a right password: its place is free
+      await throttle.admit(third as LoginAttempt);
     });
 
     test('a back-off lasts its whole window from the wrong password that reaches the limit', async () => {

@@ -1,4 +1,5 @@
 import { createApiRedis, waitForRedis } from '../../src/adapters/redis/connection';
+import { HOLD_MS, RedisLoginLedger } from '../../src/adapters/redis/redis-login-ledger';
 import { RedisLoginThrottle, type LoginLimits } from '../../src/adapters/redis/redis-login-throttle';
 import type { RedisClient } from '../../src/adapters/redis/scripts';
 import { startRedisServer, type LocalService } from '../../scripts/lib/local-services';
@@ -65,7 +66,7 @@ test("one account's keys share a Cluster slot, whatever its name; accounts that 
   expect([...tags.keys()].sort()).toEqual(
     ['a%7D:failures:x', '%7Ba%7D', 'a', 'A', 'a:b', 'ünïcode|192.0.2.1', '%257Ba%257D', 'lone \ufffd'].sort(),
   );
-  for (const count of tags.values()) expect(count).toBe(5); // failures, known and held: for the account and the pair
+  for (const count of tags.values()) expect(count).toBe(5); // failures, known and holds: for the account and the pair
   // The failures after the last success remain: one from the address, two in all ('a' and ' a ').
   expect(Number(await redis.get(`${keyPrefix}:rl:{a}:failures`))).toBe(2);
   expect(Number(await redis.get(`${keyPrefix}:rl:{a}:failures:2001:db8:0:0::/64`))).toBe(1);
@@ -130,13 +131,14 @@ test('wrong passwords sent at once to two processes: no more are checked than th
   /** One login with a wrong password: admitted, checked for 20 ms, counted; or refused at once. */
   const guess = async (clientIp: string, i: number): Promise<'checked' | 'refused'> => {
     const throttle = processes[i % 2] as RedisLoginThrottle;
+    const attempt = { account: 'bob', clientIp }; // one object from admission to outcome, as a login has
     try {
-      await throttle.admit({ account: 'bob', clientIp });
+      await throttle.admit(attempt);
     } catch {
       return 'refused';
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
-    await throttle.recordFailure({ account: 'bob', clientIp });
+    await throttle.recordFailure(attempt);
     return 'checked';
   };
   const fromOne = await Promise.all(Array.from({ length: 10 }, (_, i) => guess('192.0.2.60', i)));
@@ -146,4 +148,40 @@ test('wrong passwords sent at once to two processes: no more are checked than th
   expect(fromMany.filter((o) => o === 'checked')).toHaveLength(3);
   expect(await redis.get(`${keyPrefix}:rl:{bob}:failures`)).toBe('8');
   expect(await redis.get(`${keyPrefix}:rl:{bob}:failures:192.0.2.60`)).toBe('5');
+});
+
+test('each held place lapses on its own, a minute after it was taken, however often its key is used', async () => {
+  let now = 1_000_000;
+  const limits = { backoffSeconds: 900, pairAllowed: 2, accountAllowed: 100, knownAddressDays: 30 };
+  const ledger = new RedisLoginLedger(redis, prefix(), limits, 2_000, () => now);
+  const attempt = (): { account: string; clientIp: string } => ({ account: 'carol', clientIp: '192.0.2.70' });
+  expect(await ledger.admit(attempt())).toBeNull(); // never settled: its process died
+  now += HOLD_MS - 1_000;
+  expect(await ledger.admit(attempt())).toBeNull(); // never settled either
+  expect(await ledger.admit(attempt())).toMatchObject({ reason: 'pair-held' });
+  now += 2_000; // the first has lapsed, the second has not
+  expect(await ledger.admit(attempt())).toBeNull();
+  expect(await ledger.admit(attempt())).toMatchObject({ reason: 'pair-held' });
+});
+
+test('logins admitted from memory (Redis late) count there too, though Redis takes their wrong passwords', async () => {
+  const throttle = new RedisLoginThrottle(redis, prefix(), LIMITS, () => 1, TIMEOUT_MS); // 3 allowed per pair
+  const frozenWhile = async <T>(call: () => Promise<T>): Promise<T> => {
+    server.freeze();
+    try {
+      return await call();
+    } finally {
+      server.thaw();
+    }
+  };
+  for (let i = 0; i < 3; i++) {
+    const attempt = { account: 'dave', clientIp: '192.0.2.80' };
+    await frozenWhile(() => throttle.admit(attempt)); // Redis too late: admitted from memory
+    await throttle.recordFailure(attempt); // Redis answers again and takes it
+  }
+  // Had only Redis counted them, memory would still admit whenever Redis is late.
+  expect(await frozenWhile(() => admission(throttle, 'dave', '192.0.2.80'))).toMatchObject({
+    code: 'RATE_LIMITED',
+    details: { reason: 'too many wrong passwords' },
+  });
 });

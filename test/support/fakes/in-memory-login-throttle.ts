@@ -80,6 +80,8 @@ export class InMemoryLoginThrottle implements LoginThrottle {
   private readonly known = new Map<string, number>();
   /** Pair or account -> places held by attempts in flight. */
   private readonly held = new Map<string, number>();
+  /** The attempts admitted and not yet settled (each gives its place back once). */
+  private readonly inFlight = new WeakSet<LoginAttempt>();
 
   constructor(
     private readonly limits: LoginLimits,
@@ -123,6 +125,7 @@ export class InMemoryLoginThrottle implements LoginThrottle {
     if (refusals.some((refusal) => refusal !== null)) throwFirst(refusals);
     this.hold(pair, 1);
     this.hold(account, 1);
+    this.inFlight.add(attempt);
   }
 
   async admitToken(attempt: { userId: string; clientIp: string }): Promise<void> {
@@ -153,6 +156,7 @@ export class InMemoryLoginThrottle implements LoginThrottle {
   }
 
   private giveBack(attempt: LoginAttempt): void {
+    if (!this.inFlight.delete(attempt)) return;
     this.hold(pairKey(attempt), -1);
     this.hold(accountKey(attempt.account), -1);
   }

@@ -6,6 +6,7 @@
   KEYS[1] the pair's wrong passwords, KEYS[2] the account's wrong passwords
   KEYS[3] the pair's places held, KEYS[4] the account's places held
   ARGV[1] the back-off window, seconds; ARGV[2] wrong passwords allowed per pair, ARGV[3] per account
+  ARGV[4] the login's hold id ('' when it held none)
   Returns {pair count, account count}.
 ]]
 -- #include release-held.lua
@@ -17,6 +18,6 @@ local function count(key, allowed)
   return counted
 end
 
-releaseHeld(KEYS[3])
-releaseHeld(KEYS[4])
+releaseHeld(KEYS[3], ARGV[4])
+releaseHeld(KEYS[4], ARGV[4])
 return {count(KEYS[1], tonumber(ARGV[2])), count(KEYS[2], tonumber(ARGV[3]))}

@@ -1,4 +1,4 @@
--- Gives back one held place (never below none: the key may have expired since it was taken).
-local function releaseHeld(key)
-  if (tonumber(redis.call('get', key)) or 0) > 0 then redis.call('decr', key) end
+-- Gives back a login's held place: its entry, by its hold id (none when the login held no place here).
+local function releaseHeld(key, id)
+  if id ~= '' then redis.call('zrem', key, id) end
 end

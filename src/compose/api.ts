@@ -83,9 +83,18 @@ export interface ComposeOptions {
 }
 
 /**
- * The API's connections: the request path's database pool and Redis connection (short time budgets), and a
- * small, patient database pool for operators (statistics over whole campaigns, exports). On failure,
- * whatever was opened is closed again, so a start-up retry leaks nothing.
+ * The login limits' Redis connection's own command timeout: a backstop only, far beyond any turn of the
+ * event loop. Their 100 ms budget is kept by withTimeout, which reads a reply that arrived during a long
+ * turn before deciding; ioredis's command timeout fires in such a turn before the reply is read (measured:
+ * a 900-login burst on 3 processes sent 142 logins to the memory limits, and 169 wrong passwords were
+ * checked against a cap of 100).
+ */
+const LIMITS_COMMAND_TIMEOUT_MS = 5_000;
+
+/**
+ * The API's connections: the request path's database pool and Redis connection (short time budgets), the
+ * login limits' Redis connection, and a small, patient database pool for operators (statistics over whole
+ * campaigns, exports). On failure, whatever was opened is closed again, so a start-up retry leaks nothing.
  */
 async function connectApiDependencies(config: Config, logger: Logger, options: ComposeOptions) {
   const opened: (() => Promise<unknown>)[] = [];
@@ -108,8 +117,14 @@ async function connectApiDependencies(config: Config, logger: Logger, options: C
     });
     opened.push(async () => redis.disconnect());
     redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
-    await waitForRedis(redis);
-    return { mongo, adminMongo, redis };
+    const limitsRedis = createApiRedis(config.redis, {
+      connectionName: 'promotion-api-limits',
+      commandTimeoutMs: LIMITS_COMMAND_TIMEOUT_MS,
+    });
+    opened.push(async () => limitsRedis.disconnect());
+    limitsRedis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error (login limits)'));
+    await Promise.all([waitForRedis(redis), waitForRedis(limitsRedis)]);
+    return { mongo, adminMongo, redis, limitsRedis };
   } catch (error) {
     await Promise.allSettled(opened.map((close) => close()));
     throw error;
@@ -130,7 +145,7 @@ function backgroundRedis(config: Config, logger: Logger, name: string): RedisCli
 /** Wires the public API: adapters in, use cases over them, the Koa app on top. */
 export async function composeApi(config: Config, logger: Logger, options: ComposeOptions = {}): Promise<Api> {
   const clock = options.clock ?? systemClock;
-  const { mongo, adminMongo, redis } = await connectApiDependencies(config, logger, options);
+  const { mongo, adminMongo, redis, limitsRedis } = await connectApiDependencies(config, logger, options);
   const stores = createStores(mongo);
   const campaigns = new CachedCampaignStore(stores.campaigns, config.http.campaignCacheTtlMs);
   const adminStores = createStores(adminMongo);
@@ -146,7 +161,9 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     logger,
   });
   await registry.start();
-  const throttle = new RedisLoginThrottle(redis, config.redis.keyPrefix, config.rateLimits, () => registry.processes());
+  const throttle = new RedisLoginThrottle(limitsRedis, config.redis.keyPrefix, config.rateLimits, () =>
+    registry.processes(),
+  );
   const { maxConcurrent, maxWaiting, maxWaitMs } = config.passwordHash;
   const gates = {
     admission: new ConcurrencyGate({ maxRunning: maxConcurrent + maxWaiting, maxWaiting: 0, maxWaitMs: 0 }),
@@ -280,6 +297,7 @@ export async function composeApi(config: Config, logger: Logger, options: Compos
     await lateParticipants.flush(LATE_PARTICIPANTS_SHUTDOWN_MS);
     await queues.close();
     redis.disconnect();
+    limitsRedis.disconnect();
     // The driver ends its sessions on the server before it lets go: behind a frozen database that waits
     // out the socket timeout (30 s on the patient pool). The process is stopping; it does not wait.
     await Promise.all(

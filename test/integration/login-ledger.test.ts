@@ -153,7 +153,7 @@ test('wrong passwords sent at once to two processes: no more are checked than th
 test('each held place lapses on its own, a minute after it was taken, however often its key is used', async () => {
   let now = 1_000_000;
   const limits = { backoffSeconds: 900, pairAllowed: 2, accountAllowed: 100, knownAddressDays: 30 };
-  const ledger = new RedisLoginLedger(redis, prefix(), limits, 2_000, () => now);
+  const ledger = new RedisLoginLedger(redis, prefix(), limits, 2_000, { now: () => now });
   const attempt = (): { account: string; clientIp: string } => ({ account: 'carol', clientIp: '192.0.2.70' });
   expect(await ledger.admit(attempt())).toBeNull(); // never settled: its process died
   now += HOLD_MS - 1_000;
@@ -184,4 +184,21 @@ test('logins admitted from memory (Redis late) count there too, though Redis tak
     code: 'RATE_LIMITED',
     details: { reason: 'too many wrong passwords' },
   });
+});
+
+test('with Redis frozen, each of the live processes allows its share of a limit, so together no more than it', async () => {
+  // Three processes, 3 wrong passwords allowed per pair: one each while they count in memory.
+  const throttle = new RedisLoginThrottle(redis, prefix(), LIMITS, () => 3, TIMEOUT_MS);
+  const attacker = { account: 'erin', clientIp: '192.0.2.90' };
+  server.freeze();
+  try {
+    expect(await admission(throttle, attacker.account, attacker.clientIp)).toBe('admitted');
+    await throttle.recordFailure(attacker);
+    expect(await admission(throttle, attacker.account, attacker.clientIp)).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { reason: 'too many wrong passwords' },
+    });
+  } finally {
+    server.thaw();
+  }
 });

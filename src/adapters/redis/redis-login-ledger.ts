@@ -56,14 +56,17 @@ type Place = { in: 'redis'; id: string } | { in: 'memory' };
  * keys its "%", "{" and "}" are written %25, %7B and %7D: no brace of its own can end or start a tag.
  *
  * When Redis does not answer within `timeoutMs`, the counts are kept in this process's memory for as long as
- * it does not, rather than not at all: per process, in fixed windows, with no places held; a login admitted
- * from memory has its wrong password counted there too, whether or not Redis takes it. The known
- * addresses are not (a memory fallback cannot time a month), so meanwhile every address counts as unknown,
- * which matters only once the account-wide cap is reached.
+ * it does not, rather than not at all: each process its share of each limit (so the processes together
+ * allow no more than the limit), in fixed windows, with no places held; a login admitted from memory has
+ * its wrong password counted there too, whether or not Redis takes it. The known addresses are not (a
+ * memory fallback cannot time a month), so meanwhile every address counts as unknown, which matters only
+ * once the account-wide cap is reached.
  */
 export class RedisLoginLedger {
   private readonly pairMemory: RateLimiterMemory;
   private readonly accountMemory: RateLimiterMemory;
+  private readonly processes: () => number;
+  private readonly now: () => number;
   /** Logins admitted and not yet settled: where each one's place is held. */
   private readonly places = new WeakMap<LoginAttempt, Place>();
 
@@ -72,9 +75,15 @@ export class RedisLoginLedger {
     private readonly keyPrefix: string,
     private readonly limits: LedgerLimits,
     private readonly timeoutMs: number,
-    /** When a held place lapses is reckoned on this clock (ms). */
-    private readonly now: () => number = Date.now,
+    options: {
+      /** Live API processes: the memory fallback's limits are split among them. */
+      processes?: () => number;
+      /** When a held place lapses is reckoned on this clock (ms). */
+      now?: () => number;
+    } = {},
   ) {
+    this.processes = options.processes ?? (() => 1);
+    this.now = options.now ?? Date.now;
     for (const [name, { file, keys }] of Object.entries(SCRIPTS)) {
       if (typeof (redis as unknown as Record<string, unknown>)[name] === 'function') continue;
       redis.defineCommand(name, { numberOfKeys: keys, lua: source(file) });
@@ -159,13 +168,22 @@ export class RedisLoginLedger {
 
   private async admitFromMemory(keys: LedgerKeys): Promise<LedgerRefusal | null> {
     const [pair, account] = await Promise.all([this.pairMemory.get(keys.pair), this.accountMemory.get(keys.account)]);
-    if (pair !== null && pair.consumedPoints >= this.limits.pairAllowed) {
+    if (pair !== null && pair.consumedPoints >= this.memoryShare(this.limits.pairAllowed)) {
       return { reason: 'pair', msLeft: pair.msBeforeNext };
     }
-    if (account !== null && account.consumedPoints >= this.limits.accountAllowed) {
+    if (account !== null && account.consumedPoints >= this.memoryShare(this.limits.accountAllowed)) {
       return { reason: 'account', msLeft: account.msBeforeNext };
     }
     return null;
+  }
+
+  /**
+   * A limit's share for this process while it counts in memory: each of the N live processes allows
+   * ⌊allowed / N⌋ (at least one), so together they never allow more than the limit, as with the attempt
+   * limits.
+   */
+  private memoryShare(allowed: number): number {
+    return Math.max(1, Math.floor(allowed / Math.max(1, this.processes())));
   }
 
   private async admitInRedis(keys: LedgerKeys, id: string, knownBefore: boolean): Promise<LedgerRefusal | null> {

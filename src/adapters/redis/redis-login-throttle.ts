@@ -72,6 +72,7 @@ export class RedisLoginThrottle implements LoginThrottle {
         knownAddressDays: limits.knownAddressDays,
       },
       timeoutMs,
+      { processes },
     );
   }
 

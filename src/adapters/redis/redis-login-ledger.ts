@@ -56,11 +56,10 @@ type Place = { in: 'redis'; id: string } | { in: 'memory' };
  * keys its "%", "{" and "}" are written %25, %7B and %7D: no brace of its own can end or start a tag.
  *
  * When Redis does not answer within `timeoutMs`, the counts are kept in this process's memory for as long as
- * it does not, rather than not at all: each process its share of each limit (so the processes together
- * allow no more than the limit), in fixed windows, with no places held; a login admitted from memory has
- * its wrong password counted there too, whether or not Redis takes it. The known addresses are not (a
- * memory fallback cannot time a month), so meanwhile every address counts as unknown, which matters only
- * once the account-wide cap is reached.
+ * it does not, rather than not at all: each process its share of each limit (memoryShare), in fixed
+ * windows, with no places held; a login admitted from memory has its wrong password counted there too,
+ * whether or not Redis takes it. The known addresses are not (a memory fallback cannot time a month), so
+ * meanwhile every address counts as unknown, which matters only once the account-wide cap is reached.
  */
 export class RedisLoginLedger {
   private readonly pairMemory: RateLimiterMemory;
@@ -179,8 +178,8 @@ export class RedisLoginLedger {
 
   /**
    * A limit's share for this process while it counts in memory: each of the N live processes allows
-   * ⌊allowed / N⌋ (at least one), so together they never allow more than the limit, as with the attempt
-   * limits.
+   * ⌊allowed / N⌋, so together they allow no more than the limit, as with the attempt limits (but at least
+   * one each: with more processes than the limit, one per process).
    */
   private memoryShare(allowed: number): number {
     return Math.max(1, Math.floor(allowed / Math.max(1, this.processes())));

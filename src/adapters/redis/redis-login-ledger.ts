@@ -6,8 +6,9 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 
 import { withTimeout } from '../../application/support/dependency-call';
 import { addressBucket } from '../ip-address';
+import { processShare } from '../memory/local-share-limiter';
 import type { LoginAttempt } from '../../ports/login-throttle.port';
-import type { RedisClient } from './scripts';
+import { callScript, numbersFrom, type RedisClient } from './scripts';
 
 /** Why a password login is refused before its check, and for how long (0: until checks in flight settle). */
 export interface LedgerRefusal {
@@ -182,7 +183,7 @@ export class RedisLoginLedger {
    * one each: with more processes than the limit, one per process).
    */
   private memoryShare(allowed: number): number {
-    return Math.max(1, Math.floor(allowed / Math.max(1, this.processes())));
+    return Math.max(1, processShare(allowed, this.processes()));
   }
 
   private async admitInRedis(keys: LedgerKeys, id: string, knownBefore: boolean): Promise<LedgerRefusal | null> {
@@ -221,13 +222,7 @@ export class RedisLoginLedger {
   }
 
   private async run(name: LedgerScript, keysThenArgs: (string | number)[]): Promise<(number | undefined)[]> {
-    const call = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>)[name];
-    if (call === undefined) throw new Error(`script ${name} is not defined on this connection`);
-    const reply = await withTimeout(call.call(this.redis, ...keysThenArgs), this.timeoutMs, name);
-    if (!Array.isArray(reply) || reply.some((value) => typeof value !== 'number')) {
-      throw new Error(`script ${name} answered ${JSON.stringify(reply)}`);
-    }
-    return reply as number[];
+    return numbersFrom(name, await withTimeout(callScript(this.redis, name, keysThenArgs), this.timeoutMs, name));
   }
 }
 

@@ -60,9 +60,22 @@ export async function runScript(
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<number[]> {
+  return numbersFrom(name, await callScript(redis, name, [...keys, ...args]));
+}
+
+/** Calls a script registered on the connection with defineCommand, under its name. */
+export function callScript(
+  redis: RedisClient,
+  name: string,
+  keysThenArgs: readonly (string | number)[],
+): Promise<unknown> {
   const call = (redis as unknown as Record<string, ScriptCall | undefined>)[name];
   if (call === undefined) throw new Error(`script ${name} is not defined on this connection`);
-  const reply = await call.call(redis, ...keys, ...args);
+  return call.call(redis, ...keysThenArgs);
+}
+
+/** A script's reply, which must be an array of integers. */
+export function numbersFrom(name: string, reply: unknown): number[] {
   if (!Array.isArray(reply) || reply.some((value) => typeof value !== 'number')) {
     throw new Error(`script ${name} answered ${JSON.stringify(reply)}`);
   }

@@ -72,11 +72,16 @@ export class LocalShareLimiter {
   }
 
   private share(): number {
-    return Math.floor(this.points / Math.max(1, this.processes()));
+    return processShare(this.points, this.processes());
   }
 
   private sweep(): void {
     const now = this.now();
     for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
   }
+}
+
+/** One process's share of a limit split among `processes` live processes: together, never more than it. */
+export function processShare(points: number, processes: number): number {
+  return Math.floor(points / Math.max(1, processes));
 }

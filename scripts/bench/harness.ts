@@ -218,6 +218,26 @@ export async function vouchersDelivered(db: Db, campaignId: string, limit: numbe
   return { winners, vouchers, latencies };
 }
 
+/** What every API the bench starts shares: its services and port, the standard limits behind TRUST_PROXY. */
+function benchServiceEnv(
+  urls: { mongo: string; redis: string },
+  port: number,
+  jwtSecret: string,
+): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    MONGO_URL: urls.mongo,
+    REDIS_URL: urls.redis,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    RATE_LIMIT_PROFILE: 'standard',
+    TRUST_PROXY: 'true',
+    JWT_SECRET: jwtSecret,
+    SHUTDOWN_GRACE_MS: '0',
+  };
+}
+
 /**
  * The settings `npm run bench` runs the service with (and `npm run bench:password`, its row 4 alone):
  * production hashing and limits, TRUST_PROXY, and the three it sets apart from the defaults, which its
@@ -230,22 +250,13 @@ export function benchApiEnv(
   jwtSecret: string,
 ): Record<string, string> {
   return {
-    NODE_ENV: 'development',
-    MONGO_URL: urls.mongo,
-    REDIS_URL: urls.redis,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    METRICS_PORT: '0',
+    ...benchServiceEnv(urls, port, jwtSecret),
     WORKER_PORT: '0',
     API_PROCESSES: String(apiProcesses),
     PASSWORD_HASH_PROFILE: 'standard',
-    RATE_LIMIT_PROFILE: 'standard',
-    TRUST_PROXY: 'true',
-    JWT_SECRET: jwtSecret,
     LOG_LEVEL: 'warn',
     MONGO_OPERATION_TIMEOUT_MS: '5000',
     REDIS_COMMAND_TIMEOUT_MS: '2000',
-    SHUTDOWN_GRACE_MS: '0',
     WORKER_CONCURRENCY: '50',
   };
 }
@@ -261,18 +272,5 @@ export function soldOutApiEnv(
   jwtSecret: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    NODE_ENV: 'development',
-    MONGO_URL: urls.mongo,
-    REDIS_URL: urls.redis,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    METRICS_PORT: '0',
-    PASSWORD_HASH_PROFILE: 'test',
-    RATE_LIMIT_PROFILE: 'standard',
-    TRUST_PROXY: 'true',
-    JWT_SECRET: jwtSecret,
-    SHUTDOWN_GRACE_MS: '0',
-    ...extra,
-  };
+  return { ...benchServiceEnv(urls, port, jwtSecret), PASSWORD_HASH_PROFILE: 'test', ...extra };
 }

@@ -21,9 +21,9 @@ import type { WinnerStore } from '../ports/winner-store.port';
  */
 export class IssueVoucher {
   constructor(
-    private readonly winners: WinnerStore,
-    private readonly campaigns: CampaignStore,
-    private readonly vouchers: VoucherStore,
+    private readonly winners: Pick<WinnerStore, 'find'>,
+    private readonly campaigns: Pick<CampaignStore, 'findById'>,
+    private readonly vouchers: Pick<VoucherStore, 'insert' | 'findForUsers' | 'deleteOne'>,
     private readonly clock: Clock,
   ) {}
 

@@ -5,6 +5,13 @@ export interface VoucherStore {
   /** Insert the voucher; `exists` when that user already has this campaign's voucher (not an error). */
   insert(voucher: Voucher): Promise<'created' | 'exists'>;
 
+  /**
+   * Inserts the vouchers in one round trip, each as insert() would: the outcome of each, in their order
+   * (a second voucher for the same campaign and user, in the batch or before it, is `exists`). Any other
+   * refusal fails the whole call, though some of the vouchers may have been written.
+   */
+  insertMany(vouchers: readonly Voucher[]): Promise<('created' | 'exists')[]>;
+
   /** Every voucher of the user. */
   listByUser(userId: string): Promise<Voucher[]>;
 

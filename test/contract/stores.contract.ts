@@ -121,6 +121,35 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.vouchers.findForUsers(id, ['b', 'z'])).toEqual([voucher(id, 'b')]);
     });
 
+    test('VoucherStore: insertMany tells each voucher’s outcome, in order, a duplicate in the batch too', async () => {
+      expect(await s.vouchers.insertMany([])).toEqual([]);
+      await s.vouchers.insert(voucher(id, 'a'));
+      const other = { ...voucher(id, 'b'), discount: 10 };
+      expect(
+        await s.vouchers.insertMany([
+          voucher(id, 'b'),
+          voucher(id, 'a'),
+          voucher(`${id}-x`, 'a'),
+          other,
+          voucher(id, 'c'),
+        ]),
+      ).toEqual(['created', 'exists', 'created', 'exists', 'created']);
+      expect(await s.vouchers.findForUsers(id, ['a', 'b', 'c'])).toEqual(
+        expect.arrayContaining([voucher(id, 'a'), voucher(id, 'b'), voucher(id, 'c')]),
+      );
+      expect(await s.vouchers.count(id)).toBe(3);
+      expect(await s.vouchers.count(`${id}-x`)).toBe(1);
+    });
+
+    test('WinnerStore: findForUsers gives the records of those users who won that campaign', async () => {
+      expect(await s.winners.findForUsers(id, [])).toEqual([]);
+      await s.winners.record(winner(id, 'a', 1));
+      await s.winners.record(winner(id, 'b', 2));
+      await s.winners.record(winner(`${id}-other`, 'c', 1));
+      const found = await s.winners.findForUsers(id, ['a', 'c', 'z', 'b', 'a']);
+      expect(found.sort((x, y) => x.slot - y.slot)).toEqual([winner(id, 'a', 1), winner(id, 'b', 2)]);
+    });
+
     test('VoucherStore: deleteOne removes that user’s voucher of that campaign only', async () => {
       await s.vouchers.insert(voucher(id, 'a'));
       await s.vouchers.insert(voucher(id, 'b'));

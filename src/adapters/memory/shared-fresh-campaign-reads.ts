@@ -1,12 +1,6 @@
 import type { Campaign } from '../../domain/campaign';
 import type { CampaignStore } from '../../ports/campaign-store.port';
-
-interface Reads {
-  /** The read under way: it began before the calls that find it, so it answers none of them. */
-  current: Promise<Campaign | null>;
-  /** The read that begins when `current` has answered, shared by every call made meanwhile. */
-  next?: Promise<Campaign | null>;
-}
+import { SharedRounds } from './shared-rounds';
 
 /**
  * Fresh campaign reads, shared. Every findById is answered by a database read that began after the call
@@ -22,14 +16,18 @@ interface Reads {
  * answer is then 503, as with a read of its own); the next call begins a new read.
  */
 export class SharedFreshCampaignReads implements CampaignStore {
-  private readonly reads = new Map<string, Reads>();
+  /** One read per round, whatever the number of calls in it. */
+  private readonly reads: SharedRounds<undefined, Campaign | null>;
 
-  constructor(private readonly store: CampaignStore) {}
+  constructor(private readonly store: CampaignStore) {
+    this.reads = new SharedRounds(async (id, calls) => {
+      const campaign = await store.findById(id);
+      return calls.map(() => campaign);
+    });
+  }
 
   async findById(id: string): Promise<Campaign | null> {
-    const under = this.reads.get(id);
-    const read = under === undefined ? this.begin(id) : (under.next ??= this.after(under.current, id));
-    const campaign = await read;
+    const campaign = await this.reads.call(id, undefined);
     return campaign === null ? null : { ...campaign };
   }
 
@@ -43,24 +41,5 @@ export class SharedFreshCampaignReads implements CampaignStore {
 
   save(campaign: Campaign, expectedVersion: number | null): Promise<'saved' | 'conflict'> {
     return this.store.save(campaign, expectedVersion);
-  }
-
-  /** Begins a read now: calls made from here on join its successor, until it has answered. */
-  private begin(id: string): Promise<Campaign | null> {
-    const reads: Reads = { current: this.store.findById(id) };
-    this.reads.set(id, reads);
-    const done = () => {
-      if (this.reads.get(id) === reads && reads.next === undefined) this.reads.delete(id);
-    };
-    reads.current.then(done, done);
-    return reads.current;
-  }
-
-  private async after(current: Promise<Campaign | null>, id: string): Promise<Campaign | null> {
-    await current.then(
-      () => undefined,
-      () => undefined,
-    );
-    return this.begin(id);
   }
 }

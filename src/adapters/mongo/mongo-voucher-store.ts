@@ -3,7 +3,7 @@ import type { Collection, Db } from 'mongodb';
 import type { Voucher } from '../../domain/voucher';
 import type { VoucherStore } from '../../ports/voucher-store.port';
 import { COLLECTIONS } from './collections';
-import { isDuplicateKey } from './duplicate-key';
+import { duplicatesAmong, isDuplicateKey } from './duplicate-key';
 
 const PROJECTION = {
   _id: 0,
@@ -31,6 +31,18 @@ export class MongoVoucherStore implements VoucherStore {
     } catch (error) {
       if (isDuplicateKey(error)) return 'exists';
       throw error;
+    }
+  }
+
+  async insertMany(vouchers: readonly Voucher[]): Promise<('created' | 'exists')[]> {
+    if (vouchers.length === 0) return [];
+    // Copies: the driver writes an _id into the documents it is given.
+    const documents = vouchers.map((voucher) => ({ ...voucher }));
+    try {
+      await this.collection.insertMany(documents, { ordered: false });
+      return vouchers.map(() => 'created');
+    } catch (error) {
+      return duplicatesAmong(error, vouchers.length);
     }
   }
 

@@ -86,6 +86,11 @@ export class InMemoryWinnerStore implements WinnerStore {
     return found === undefined ? null : { ...found };
   }
 
+  async findForUsers(campaignId: string, userIds: readonly string[]): Promise<Winner[]> {
+    const wanted = new Set(userIds);
+    return this.winners.filter((w) => w.campaignId === campaignId && wanted.has(w.userId)).map((w) => ({ ...w }));
+  }
+
   async listByCampaign(campaignId: string): Promise<Winner[]> {
     return this.winners
       .filter((w) => w.campaignId === campaignId)
@@ -129,6 +134,12 @@ export class InMemoryVoucherStore implements VoucherStore {
     if (this.vouchers.some((v) => v.campaignId === voucher.campaignId && v.userId === voucher.userId)) return 'exists';
     this.vouchers.push({ ...voucher });
     return 'created';
+  }
+
+  async insertMany(vouchers: readonly Voucher[]): Promise<('created' | 'exists')[]> {
+    const outcomes: ('created' | 'exists')[] = [];
+    for (const voucher of vouchers) outcomes.push(await this.insert(voucher));
+    return outcomes;
   }
 
   async listByUser(userId: string): Promise<Voucher[]> {

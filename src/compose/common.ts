@@ -8,7 +8,7 @@ import { ScryptPasswordHasher } from '../adapters/crypto/scrypt-password-hasher'
 import { ensureIndexes } from '../adapters/mongo/collections';
 import { connectMongo, type MongoConnection } from '../adapters/mongo/connection';
 import { SharedFreshCampaignReads } from '../adapters/memory/shared-fresh-campaign-reads';
-import { sharedVoucherInserts, sharedWinnerReads } from '../adapters/memory/shared-voucher-job-rounds';
+import { sharedVoucherInserts } from '../adapters/memory/shared-voucher-inserts';
 import { MongoAuditLog } from '../adapters/mongo/mongo-audit-log';
 import { MongoCampaignStore } from '../adapters/mongo/mongo-campaign-store';
 import { MongoParticipationStore } from '../adapters/mongo/mongo-participation-store';
@@ -157,10 +157,11 @@ export function reconcileUseCase(
 }
 
 export function issueVoucherUseCase(stores: Stores, clock: Clock = systemClock): IssueVoucher {
-  // Fresh reads (the job's run checks need them) and the voucher inserts, shared by the jobs a worker runs
-  // at once: a round trip per campaign for all of them, not one per job, while a burst keeps the database busy.
+  // Fresh campaign reads (the job's run checks need them) and the voucher inserts, shared by the jobs a
+  // worker runs at once: a round trip per campaign for all of them, not one per job, while a burst keeps the
+  // database busy.
   return new IssueVoucher(
-    sharedWinnerReads(stores.winners),
+    stores.winners,
     new SharedFreshCampaignReads(stores.campaigns),
     sharedVoucherInserts(stores.vouchers),
     clock,

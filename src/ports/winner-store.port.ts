@@ -18,9 +18,6 @@ export interface WinnerStore {
   /** The user's winner record in a campaign, or null. */
   find(campaignId: string, userId: string): Promise<Winner | null>;
 
-  /** The winner records of these users in the campaign (those who have one), in any order. */
-  findForUsers(campaignId: string, userIds: readonly string[]): Promise<Winner[]>;
-
   /** Every winner of the campaign (for reconciliation; at most `limit` records). */
   listByCampaign(campaignId: string): Promise<Winner[]>;
 

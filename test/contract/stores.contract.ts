@@ -141,15 +141,6 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.vouchers.count(`${id}-x`)).toBe(1);
     });
 
-    test('WinnerStore: findForUsers gives the records of those users who won that campaign', async () => {
-      expect(await s.winners.findForUsers(id, [])).toEqual([]);
-      await s.winners.record(winner(id, 'a', 1));
-      await s.winners.record(winner(id, 'b', 2));
-      await s.winners.record(winner(`${id}-other`, 'c', 1));
-      const found = await s.winners.findForUsers(id, ['a', 'c', 'z', 'b', 'a']);
-      expect(found.sort((x, y) => x.slot - y.slot)).toEqual([winner(id, 'a', 1), winner(id, 'b', 2)]);
-    });
-
     test('VoucherStore: deleteOne removes that user’s voucher of that campaign only', async () => {
       await s.vouchers.insert(voucher(id, 'a'));
       await s.vouchers.insert(voucher(id, 'b'));

@@ -5,7 +5,7 @@ import { campaignKeys } from '../../src/adapters/redis/keys';
 import { createApiRedis, createQueueRedis, waitForRedis } from '../../src/adapters/redis/connection';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
 import type { MongoConnection } from '../../src/adapters/mongo/connection';
-import { connectDatabase, createStores } from '../../src/compose/common';
+import { connectDatabase, createStores, issueVoucherUseCase } from '../../src/compose/common';
 import { settings, slotCounterContract } from '../contract/slot-counter.contract';
 import { soldOutViewContract } from '../contract/sold-out-view.contract';
 import { RedisSoldOutView } from '../../src/adapters/redis/redis-sold-out-view';
@@ -220,5 +220,38 @@ test('process registry: Redis losing the set never makes a process count itself 
     expect(a.processes()).toBe(1);
   } finally {
     await Promise.all([a.stop(), b.stop()]);
+  }
+});
+
+test('a voucher job, and the voucher read of a winner logging in again, look users up by equality, never by `$in` (which FerretDB 1.24 answers by filtering all the campaign’s records)', async () => {
+  const watched = await connectDatabase(config, 'contract-watched', {
+    operationTimeoutMs: 10_000,
+    monitorCommands: true,
+  });
+  const filters: { collection: string; filter: unknown }[] = [];
+  watched.client.on('commandStarted', (event) => {
+    const { command } = event;
+    if (event.commandName === 'find') filters.push({ collection: String(command.find), filter: command.filter });
+  });
+  try {
+    const stores = createStores(watched);
+    const campaignId = `equality-${Date.now()}`;
+    await stores.campaigns.save(campaignFixture(campaignId), null);
+    const won = { campaignId, slot: 1, voucherCode: 'code-eq', createdAt: new Date(), run: 0 };
+    await Promise.all(['a', 'b', 'c'].map((userId, i) => stores.winners.record({ ...won, userId, slot: i + 1 })));
+    const issue = issueVoucherUseCase(stores);
+    expect(await Promise.all(['a', 'b', 'c'].map((userId) => issue.execute(campaignId, userId)))).toEqual([
+      'created',
+      'created',
+      'created',
+    ]);
+    expect(await stores.vouchers.findForUsers(campaignId, ['b'])).toHaveLength(1);
+    const lookups = filters.filter(
+      ({ collection }) => collection === COLLECTIONS.winners || collection === COLLECTIONS.vouchers,
+    );
+    expect(lookups.length).toBeGreaterThanOrEqual(7); // two winner reads per job, and the voucher read
+    for (const { filter } of lookups) expect(JSON.stringify(filter)).not.toContain('$in');
+  } finally {
+    await watched.client.close();
   }
 });

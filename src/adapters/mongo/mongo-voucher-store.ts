@@ -52,6 +52,12 @@ export class MongoVoucherStore implements VoucherStore {
 
   async findForUsers(campaignId: string, userIds: readonly string[]): Promise<Voucher[]> {
     if (userIds.length === 0) return [];
+    if (userIds.length === 1) {
+      // By equality: a one-user `$in` is not an index lookup on every MongoDB-wire server (FerretDB 1.24
+      // filters it over all the campaign's vouchers), and this is the read of a winner logging in again.
+      const found = await this.collection.findOne({ campaignId, userId: userIds[0] }, { projection: PROJECTION });
+      return found === null ? [] : [found];
+    }
     return this.collection.find({ campaignId, userId: { $in: [...userIds] } }, { projection: PROJECTION }).toArray();
   }
 

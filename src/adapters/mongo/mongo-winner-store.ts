@@ -42,14 +42,6 @@ export class MongoWinnerStore implements WinnerStore {
     return document === null ? null : toWinner(document);
   }
 
-  async findForUsers(campaignId: string, userIds: readonly string[]): Promise<Winner[]> {
-    if (userIds.length === 0) return [];
-    const documents = await this.collection
-      .find({ campaignId, userId: { $in: [...userIds] } }, { projection: PROJECTION })
-      .toArray();
-    return documents.map(toWinner);
-  }
-
   async listByCampaign(campaignId: string): Promise<Winner[]> {
     const documents = await this.collection
       .find({ campaignId }, { projection: PROJECTION })

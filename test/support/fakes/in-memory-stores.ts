@@ -86,11 +86,6 @@ export class InMemoryWinnerStore implements WinnerStore {
     return found === undefined ? null : { ...found };
   }
 
-  async findForUsers(campaignId: string, userIds: readonly string[]): Promise<Winner[]> {
-    const wanted = new Set(userIds);
-    return this.winners.filter((w) => w.campaignId === campaignId && wanted.has(w.userId)).map((w) => ({ ...w }));
-  }
-
   async listByCampaign(campaignId: string): Promise<Winner[]> {
     return this.winners
       .filter((w) => w.campaignId === campaignId)

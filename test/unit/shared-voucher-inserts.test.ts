@@ -1,7 +1,6 @@
-import { sharedVoucherInserts, sharedWinnerReads } from '../../src/adapters/memory/shared-voucher-job-rounds';
-import type { Winner } from '../../src/domain/slot';
+import { sharedVoucherInserts } from '../../src/adapters/memory/shared-voucher-inserts';
 import type { Voucher } from '../../src/domain/voucher';
-import { InMemoryVoucherStore, InMemoryWinnerStore } from '../support/fakes/in-memory-stores';
+import { InMemoryVoucherStore } from '../support/fakes/in-memory-stores';
 
 /** Calls held until released, oldest first, as a database round trip under load is. */
 class Held {
@@ -23,14 +22,6 @@ class Held {
   }
 }
 
-const winner = (campaignId: string, userId: string, slot: number): Winner => ({
-  campaignId,
-  userId,
-  slot,
-  voucherCode: `code-${userId}`,
-  createdAt: new Date('2026-01-01T00:00:00Z'),
-  run: 0,
-});
 const voucher = (campaignId: string, userId: string): Voucher => ({
   code: `code-${userId}`,
   userId,
@@ -40,52 +31,6 @@ const voucher = (campaignId: string, userId: string): Voucher => ({
   expireDate: new Date('2027-01-01T00:00:00Z'),
   voucherType: 'T',
   createdAt: new Date('2026-01-01T00:00:00Z'),
-});
-
-describe('the winner reads of voucher jobs run at once', () => {
-  let held: Held;
-  let store: InMemoryWinnerStore;
-  let reads: ReturnType<typeof sharedWinnerReads>;
-  beforeEach(async () => {
-    held = new Held();
-    store = new InMemoryWinnerStore();
-    await store.record(winner('c', 'a', 1));
-    const findForUsers = store.findForUsers.bind(store);
-    store.findForUsers = (campaignId, userIds) =>
-      held.hold(`${campaignId}:${userIds.join(',')}`, () => findForUsers(campaignId, userIds));
-    reads = sharedWinnerReads(store);
-  });
-
-  test('calls made while a read is under way share the next read, which sees what was written before it', async () => {
-    const first = reads.find('c', 'a');
-    await store.record(winner('c', 'b', 2)); // written while the first read is under way
-    const during = [reads.find('c', 'b'), reads.find('c', 'z'), reads.find('c', 'b'), reads.find('other', 'a')];
-    expect(held.begun.map((call) => call.what)).toEqual(['c:a', 'other:a']);
-
-    await held.answer(); // c:a answers; the read for b, z begins
-    expect(await first).toEqual(winner('c', 'a', 1));
-    expect(held.begun.map((call) => call.what)).toEqual(['c:a', 'other:a', 'c:b,z']);
-    await held.answer(); // other:a
-    await held.answer(); // c:b,z
-    const [b1, z, b2, other] = await Promise.all(during);
-    expect(b1).toEqual(winner('c', 'b', 2));
-    expect(b2).toEqual(b1);
-    expect(b2).not.toBe(b1); // each caller its own copy
-    expect(z).toBeNull();
-    expect(other).toBeNull();
-  });
-
-  test('a failed read fails the calls it answers, and the next call reads afresh', async () => {
-    const first = reads.find('c', 'a');
-    const second = reads.find('c', 'a');
-    await held.answer(new Error('database down'));
-    await expect(first).rejects.toThrow('database down');
-    await held.answer(new Error('still down'));
-    await expect(second).rejects.toThrow('still down');
-    const third = reads.find('c', 'a');
-    await held.answer();
-    expect(await third).toEqual(winner('c', 'a', 1));
-  });
 });
 
 describe('the voucher inserts of voucher jobs run at once', () => {

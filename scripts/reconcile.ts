@@ -47,6 +47,8 @@ function describe(report: ReconcileReport): string {
   }
   if (report.endedRunRemoved)
     lines.push(`  ${would}remove ${report.endedRunRemoved} winner records of a run a reset ended`);
+  if (report.orphanVouchersRemoved)
+    lines.push(`  ${would}remove ${report.orphanVouchersRemoved} vouchers that stand without a winner`);
   if (report.holdersRestored) lines.push(`  ${would}restore ${report.holdersRestored} forgotten winner slots`);
   if (report.holdersCorrected) lines.push(`  ${would}correct ${report.holdersCorrected} slot-map entries`);
   if (report.claimsCompleted)

@@ -17,6 +17,7 @@ export const FIX_KINDS = [
   'freeListCleaned',
   'vouchersRequeued',
   'endedRunRemoved',
+  'orphanVouchersRemoved',
 ] as const;
 
 export type ReconcileTrigger = 'scheduled' | 'on_demand' | 'recovery';
@@ -122,6 +123,7 @@ export function createWorkerMetrics(
           freeListCleaned: result.freeListCleaned,
           vouchersRequeued: result.vouchersRequeued,
           endedRunRemoved: result.endedRunRemoved,
+          orphanVouchersRemoved: result.orphanVouchersRemoved,
         };
         for (const kind of FIX_KINDS) if (amounts[kind] > 0) fixed.inc({ kind }, amounts[kind]);
         const count = result.vouchersRequeued + result.vouchersInQueue;

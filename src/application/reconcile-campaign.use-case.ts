@@ -67,6 +67,12 @@ export interface ReconcileReport {
    * reset's delete, and its own check), removed with any voucher: they won nothing in this run.
    */
   endedRunRemoved: number;
+  /**
+   * Vouchers standing with no winner record of any run (a write that landed inside the database after its
+   * job had given up, and after a reset or an ended run's removal took the winner), removed; with dryRun,
+   * the vouchers seen without a winner.
+   */
+  orphanVouchersRemoved: number;
 }
 
 export type ReconcileResult = ReconcileReport | { campaignId: string; error: Error };
@@ -137,7 +143,8 @@ export const COUNTER_AHEAD_PATIENCE_MS = 10_000;
  *   4. the counter raised, never lowered; its existence is what re-opens claims, so it comes last;
  *   5. the free list cleaned, and holes freed after the grace period (never above the limit);
  *   6. every winner without a voucher re-delivered to the queue.
- * First of all, records of a run a reset ended are removed: they are no winners of this one.
+ * First of all, records of a run a reset ended are removed: they are no winners of this one; and so are
+ * vouchers that stand with no winner at all.
  */
 export class ReconcileCampaign {
   /** Per campaign, the counter version found ahead of the database and when it was first found. */
@@ -191,12 +198,15 @@ export class ReconcileCampaign {
     const { repair } = this.deps;
     const id = campaign.id;
     const steps = new StepTimes();
-    const [snapshot, recorded, vouchered, suspects] = await Promise.all([
+    const [snapshot, recorded, held, suspects] = await Promise.all([
       repair.snapshot(id),
       this.deps.winners.listByCampaign(id),
-      this.deps.vouchers.userIdsByCampaign(id),
+      this.deps.vouchers.heldByCampaign(id),
       repair.suspects(id),
     ]);
+    const vouchered = new Set(held.keys());
+    const everWon = new Set(recorded.map((w) => w.userId));
+    const unclaimed = [...held].filter(([userId]) => !everWon.has(userId));
     const endedRun = recorded.filter((w) => isOfEndedRun(w, campaign));
     const winners = recorded.filter((w) => !isOfEndedRun(w, campaign));
     const plan = planReconcile({
@@ -227,12 +237,15 @@ export class ReconcileCampaign {
       vouchersInQueue: 0,
       oldestWithoutVoucher: earliest(winners.filter((w) => !vouchered.has(w.userId)).map((w) => w.createdAt)),
       endedRunRemoved: endedRun.length,
+      orphanVouchersRemoved: unclaimed.length,
     };
     if (report.dryRun) return report;
     steps.mark('read');
 
     report.endedRunRemoved = await this.removeEndedRun(endedRun);
     steps.mark('endedRun');
+    report.orphanVouchersRemoved = await this.removeOrphanVouchers(id, unclaimed);
+    steps.mark('orphanVouchers');
     await this.apply(campaign, plan, report, options, new Map(winners.map((w) => [w.userId, w.run])), steps);
     const tookMs = steps.total();
     if (hasDrift(report)) {
@@ -369,6 +382,25 @@ export class ReconcileCampaign {
   }
 
   /**
+   * Vouchers the pass's read found with no winner record beside them, each removed if its winner is still
+   * not there when read again now. That second read is what makes it safe next to live claims: a voucher is
+   * written only after its job read the winner, so a winner recorded before the voucher the pass saw is
+   * seen by any read begun after that one, unless it was deleted since (a reset or an ended run, after which
+   * no voucher may stand for it either). The delete names the voucher's expiry, so a later run's voucher
+   * for the same user, written meanwhile, stays.
+   */
+  private async removeOrphanVouchers(campaignId: string, unclaimed: readonly [string, Date][]): Promise<number> {
+    let removed = 0;
+    for (const [userId, expireDate] of unclaimed) {
+      if ((await this.deps.winners.find(campaignId, userId)) !== null) continue;
+      if (!(await this.deps.vouchers.deleteOne(campaignId, userId, expireDate))) continue;
+      removed += 1;
+      this.deps.logger.warn({ campaignId, userId, expireDate }, 'voucher without a winner removed');
+    }
+    return removed;
+  }
+
+  /**
    * Records the winner a stopped claim would have recorded (the plan checked the slot is within the limit
    * and won by nobody else). True when recorded; otherwise the entry is pointed at the user's recorded slot
    * or dropped.
@@ -398,7 +430,7 @@ export function hasDrift(report: ReconcileReport): boolean {
     report.settingsRestored ||
     report.counterBefore !== report.counterAfter ||
     report.holdersRestored + report.holdersCorrected + report.claimsCompleted + report.slotsFreed > 0 ||
-    report.freeListCleaned + report.vouchersRequeued + report.endedRunRemoved > 0 ||
+    report.freeListCleaned + report.vouchersRequeued + report.endedRunRemoved + report.orphanVouchersRemoved > 0 ||
     (report.dryRun && planChangesSomething(report.plan))
   );
 }

@@ -18,8 +18,11 @@ export interface VoucherStore {
   /** The vouchers these users hold in the campaign. */
   findForUsers(campaignId: string, userIds: readonly string[]): Promise<Voucher[]>;
 
-  /** The users of the campaign who have their voucher (for reconciliation). */
-  userIdsByCampaign(campaignId: string): Promise<Set<string>>;
+  /**
+   * The users of the campaign who hold a voucher, each with its expiry (for reconciliation: which winners
+   * have theirs, and which voucher stands without a winner, told apart from a later run's by its expiry).
+   */
+  heldByCampaign(campaignId: string): Promise<Map<string, Date>>;
 
   /** How many vouchers the campaign has issued. */
   count(campaignId: string): Promise<number>;

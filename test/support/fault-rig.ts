@@ -16,7 +16,7 @@ import { connectDatabase, createStores, passwordHasher, saveCampaignUseCase } fr
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { silentLogger } from '../../src/adapters/silent-logger';
-import { startWorkers, type RunningWorkers } from '../../workers/start-workers';
+import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../../workers/start-workers';
 import { TEST_PASSWORD, type LoginBody } from './harness';
 import { tsNodeArgs } from './run-script';
 import { sendJson } from './http-client';
@@ -58,7 +58,8 @@ export interface FaultRig {
    * times: the first use of a connection pooled before a database restart fails.
    */
   read<T>(query: (db: Db) => Promise<T>): Promise<T>;
-  startWorkers(): Promise<RunningWorkers>;
+  /** The workers in this process (with `options`, e.g. a voucher use case a test holds at a moment). */
+  startWorkers(options?: StartWorkersOptions): Promise<RunningWorkers>;
   /** `npm run worker` as a child process (to be killed for real). */
   spawnWorker(): ChildProcess;
   /** Waits until the voucher queue has nothing waiting, delayed or active. */
@@ -250,8 +251,8 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
         }
       }
     },
-    startWorkers: async () => {
-      const running = await startWorkers(config, logger);
+    startWorkers: async (workerOptions) => {
+      const running = await startWorkers(config, logger, workerOptions);
       workers.push(running);
       return running;
     },

@@ -435,6 +435,45 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     expect(await issue.execute('c', alice)).toBe('created');
   });
 
+  test('a voucher whose write landed after the reset took its winner is removed by reconciliation, and only that voucher', async () => {
+    await aliceWonThenEnded(2);
+    const issue = new IssueVoucher(w.winners, w.campaigns, w.vouchers, w.clock);
+    expect(await issue.execute('c', alice)).toBe('created');
+    const [late] = w.vouchers.vouchers.map((v) => ({ ...v }));
+    expect(await endResetReopen(w)).toEqual({ winners: 1, vouchers: 1, participations: 1 });
+    // The write of an earlier try of the job, timed out on its side, lands inside the database now.
+    await w.vouchers.insert(late!);
+
+    const dryRun = await w.reconcile.execute('c', { dryRun: true });
+    expect(dryRun).toMatchObject({ orphanVouchersRemoved: 1, winners: 0 });
+    expect(w.vouchers.vouchers).toHaveLength(1);
+    expect(await w.reconcile.execute('c')).toMatchObject({ orphanVouchersRemoved: 1, winners: 0 });
+    expect(w.vouchers.vouchers).toEqual([]);
+    expect(await w.reconcile.execute('c')).toMatchObject({ orphanVouchersRemoved: 0 });
+
+    // Alice wins the new run; her voucher stands beside her record.
+    w.advance(60_000);
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+    expect(await issue.execute('c', alice)).toBe('created');
+    const current = w.vouchers.vouchers[0]!;
+    expect(current.expireDate).not.toEqual(late!.expireDate);
+    expect(await w.reconcile.execute('c')).toMatchObject({ orphanVouchersRemoved: 0, winners: 1 });
+    expect(w.vouchers.vouchers).toEqual([current]);
+
+    // A pass whose read missed her record (it landed after the read) reads it again before deleting ...
+    const listByCampaign = w.winners.listByCampaign.bind(w.winners);
+    jest.spyOn(w.winners, 'listByCampaign').mockImplementationOnce(async () => []);
+    expect(await w.reconcile.execute('c')).toMatchObject({ orphanVouchersRemoved: 0 });
+    expect(w.vouchers.vouchers).toEqual([current]);
+    // ... and one that saw the old run's voucher deletes that one only, never the voucher standing now.
+    jest.mocked(w.winners.listByCampaign).mockImplementation(listByCampaign);
+    jest.spyOn(w.winners, 'find').mockImplementationOnce(async () => null);
+    jest.spyOn(w.vouchers, 'heldByCampaign').mockImplementationOnce(async () => new Map([[alice, late!.expireDate]]));
+    jest.spyOn(w.winners, 'listByCampaign').mockImplementationOnce(async () => []);
+    expect(await w.reconcile.execute('c')).toMatchObject({ orphanVouchersRemoved: 0 });
+    expect(w.vouchers.vouchers).toEqual([current]);
+  });
+
   test('a record of an ended run is not answered already_won after the end either', async () => {
     await aliceWonThenEnded(2);
     expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('already_won');

@@ -272,6 +272,7 @@ describe('reconciliation', () => {
         stepsMs: {
           read: expect.any(Number),
           endedRun: expect.any(Number),
+          orphanVouchers: expect.any(Number),
           settings: expect.any(Number),
           slotMap: expect.any(Number),
           claims: expect.any(Number),

@@ -61,9 +61,11 @@ export class MongoVoucherStore implements VoucherStore {
     return this.collection.find({ campaignId, userId: { $in: [...userIds] } }, { projection: PROJECTION }).toArray();
   }
 
-  async userIdsByCampaign(campaignId: string): Promise<Set<string>> {
-    const issued = await this.collection.find({ campaignId }, { projection: { _id: 0, userId: 1 } }).toArray();
-    return new Set(issued.map((voucher) => voucher.userId));
+  async heldByCampaign(campaignId: string): Promise<Map<string, Date>> {
+    const issued = await this.collection
+      .find({ campaignId }, { projection: { _id: 0, userId: 1, expireDate: 1 } })
+      .toArray();
+    return new Map(issued.map((voucher) => [voucher.userId, voucher.expireDate]));
   }
 
   async count(campaignId: string): Promise<number> {

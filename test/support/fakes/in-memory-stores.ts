@@ -149,8 +149,10 @@ export class InMemoryVoucherStore implements VoucherStore {
     return this.vouchers.filter((v) => v.campaignId === campaignId && wanted.has(v.userId)).map((v) => ({ ...v }));
   }
 
-  async userIdsByCampaign(campaignId: string): Promise<Set<string>> {
-    return new Set(this.vouchers.filter((v) => v.campaignId === campaignId).map((v) => v.userId));
+  async heldByCampaign(campaignId: string): Promise<Map<string, Date>> {
+    return new Map(
+      this.vouchers.filter((v) => v.campaignId === campaignId).map((v) => [v.userId, new Date(v.expireDate)]),
+    );
   }
 
   async count(campaignId: string): Promise<number> {

@@ -69,6 +69,15 @@ export function startVoucherIssueWorker(
     if (job === undefined || !isFinalFailure(job, error)) return;
     void inJobContext(job.data, async () => {
       const { campaignId, userId } = job.data;
+      if (error.message.startsWith('WINNER_NOT_FOUND')) {
+        // Not a delivery that failed: there is nobody to deliver to (after a rehearsal's reset, one line per
+        // job of the ended run still queued), and nothing for reconciliation to re-queue.
+        logger.warn(
+          { jobId: job.id, campaignId, userId, run: job.data.run },
+          'voucher job dropped: no winner record for it (a reset or an ended run removed it)',
+        );
+        return;
+      }
       logger.error(
         { err: error, jobId: job.id, campaignId, userId, attempts: job.attemptsMade },
         'voucher job failed for good: no more retries (reconciliation re-queues it while the winner lacks a voucher)',

@@ -13,6 +13,7 @@ import type { Logger } from '../../src/ports/logger.port';
 import type { RunningWorkers } from '../../workers/start-workers';
 import { startVoucherIssueWorker } from '../../workers/voucher-issue.worker';
 import { DEV_ADMIN_PASSWORD } from '../../src/config';
+import { AppError } from '../../src/errors';
 import { startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -220,6 +221,30 @@ test('a failure that will be retried is logged as a retry; the last one as final
     ]);
     const final = lines.filter((line) => line.msg.startsWith('voucher job failed for good'));
     expect(final.map((line) => [line.level, line.fields.attempts])).toEqual([['error', 3]]);
+  });
+});
+
+test('a job with no winner behind it is dropped with a warning, not logged as a delivery failed for good', async () => {
+  const lines: { level: string; msg: string }[] = [];
+  const recording: Logger = {
+    info: (_fields, msg) => lines.push({ level: 'info', msg }),
+    warn: (_fields, msg) => lines.push({ level: 'warn', msg }),
+    error: (_fields, msg) => lines.push({ level: 'error', msg }),
+  };
+  const noWinner = {
+    execute: async () => {
+      throw new AppError('WINNER_NOT_FOUND');
+    },
+  } as unknown as IssueVoucher;
+  await withOwnQueue('dropped', noWinner, recording, 10, async (own, finished) => {
+    await own.add('issue', { campaignId: 'c', userId: 'u', run: 0 }, { jobId: 'dropped-1', attempts: 3, backoff: 10 });
+    const job = await finished('dropped-1');
+    expect(await job?.getState()).toBe('failed');
+    expect(job?.attemptsMade).toBe(1);
+    await new Promise((r) => setTimeout(r, 100)); // the failed event follows the state change
+    expect(lines.filter((line) => line.level !== 'info')).toEqual([
+      { level: 'warn', msg: 'voucher job dropped: no winner record for it (a reset or an ended run removed it)' },
+    ]);
   });
 });
 

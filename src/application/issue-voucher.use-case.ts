@@ -53,10 +53,23 @@ export class IssueVoucher {
         ? voucherFor(campaign, userId, winner.voucherCode, winner.createdAt, now)
         : { ...told.terms, campaignId, userId, createdAt: now };
     let inserted = await this.vouchers.insert(voucher);
-    if (inserted === 'exists' && told !== undefined && !(await this.holdsTerms(voucher))) {
+    const [stored] =
+      inserted === 'exists' && told !== undefined ? await this.vouchers.findForUsers(campaignId, [userId]) : [];
+    if (stored !== undefined && !sameTerms(stored, voucher)) {
       // Another voucher stands where this one belongs (a job of an ended run that stopped before its check
-      // removed what it wrote): the winner gets what they were told.
-      await this.vouchers.deleteOne(campaignId, userId);
+      // removed what it wrote): the winner gets what they were told. Only while the winner is still the
+      // record this job was told from: this job may itself be of an ended run, stopped since its read, and
+      // the voucher standing the later run's (an outside attack saw a resumed worker delete it). The delete
+      // names the stored voucher's expiry, so a voucher written meanwhile stays.
+      const [again, current] = await Promise.all([
+        this.winners.find(campaignId, userId),
+        this.campaigns.findById(campaignId),
+      ]);
+      if (again === null || (current !== null && isOfEndedRun(again, current))) {
+        return this.noWinner(campaignId, userId, voucher.expireDate);
+      }
+      if (again.run !== winner.run || again.createdAt.getTime() !== winner.createdAt.getTime()) return 'superseded';
+      await this.vouchers.deleteOne(campaignId, userId, stored.expireDate);
       inserted = await this.vouchers.insert(voucher);
     }
     if (inserted === 'created') {
@@ -69,12 +82,6 @@ export class IssueVoucher {
       }
     }
     return inserted;
-  }
-
-  /** Whether the user's stored voucher has these terms. */
-  private async holdsTerms(voucher: Voucher): Promise<boolean> {
-    const [stored] = await this.vouchers.findForUsers(voucher.campaignId, [voucher.userId]);
-    return stored !== undefined && sameTerms(stored, voucher);
   }
 
   /** No winner (any more): no voucher may stand for them (with `onlyExpiring`: that one only). */

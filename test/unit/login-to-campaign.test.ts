@@ -5,11 +5,13 @@ import {
   type ResetCampaignResult,
 } from '../../src/application/reset-campaign.use-case';
 import { voucherCodeFor } from '../../src/application/support/voucher-code';
+import { ORPHAN_VOUCHERS_PER_PASS } from '../../src/application/reconcile-campaign.use-case';
 import { silentLogger } from '../../src/adapters/silent-logger';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
 import { CachedCampaignStore } from '../../src/adapters/memory/cached-campaign-store';
 import type { LoginToCampaignInput } from '../../src/application/login-to-campaign.use-case';
 import { settingsOf } from '../../src/domain/campaign';
+import { termsOf, voucherFor } from '../../src/domain/voucher';
 import { AppError } from '../../src/errors';
 import { InMemorySoldOutView } from '../support/fakes/in-memory-sold-out-view';
 
@@ -472,6 +474,40 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     jest.spyOn(w.winners, 'listByCampaign').mockImplementationOnce(async () => []);
     expect(await w.reconcile.execute('c')).toMatchObject({ orphanVouchersRemoved: 0 });
     expect(w.vouchers.vouchers).toEqual([current]);
+  });
+
+  test("a job of an ended run, resumed after the user won again, never removes or replaces the new run's voucher", async () => {
+    await aliceWonThenEnded(2);
+    const [old] = w.winners.winners.map((x) => ({ ...x }));
+    const campaign = (await w.campaigns.findById('c'))!;
+    const terms = voucherFor(campaign, alice, old!.voucherCode, old!.createdAt, w.clock.now());
+    const told = { terms: termsOf(terms), wonAt: old!.createdAt };
+    expect(await endResetReopen(w)).toMatchObject({ winners: 1 });
+    w.advance(60_000);
+    await w.saveCampaign.execute('c', { discount: 55 });
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+    const issue = new IssueVoucher(w.winners, w.campaigns, w.vouchers, w.clock);
+    expect(await issue.execute('c', alice)).toBe('created');
+    const current = w.vouchers.vouchers.map((v) => ({ ...v }));
+    expect(current).toMatchObject([{ discount: 55 }]);
+
+    // The old run's job read its winner before the reset (its worker stopped there) and resumes now.
+    jest.spyOn(w.winners, 'find').mockImplementationOnce(async () => ({ ...old! }));
+    jest.spyOn(w.campaigns, 'findById').mockImplementationOnce(async () => ({ ...campaign }));
+    expect(await issue.execute('c', alice, { run: 0, told })).toBe('superseded');
+    expect(w.vouchers.vouchers).toEqual(current);
+  });
+
+  test('a pass removes at most ORPHAN_VOUCHERS_PER_PASS vouchers without a winner, the next pass the rest', async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    const at = w.clock.now();
+    for (let i = 0; i < ORPHAN_VOUCHERS_PER_PASS + 7; i += 1) {
+      const base = { code: `x${i}`, userId: `nobody${i}`, campaignId: 'c', discount: 30, description: 'd' };
+      await w.vouchers.insert({ ...base, expireDate: at, voucherType: 'T', createdAt: at });
+    }
+    expect(await w.reconcile.execute('c')).toMatchObject({ orphanVouchersRemoved: ORPHAN_VOUCHERS_PER_PASS });
+    expect(await w.reconcile.execute('c')).toMatchObject({ orphanVouchersRemoved: 7 });
+    expect(w.vouchers.vouchers).toEqual([]);
   });
 
   test('a record of an ended run is not answered already_won after the end either', async () => {

@@ -339,7 +339,9 @@ export class ReconcileCampaign {
 
     // 4. The counter, raised last: its existence re-opens claims. Not under settings the counter refused.
     if (report.settingsProblem === null) {
-      report.counterAfter = (await repair.raiseCounter(id, plan.counterTarget)).after;
+      // Only under the settings this pass read or published: a reset since (a new run, counter at 0) or a save
+      // is the next pass's to look at.
+      report.counterAfter = (await repair.raiseCounter(id, plan.counterTarget, campaign.version)).after;
     }
     steps.mark('counter');
 

@@ -24,8 +24,17 @@ export interface CounterRepair {
   /** Gives users their recorded slot back where the map has no entry for them; returns how many. */
   restoreHolders(campaignId: string, entries: readonly { userId: string; slot: number }[]): Promise<number>;
 
-  /** Raises the counter to at least `atLeast`, creating it if missing (which re-opens claims). Never lowers it. */
-  raiseCounter(campaignId: string, atLeast: number): Promise<{ before: number | null; after: number }>;
+  /**
+   * Raises the counter to at least `atLeast`, creating it if missing (which re-opens claims). Never lowers it.
+   * With `underVersion`, only while the settings stored are of that version: a reset (or a save) since the
+   * caller read must not get the counter of what it read (a new run's counter raised to the old run's slots
+   * would answer "full" to nobody's win). `after` is null when the counter is missing afterwards.
+   */
+  raiseCounter(
+    campaignId: string,
+    atLeast: number,
+    underVersion?: number,
+  ): Promise<{ before: number | null; after: number | null }>;
 
   /**
    * Puts slots on the free list, only those between 1 and both the counter and the limit (the caller has

@@ -86,6 +86,14 @@ export function counterRepairContract(name: string, subject: () => CounterRepair
       expect(await c.claim(id, 'a')).toEqual({ kind: 'won', slot: 3, limit: 5, version: 1 });
     });
 
+    test('raiseCounter under a version raises nothing under other settings (a reset or a save since)', async () => {
+      await c.publish(id, settings(10), true);
+      await claimAll(['a', 'b', 'c']);
+      expect(await c.raiseCounter(id, 6, 2)).toEqual({ before: 3, after: 3 });
+      expect(await c.raiseCounter(id, 6, 1)).toEqual({ before: 3, after: 6 });
+      expect(await c.readCounter(id)).toBe(6);
+    });
+
     test('raiseCounter raises and never lowers', async () => {
       await c.publish(id, settings(10), true);
       await claimAll(['a', 'b', 'c']);

@@ -510,6 +510,20 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     expect(w.vouchers.vouchers).toEqual([]);
   });
 
+  test("a pass that read before a reset raises no counter after it: the new run is not full of the old run's slots", async () => {
+    await aliceWonThenEnded(1);
+    const raise = w.slots.raiseCounter.bind(w.slots);
+    jest.spyOn(w.slots, 'raiseCounter').mockImplementationOnce(async (...args) => {
+      // The pass has read the old run (alice in slot 1) and reaches its raise after the operator's reset.
+      await resetOf(w).execute('c', 'ops');
+      await w.saveCampaign.execute('c', { endsAt: null });
+      return raise(...args);
+    });
+    await w.reconcile.execute('c');
+    expect(await w.slots.readCounter('c')).toBe(0);
+    expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+  });
+
   test('a record of an ended run is not answered already_won after the end either', async () => {
     await aliceWonThenEnded(2);
     expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('already_won');

@@ -211,9 +211,16 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
     return restored;
   }
 
-  async raiseCounter(campaignId: string, atLeast: number): Promise<{ before: number | null; after: number }> {
-    const [before = -1, after = 0] = await this.run('promoRaiseCounter', campaignId, [atLeast]);
-    return { before: before < 0 ? null : before, after };
+  async raiseCounter(
+    campaignId: string,
+    atLeast: number,
+    underVersion?: number,
+  ): Promise<{ before: number | null; after: number | null }> {
+    const [before = -1, after = -1] = await this.run('promoRaiseCounter', campaignId, [
+      atLeast,
+      underVersion === undefined ? '' : String(underVersion),
+    ]);
+    return { before: before < 0 ? null : before, after: after < 0 ? null : after };
   }
 
   async freeSlots(campaignId: string, slots: readonly number[]): Promise<number> {

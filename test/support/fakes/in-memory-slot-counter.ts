@@ -183,9 +183,14 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     return restored;
   }
 
-  async raiseCounter(campaignId: string, atLeast: number): Promise<{ before: number | null; after: number }> {
+  async raiseCounter(
+    campaignId: string,
+    atLeast: number,
+    underVersion?: number,
+  ): Promise<{ before: number | null; after: number | null }> {
     const state = this.state(campaignId);
     const before = state.counter ?? null;
+    if (underVersion !== undefined && state.settings?.version !== underVersion) return { before, after: before };
     if (before === null || before < atLeast) {
       state.counter = atLeast;
       state.state += 1;

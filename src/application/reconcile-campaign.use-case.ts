@@ -345,9 +345,10 @@ export class ReconcileCampaign {
     }
     steps.mark('counter');
 
-    // 5. The free list.
+    // 5. The free list. Freed only under the settings this pass read: after a reset since, the slots it saw
+    // unheld may be held by the new run's claims.
     report.freeListCleaned = await repair.unfreeSlots(id, plan.unfree);
-    report.slotsFreed = await repair.freeSlots(id, plan.free);
+    report.slotsFreed = await repair.freeSlots(id, plan.free, campaign.version);
     await repair.saveSuspects(id, plan.suspects);
     steps.mark('freeList');
 

@@ -38,9 +38,11 @@ export interface CounterRepair {
 
   /**
    * Puts slots on the free list, only those between 1 and both the counter and the limit (the caller has
-   * checked they are unheld and without winner); returns how many were added.
+   * checked they are unheld and without winner); returns how many were added. With `underVersion`, only
+   * while the settings stored are of that version: after a reset (or a save) since the caller read, the
+   * slots it saw unheld may be a new run's, held by claims under way.
    */
-  freeSlots(campaignId: string, slots: readonly number[]): Promise<number>;
+  freeSlots(campaignId: string, slots: readonly number[], underVersion?: number): Promise<number>;
 
   /** Takes slots off the free list (they turned out to be held, won or above the limit); returns how many. */
   unfreeSlots(campaignId: string, slots: readonly number[]): Promise<number>;

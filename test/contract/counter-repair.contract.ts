@@ -94,6 +94,16 @@ export function counterRepairContract(name: string, subject: () => CounterRepair
       expect(await c.readCounter(id)).toBe(6);
     });
 
+    test("a raise under the old settings landing inside a reset (after its zeroing) is undone by the reset's publish", async () => {
+      await c.publish(id, settings(3), true);
+      await claimAll(['a', 'b', 'c']);
+      await c.reset(id); // the reset's zeroing; its publish of the new run comes one round trip later
+      expect(await c.raiseCounter(id, 3, 1)).toEqual({ before: 0, after: 3 }); // a pass that read before the reset
+      await c.publish(id, settings(3, { version: 3 }), false, { superseded: { version: 3, floor: 0 } });
+      expect(await c.readCounter(id)).toBe(0);
+      expect(await c.claim(id, 'd')).toEqual({ kind: 'won', slot: 1, limit: 3, version: 3 });
+    });
+
     test('raiseCounter raises and never lowers', async () => {
       await c.publish(id, settings(10), true);
       await claimAll(['a', 'b', 'c']);
@@ -130,6 +140,17 @@ export function counterRepairContract(name: string, subject: () => CounterRepair
       await c.raiseCounter(withoutSettings, 3);
       expect(await c.freeSlots(withoutSettings, [1])).toBe(0);
       expect(await c.snapshot(withoutSettings)).toEqual({ settings: null, counter: 3, holders: new Map(), free: [] });
+    });
+
+    test('freeSlots under a version frees nothing under other settings (a reset or a save since)', async () => {
+      await c.publish(id, settings(5), true);
+      await claimAll(['a', 'b', 'c']);
+      await c.moveSlot(id, 'b', 2, null);
+      await c.publish(id, settings(5, { version: 2, paused: true }), false);
+      expect(await c.freeSlots(id, [2], 1)).toBe(0);
+      expect((await c.snapshot(id)).free).toEqual([]);
+      expect(await c.freeSlots(id, [2], 2)).toBe(1);
+      expect((await c.snapshot(id)).free).toEqual([2]);
     });
 
     test('a reassigned claim takes a freed slot before the counter moves on', async () => {

@@ -524,6 +524,25 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     expect((await login('bob', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
   });
 
+  test("a pass that saw an old run's hole frees no slot of the new run: a claim under way keeps its slot", async () => {
+    await w.saveCampaign.execute('c', { limit: 2, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    await w.slots.raiseCounter('c', 2); // slot 2 handed out, never held or recorded: a hole
+    await w.reconcile.execute('c');
+    w.advance(30_000); // past the grace period: the next pass frees it
+    const free = w.slots.freeSlots.bind(w.slots);
+    jest.spyOn(w.slots, 'freeSlots').mockImplementationOnce(async (...args) => {
+      // The pass read the old run; before its free list lands, the operator resets and reopens, and the new
+      // run's claims hold slots 1 and 2.
+      await endResetReopen(w);
+      await w.slots.claim('c', 'bob');
+      await w.slots.claim('c', 'carol');
+      return free(...args);
+    });
+    expect(await w.reconcile.execute('c')).toMatchObject({ slotsFreed: 0 });
+    expect((await w.slots.snapshot('c')).free).toEqual([]);
+  });
+
   test('a record of an ended run is not answered already_won after the end either', async () => {
     await aliceWonThenEnded(2);
     expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('already_won');

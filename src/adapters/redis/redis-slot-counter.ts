@@ -223,10 +223,11 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
     return { before: before < 0 ? null : before, after: after < 0 ? null : after };
   }
 
-  async freeSlots(campaignId: string, slots: readonly number[]): Promise<number> {
+  async freeSlots(campaignId: string, slots: readonly number[], underVersion?: number): Promise<number> {
+    const version = underVersion === undefined ? '' : String(underVersion);
     let added = 0;
     for (let start = 0; start < slots.length; start += BATCH) {
-      const [count = 0] = await this.run('promoFreeSlots', campaignId, slots.slice(start, start + BATCH));
+      const [count = 0] = await this.run('promoFreeSlots', campaignId, [version, ...slots.slice(start, start + BATCH)]);
       added += count;
     }
     return added;

@@ -198,9 +198,10 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     return { before, after: state.counter as number };
   }
 
-  async freeSlots(campaignId: string, slots: readonly number[]): Promise<number> {
+  async freeSlots(campaignId: string, slots: readonly number[], underVersion?: number): Promise<number> {
     const state = this.state(campaignId);
     if (state.counter === undefined || state.settings === undefined) return 0;
+    if (underVersion !== undefined && state.settings.version !== underVersion) return 0;
     const top = Math.min(state.counter, state.settings.limit);
     let added = 0;
     for (const slot of slots) {

@@ -294,6 +294,19 @@ runCli(async () => {
         };
       };
 
+      // Row 2's yardstick: the same burst (same users, tokens and addresses) against bare Koa in as many
+      // processes, which decides nothing and touches no database: what this machine allows any Koa server.
+      log(`row 2's yardstick: the same burst against bare Koa (${processes} processes) ...`);
+      await quiet();
+      results.row2Bare = await load({
+        url: `http://127.0.0.1:${barePorts.many}/api/login-campaign`,
+        connections,
+        amount: users,
+        body: JSON.stringify({ campaignId: `bench-bare-${tag}` }),
+        tokensFile,
+        distinctAddresses: true,
+      });
+
       log(`row 2: the burst, ${users} distinct users at ${connections} connections against limit ${limit} ...`);
       const burst = await ourBurst(`bench-burst-${tag}`, users, connections);
       results.row2 = burst;
@@ -490,6 +503,17 @@ function printRun(
     'p99 < 250 ms, max < 2 s, 0 non-2xx, < 10 s',
     verdict(b.p99 < 250 && b.max < 2_000 && b.non2xx === 0 && b.errors === 0 && b.seconds < 10),
   ]);
+  const bare = results.row2Bare as LoadResult | undefined;
+  if (bare !== undefined) {
+    rows.push([
+      '2',
+      `the same burst against bare Koa (${o.processes} processes): the machine's floor`,
+      `${fmt(bare.seconds, 1)} s, ${fmt(bare.reqPerSec)} req/s, p50 ${bare.p50} / p99 ${bare.p99} / max ${bare.max} ms, non-2xx ${bare.non2xx}, errors ${bare.errors}`,
+      fmt(b.seconds / bare.seconds, 2),
+      'input (ratio: our time / its time)',
+      '',
+    ]);
+  }
   rows.push([
     '2',
     'burst: winners / vouchers after drain',
@@ -574,6 +598,13 @@ function printSummary(runs: Record<string, unknown>[], processes: number): void 
     add('2 burst p99 (ms)', burst.load.p99);
     add('2 burst max (ms)', burst.load.max);
     add('2 burst time (s)', burst.load.seconds);
+    const bare = results.row2Bare as LoadResult | undefined;
+    if (bare !== undefined) {
+      add('2 the same burst, bare Koa: time (s)', bare.seconds);
+      add('2 the same burst, bare Koa: p99 (ms)', bare.p99);
+      add('2 the same burst, bare Koa: max (ms)', bare.max);
+      add('2 burst time / bare Koa burst time', burst.load.seconds / bare.seconds);
+    }
     add('5 winner-to-voucher p99 (ms)', burst.voucherP99);
     const row3 = results.row3 as { oursClean: Burst; seedClean: { load: LoadResult } };
     add("3 ours / seed's design, clean (req/s)", row3.oursClean.load.reqPerSec / row3.seedClean.load.reqPerSec);

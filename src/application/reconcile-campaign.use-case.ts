@@ -314,7 +314,9 @@ export class ReconcileCampaign {
     steps.mark('settings');
 
     // 2. The slot map.
-    report.holdersRestored = await repair.restoreHolders(id, plan.restoreHolders);
+    // Under the settings this pass read or published, as the counter and the free list below: a reset since is
+    // the next pass's to look at.
+    report.holdersRestored = await repair.restoreHolders(id, plan.restoreHolders, campaign.version);
     let done = 0;
     const entries = [...plan.correctHolders, ...plan.dropHolders.map((d) => ({ ...d, from: d.slot, to: null }))];
     for (const { userId, from, to } of entries) {

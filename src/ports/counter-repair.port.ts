@@ -21,8 +21,17 @@ export interface CounterRepair {
   /** Reads settings, counter, holders and free slots (holders in batches, so large campaigns are fine). */
   snapshot(campaignId: string): Promise<CounterSnapshot>;
 
-  /** Gives users their recorded slot back where the map has no entry for them; returns how many. */
-  restoreHolders(campaignId: string, entries: readonly { userId: string; slot: number }[]): Promise<number>;
+  /**
+   * Gives users their recorded slot back where the map has no entry for them; returns how many. With
+   * `underVersion`, only while the settings stored are of that version: after a reset since the caller read,
+   * an old run's winner given an entry would be answered "held" and recorded in the new run ahead of the
+   * users the counter hands that slot to.
+   */
+  restoreHolders(
+    campaignId: string,
+    entries: readonly { userId: string; slot: number }[],
+    underVersion?: number,
+  ): Promise<number>;
 
   /**
    * Raises the counter to at least `atLeast`, creating it if missing (which re-opens claims). Never lowers it.

@@ -79,6 +79,15 @@ export function counterRepairContract(name: string, subject: () => CounterRepair
       expect(await c.readCounter(id)).toBe(1); // restoring an entry hands nothing out
     });
 
+    test('restoreHolders under a version restores nothing under other settings (a reset or a save since)', async () => {
+      await c.publish(id, settings(5), true);
+      await c.publish(id, settings(5, { version: 2 }), false);
+      expect(await c.restoreHolders(id, [{ userId: 'a', slot: 1 }], 1)).toBe(0);
+      expect((await c.snapshot(id)).holders).toEqual(new Map());
+      expect(await c.restoreHolders(id, [{ userId: 'a', slot: 1 }], 2)).toBe(1);
+      expect((await c.snapshot(id)).holders).toEqual(new Map([['a', 1]]));
+    });
+
     test('raiseCounter creates a missing counter, which re-opens claims', async () => {
       expect(await c.publish(id, settings(5), false)).toEqual({ kind: 'counter_missing' });
       expect(await c.claim(id, 'a')).toEqual({ kind: 'not_ready', reason: 'counter_missing' });

@@ -543,6 +543,22 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     expect((await w.slots.snapshot('c')).free).toEqual([]);
   });
 
+  test("a pass that read an old run's winner gives them no slot of the new run after a reset", async () => {
+    await w.saveCampaign.execute('c', { limit: 1, startsAt: w.clock.now() });
+    await login('alice', 'c');
+    w.slots.campaigns.get('c')?.slots.clear(); // Redis lost the slot map: the pass restores alice's entry
+    const restore = w.slots.restoreHolders.bind(w.slots);
+    jest.spyOn(w.slots, 'restoreHolders').mockImplementationOnce(async (...args) => {
+      await endResetReopen(w); // between the pass's read of the old run and its restore
+      return restore(...args);
+    });
+    await w.reconcile.execute('c');
+    // Bob's claim of the new run's one slot is under way when alice logs in: she is not "held" in it ahead of him.
+    expect(await w.slots.claim('c', 'bob')).toMatchObject({ kind: 'won', slot: 1 });
+    expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'full' });
+    expect(w.winners.winners).toEqual([]);
+  });
+
   test('a record of an ended run is not answered already_won after the end either', async () => {
     await aliceWonThenEnded(2);
     expect((await login('alice', 'c')).campaigns[0]?.outcome).toBe('already_won');

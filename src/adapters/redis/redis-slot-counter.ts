@@ -196,18 +196,18 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
     };
   }
 
-  async restoreHolders(campaignId: string, entries: readonly { userId: string; slot: number }[]): Promise<number> {
-    const key = this.keys(campaignId).slots;
+  async restoreHolders(
+    campaignId: string,
+    entries: readonly { userId: string; slot: number }[],
+    underVersion?: number,
+  ): Promise<number> {
+    const version = underVersion === undefined ? '' : String(underVersion);
     let restored = 0;
     for (let start = 0; start < entries.length; start += BATCH) {
-      const pipeline = this.redis.pipeline();
-      for (const { userId, slot } of entries.slice(start, start + BATCH)) pipeline.hsetnx(key, userId, String(slot));
-      for (const [error, added] of (await pipeline.exec()) ?? []) {
-        if (error) throw error;
-        restored += Number(added);
-      }
+      const pairs = entries.slice(start, start + BATCH).flatMap(({ userId, slot }) => [userId, slot]);
+      const [added = 0] = await this.run('promoRestoreHolders', campaignId, [version, ...pairs]);
+      restored += added;
     }
-    if (restored > 0) await this.noteChange(campaignId);
     return restored;
   }
 

@@ -15,6 +15,7 @@ const SCRIPTS = {
   promoPublishCampaign: 'publish-campaign.lua',
   promoRaiseCounter: 'raise-counter.lua',
   promoFreeSlots: 'free-slots.lua',
+  promoRestoreHolders: 'restore-holders.lua',
   promoNoteChange: 'note-change.lua',
 } as const;
 

@@ -171,8 +171,13 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     };
   }
 
-  async restoreHolders(campaignId: string, entries: readonly { userId: string; slot: number }[]): Promise<number> {
+  async restoreHolders(
+    campaignId: string,
+    entries: readonly { userId: string; slot: number }[],
+    underVersion?: number,
+  ): Promise<number> {
     const state = this.state(campaignId);
+    if (underVersion !== undefined && state.settings?.version !== underVersion) return 0;
     let restored = 0;
     for (const { userId, slot } of entries) {
       if (state.slots.has(userId)) continue;

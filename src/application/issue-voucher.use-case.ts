@@ -3,7 +3,7 @@ import { sameTerms, voucherFor, type ToldVoucher, type Voucher } from '../domain
 import { AppError } from '../errors';
 import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
-import type { VoucherStore } from '../ports/voucher-store.port';
+import type { VoucherMatch, VoucherStore } from '../ports/voucher-store.port';
 import type { WinnerStore } from '../ports/winner-store.port';
 
 /**
@@ -34,14 +34,17 @@ export class IssueVoucher {
   ): Promise<'created' | 'exists' | 'superseded'> {
     // Only a recorded winner gets a voucher, whatever a job claims. Both reads at once: one round trip of
     // waiting, not two, while a burst keeps the database busy.
+    const readAt = this.clock.now();
     const [winner, campaign] = await Promise.all([
       this.winners.find(campaignId, userId),
       this.campaigns.findById(campaignId),
     ]);
     if (winner === null || (campaign !== null && isOfEndedRun(winner, campaign))) {
-      // A told job removes only what it may have written itself: a later run's voucher for the user may
-      // stand there by the time this delete runs.
-      return this.noWinner(campaignId, userId, job.told?.terms.expireDate);
+      // Only what this job may have written itself (an earlier try of it), never a later run's voucher for
+      // the user, which may stand there by the time this delete runs (its worker frozen between the read and
+      // the delete, an outside attack saw): a told job names its voucher's expiry; any job, no voucher
+      // written after this read, since a later run's winner, and so its voucher, came after it.
+      return this.noWinner(campaignId, userId, { expireDate: job.told?.terms.expireDate, writtenNoLaterThan: readAt });
     }
     // The job of a run a reset ended, for a user who won again since: that run's own job writes their voucher.
     if (job.run !== undefined && winner.run > job.run) return 'superseded';
@@ -66,10 +69,10 @@ export class IssueVoucher {
         this.campaigns.findById(campaignId),
       ]);
       if (again === null || (current !== null && isOfEndedRun(again, current))) {
-        return this.noWinner(campaignId, userId, voucher.expireDate);
+        return this.noWinner(campaignId, userId, { expireDate: voucher.expireDate });
       }
       if (again.run !== winner.run || again.createdAt.getTime() !== winner.createdAt.getTime()) return 'superseded';
-      await this.vouchers.deleteOne(campaignId, userId, stored.expireDate);
+      await this.vouchers.deleteOne(campaignId, userId, { expireDate: stored.expireDate });
       inserted = await this.vouchers.insert(voucher);
     }
     if (inserted === 'created') {
@@ -78,15 +81,15 @@ export class IssueVoucher {
         this.campaigns.findById(campaignId),
       ]);
       if (after === null || after.run !== winner.run || (current !== null && isOfEndedRun(winner, current))) {
-        return this.noWinner(campaignId, userId, voucher.expireDate); // the voucher written here, no other
+        return this.noWinner(campaignId, userId, { expireDate: voucher.expireDate }); // the voucher written here, no other
       }
     }
     return inserted;
   }
 
-  /** No winner (any more): no voucher may stand for them (with `onlyExpiring`: that one only). */
-  private async noWinner(campaignId: string, userId: string, onlyExpiring?: Date): Promise<never> {
-    await this.vouchers.deleteOne(campaignId, userId, onlyExpiring);
+  /** No winner (any more): no voucher may stand for them (of those `only` matches). */
+  private async noWinner(campaignId: string, userId: string, only: VoucherMatch): Promise<never> {
+    await this.vouchers.deleteOne(campaignId, userId, only);
     throw new AppError('WINNER_NOT_FOUND', undefined, { campaignId, userId });
   }
 }

@@ -384,8 +384,11 @@ export class ReconcileCampaign {
   private async removeEndedRun(endedRun: readonly Winner[]): Promise<number> {
     let removed = 0;
     for (const { campaignId, userId, run, slot } of endedRun) {
+      // Not a voucher written after the record's delete: the user's winner of a later run, and its voucher,
+      // can only come after it (this pass may stall between the two deletes).
+      const before = this.deps.clock.now();
       if (!(await this.deps.winners.deleteOfRun(campaignId, userId, run))) continue;
-      await this.deps.vouchers.deleteOne(campaignId, userId);
+      await this.deps.vouchers.deleteOne(campaignId, userId, { writtenNoLaterThan: before });
       removed += 1;
       this.deps.logger.warn({ campaignId, userId, slot, run }, 'winner record of an ended run removed');
     }
@@ -406,7 +409,7 @@ export class ReconcileCampaign {
       // A voucher without an expiry was not written by this service: a delete could not name it alone.
       if (!(expireDate instanceof Date)) continue;
       if ((await this.deps.winners.find(campaignId, userId)) !== null) continue;
-      if (!(await this.deps.vouchers.deleteOne(campaignId, userId, expireDate))) continue;
+      if (!(await this.deps.vouchers.deleteOne(campaignId, userId, { expireDate }))) continue;
       removed += 1;
       this.deps.logger.warn({ campaignId, userId, expireDate }, 'voucher without a winner removed');
     }

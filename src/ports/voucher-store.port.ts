@@ -29,11 +29,21 @@ export interface VoucherStore {
 
   /**
    * Deletes the user's voucher of the campaign (one issued for a winner deleted meanwhile); whether one was.
-   * With `onlyExpiring`, only a voucher expiring at that moment: the one a job wrote for the record it was
-   * told from (the expiry follows the time won), never a later run's voucher for the same user.
+   * `only` narrows it to a voucher that cannot be a later run's for the same user:
+   * - `expireDate`: only a voucher expiring at that moment, the one a job wrote for the record it was told
+   *   from (the expiry follows the time won);
+   * - `writtenNoLaterThan`: only a voucher written (its `createdAt`) at or before that moment, the moment
+   *   the caller read that the user had no winner (or one of an ended run): a later run's voucher is written
+   *   after its winner, which came after that read.
    */
-  deleteOne(campaignId: string, userId: string, onlyExpiring?: Date): Promise<boolean>;
+  deleteOne(campaignId: string, userId: string, only?: VoucherMatch): Promise<boolean>;
 
   /** Deletes every voucher of the campaign (only for an explicit reset); returns how many. */
   deleteCampaign(campaignId: string): Promise<number>;
+}
+
+/** Which of a user's vouchers a delete may remove (both when both are given). */
+export interface VoucherMatch {
+  expireDate?: Date;
+  writtenNoLaterThan?: Date;
 }

@@ -159,9 +159,22 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
     test('VoucherStore: deleteOne with an expiry removes only a voucher expiring then', async () => {
       const stored = voucher(id, 'a');
       await s.vouchers.insert(stored);
-      expect(await s.vouchers.deleteOne(id, 'a', new Date(stored.expireDate.getTime() + 1))).toBe(false);
+      expect(await s.vouchers.deleteOne(id, 'a', { expireDate: new Date(stored.expireDate.getTime() + 1) })).toBe(
+        false,
+      );
       expect(await s.vouchers.count(id)).toBe(1);
-      expect(await s.vouchers.deleteOne(id, 'a', new Date(stored.expireDate.getTime()))).toBe(true);
+      expect(await s.vouchers.deleteOne(id, 'a', { expireDate: new Date(stored.expireDate.getTime()) })).toBe(true);
+      expect(await s.vouchers.count(id)).toBe(0);
+    });
+
+    test('VoucherStore: deleteOne written no later than a moment removes only a voucher written by then', async () => {
+      const stored = voucher(id, 'a');
+      await s.vouchers.insert(stored);
+      const by = (ms: number) => ({ writtenNoLaterThan: new Date(stored.createdAt.getTime() + ms) });
+      expect(await s.vouchers.deleteOne(id, 'a', by(-1))).toBe(false);
+      expect(await s.vouchers.deleteOne(id, 'a', { ...by(0), expireDate: new Date(0) })).toBe(false); // both must hold
+      expect(await s.vouchers.count(id)).toBe(1);
+      expect(await s.vouchers.deleteOne(id, 'a', by(0))).toBe(true);
       expect(await s.vouchers.count(id)).toBe(0);
     });
 

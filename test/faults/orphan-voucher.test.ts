@@ -60,8 +60,8 @@ test('a voucher whose insert lands after its job gave up, its winner reset away,
       await timedOut.fired;
       throw new Error('operation exceeded time limit (the insert is still on its way)');
     },
-    deleteOne: async (campaignId: string, userId: string, onlyExpiring?: Date) => {
-      const deleted = await store.deleteOne(campaignId, userId, onlyExpiring);
+    deleteOne: async (...args: Parameters<VoucherStore['deleteOne']>) => {
+      const deleted = await store.deleteOne(...args);
       gaveUp.fire();
       return deleted;
     },

@@ -11,7 +11,7 @@ import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
 import { CachedCampaignStore } from '../../src/adapters/memory/cached-campaign-store';
 import type { LoginToCampaignInput } from '../../src/application/login-to-campaign.use-case';
 import { settingsOf } from '../../src/domain/campaign';
-import { termsOf, voucherFor } from '../../src/domain/voucher';
+import { termsOf, voucherFor, type Voucher } from '../../src/domain/voucher';
 import { AppError } from '../../src/errors';
 import { InMemorySoldOutView } from '../support/fakes/in-memory-sold-out-view';
 
@@ -437,6 +437,30 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     expect(await issue.execute('c', alice)).toBe('created');
   });
 
+  test("a pass that stalls between removing an ended run's record and its voucher leaves the new run's voucher", async () => {
+    const findById = w.campaigns.findById.bind(w.campaigns);
+    w.claimer.close();
+    const alices = await resetBeforeAliceLands(() =>
+      jest.spyOn(w.campaigns, 'findById').mockImplementationOnce(() => Promise.reject(new Error('process stopped'))),
+    );
+    expect((await alices).campaigns[0]?.outcome).toBe('unavailable');
+    jest.mocked(w.campaigns.findById).mockImplementation(findById);
+    expect(w.winners.winners).toMatchObject([{ userId: alice, run: 0 }]);
+    const deleteOfRun = w.winners.deleteOfRun.bind(w.winners);
+    let current: unknown[] = [];
+    jest.spyOn(w.winners, 'deleteOfRun').mockImplementationOnce(async (...args) => {
+      const deleted = await deleteOfRun(...args);
+      w.advance(5_000); // the pass stalls here; alice wins the new run and its job delivers
+      expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+      expect(await new IssueVoucher(w.winners, w.campaigns, w.vouchers, w.clock).execute('c', alice)).toBe('created');
+      current = w.vouchers.vouchers.map((v) => ({ ...v }));
+      return deleted;
+    });
+    expect(await w.reconcile.execute('c')).toMatchObject({ endedRunRemoved: 1 });
+    expect(current).toHaveLength(1);
+    expect(w.vouchers.vouchers).toEqual(current);
+  });
+
   test('a voucher whose write landed after the reset took its winner is removed by reconciliation, and only that voucher', async () => {
     await aliceWonThenEnded(2);
     const issue = new IssueVoucher(w.winners, w.campaigns, w.vouchers, w.clock);
@@ -474,6 +498,37 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     jest.spyOn(w.winners, 'listByCampaign').mockImplementationOnce(async () => []);
     expect(await w.reconcile.execute('c')).toMatchObject({ orphanVouchersRemoved: 0 });
     expect(w.vouchers.vouchers).toEqual([current]);
+  });
+
+  test("a re-queued job (no told voucher) that read no winner, resumed after the user won again, leaves the new run's voucher", async () => {
+    // The outside attack: reconciliation re-queued run 0's jobs without a told voucher; a worker read
+    // alice's winner gone (the reset had deleted it), stopped, and resumed after she won run 1 and got its voucher.
+    await aliceWonThenEnded(2);
+    const issue = new IssueVoucher(w.winners, w.campaigns, w.vouchers, w.clock);
+    expect(await issue.execute('c', alice, { run: 0 })).toBe('created'); // run 0's voucher, removed by the reset
+    const find = w.winners.find.bind(w.winners);
+    let current: unknown[] = [];
+    jest.spyOn(w.winners, 'find').mockImplementationOnce(async (...args) => {
+      const read = await find(...args); // no winner: the reset deleted it
+      w.advance(5_000); // the worker stops here; meanwhile alice wins run 1 and its job delivers
+      await w.saveCampaign.execute('c', { endsAt: null });
+      expect((await login('alice', 'c')).campaigns[0]).toMatchObject({ outcome: 'won', slot: 1 });
+      expect(await new IssueVoucher(w.winners, w.campaigns, w.vouchers, w.clock).execute('c', alice)).toBe('created');
+      current = w.vouchers.vouchers.map((v) => ({ ...v }));
+      return read;
+    });
+    await resetOf(w).execute('c', 'ops');
+    expect(w.vouchers.vouchers).toEqual([]);
+    await expect(issue.execute('c', alice, { run: 0 })).rejects.toMatchObject({ code: 'WINNER_NOT_FOUND' });
+    expect(current).toHaveLength(1);
+    expect(w.vouchers.vouchers).toEqual(current);
+
+    // An earlier try's voucher, written before the read that found no winner, is still removed.
+    const orphan = { ...(current[0] as Voucher), userId: 'nobody', code: 'x' };
+    await w.vouchers.insert(orphan);
+    w.advance(1_000);
+    await expect(issue.execute('c', 'nobody', { run: 0 })).rejects.toMatchObject({ code: 'WINNER_NOT_FOUND' });
+    expect(w.vouchers.vouchers).toEqual(current);
   });
 
   test("a job of an ended run, resumed after the user won again, never removes or replaces the new run's voucher", async () => {

@@ -16,6 +16,6 @@ export function sharedVoucherInserts(store: VoucherStore): Pick<VoucherStore, 'i
   return {
     insert: (voucher) => rounds.call(voucher.campaignId, voucher),
     findForUsers: (campaignId, userIds) => store.findForUsers(campaignId, userIds),
-    deleteOne: (campaignId, userId, onlyExpiring) => store.deleteOne(campaignId, userId, onlyExpiring),
+    deleteOne: (campaignId, userId, only) => store.deleteOne(campaignId, userId, only),
   };
 }

@@ -1,7 +1,7 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 
 import type { Voucher } from '../../domain/voucher';
-import type { VoucherStore } from '../../ports/voucher-store.port';
+import type { VoucherMatch, VoucherStore } from '../../ports/voucher-store.port';
 import { COLLECTIONS } from './collections';
 import { duplicatesAmong, isDuplicateKey } from './duplicate-key';
 
@@ -72,9 +72,10 @@ export class MongoVoucherStore implements VoucherStore {
     return this.collection.countDocuments({ campaignId });
   }
 
-  async deleteOne(campaignId: string, userId: string, onlyExpiring?: Date): Promise<boolean> {
-    const filter =
-      onlyExpiring === undefined ? { campaignId, userId } : { campaignId, userId, expireDate: onlyExpiring };
+  async deleteOne(campaignId: string, userId: string, only: VoucherMatch = {}): Promise<boolean> {
+    const filter: Filter<Voucher> = { campaignId, userId };
+    if (only.expireDate !== undefined) filter.expireDate = only.expireDate;
+    if (only.writtenNoLaterThan !== undefined) filter.createdAt = { $lte: only.writtenNoLaterThan };
     return (await this.collection.deleteOne(filter)).deletedCount === 1;
   }
 

@@ -9,7 +9,7 @@ import type { LoginAttempt, LoginThrottle } from '../../../src/ports/login-throt
 import type { ReconcileTrigger } from '../../../src/ports/reconcile-trigger.port';
 import type { RedeliveryResult, VoucherRedelivery } from '../../../src/ports/voucher-redelivery.port';
 import type { VoucherQueue } from '../../../src/ports/voucher-queue.port';
-import type { VoucherStore } from '../../../src/ports/voucher-store.port';
+import type { VoucherMatch, VoucherStore } from '../../../src/ports/voucher-store.port';
 import type { RecordWinnerResult, WinnerStore } from '../../../src/ports/winner-store.port';
 
 /**
@@ -163,14 +163,16 @@ export class InMemoryVoucherStore implements VoucherStore {
     return removeWhere(this.vouchers, (v) => v.campaignId === campaignId);
   }
 
-  async deleteOne(campaignId: string, userId: string, onlyExpiring?: Date): Promise<boolean> {
+  async deleteOne(campaignId: string, userId: string, only: VoucherMatch = {}): Promise<boolean> {
+    const { expireDate, writtenNoLaterThan } = only;
     return (
       removeWhere(
         this.vouchers,
         (v) =>
           v.campaignId === campaignId &&
           v.userId === userId &&
-          (onlyExpiring === undefined || v.expireDate.getTime() === onlyExpiring.getTime()),
+          (expireDate === undefined || v.expireDate.getTime() === expireDate.getTime()) &&
+          (writtenNoLaterThan === undefined || v.createdAt.getTime() <= writtenNoLaterThan.getTime()),
       ) === 1
     );
   }

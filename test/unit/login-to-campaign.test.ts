@@ -396,7 +396,8 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     ]);
   });
 
-  test('a claim that stops before its check leaves a record reconciliation removes; no voucher is written for it', async () => {
+  /** Alice's claim lands its record as a reset runs, and her process stops before its check after the insert. */
+  async function aliceStopsBeforeHerCheck() {
     const findById = w.campaigns.findById.bind(w.campaigns);
     // A stopped process follows nothing up (here a follow-up would finish the slot her 503'd login below
     // holds, at a moment of its own choosing).
@@ -408,6 +409,10 @@ describe('a reset ends the run: a winner landing after its delete is none of the
     expect((await alices).campaigns[0]?.outcome).toBe('unavailable');
     jest.mocked(w.campaigns.findById).mockImplementation(findById);
     expect(w.winners.winners).toMatchObject([{ userId: alice, slot: 1, run: 0 }]);
+  }
+
+  test('a claim that stops before its check leaves a record reconciliation removes; no voucher is written for it', async () => {
+    await aliceStopsBeforeHerCheck();
 
     // It wins nothing in the new run: her own login is told to retry (and asks for reconciliation) ...
     w.reconcileTrigger.requested.length = 0;
@@ -438,14 +443,7 @@ describe('a reset ends the run: a winner landing after its delete is none of the
   });
 
   test("a pass that stalls between removing an ended run's record and its voucher leaves the new run's voucher", async () => {
-    const findById = w.campaigns.findById.bind(w.campaigns);
-    w.claimer.close();
-    const alices = await resetBeforeAliceLands(() =>
-      jest.spyOn(w.campaigns, 'findById').mockImplementationOnce(() => Promise.reject(new Error('process stopped'))),
-    );
-    expect((await alices).campaigns[0]?.outcome).toBe('unavailable');
-    jest.mocked(w.campaigns.findById).mockImplementation(findById);
-    expect(w.winners.winners).toMatchObject([{ userId: alice, run: 0 }]);
+    await aliceStopsBeforeHerCheck();
     const deleteOfRun = w.winners.deleteOfRun.bind(w.winners);
     let current: unknown[] = [];
     jest.spyOn(w.winners, 'deleteOfRun').mockImplementationOnce(async (...args) => {

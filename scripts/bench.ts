@@ -44,7 +44,8 @@ do), then the median and spread of each ratio over the runs:
   1  sold-out path req/s / bare Koa JSON POST req/s, 1 process vs 1, then N vs N     goal >= 0.5
   2  a burst of --users distinct users at --connections, limit --limit: time, p50/p99/max,
      non-2xx, exactly --limit winners and vouchers                    goal p99 < 250 ms, max < 2 s, < 10 s
-  S  the same burst at each --scale connection count: p99, max, errors, peak RSS per API process
+  S  the same burst at each --scale connection count: p99, max, errors, peak RSS per API process; beside
+     it the same burst against bare Koa at as many connections (the machine's own wait at that crowd)
   3  ours / the seed's design (insert login, INCR, insert voucher), --baseline-users at
      --baseline-connections: req/s ratio and vouchers issued, clean and with a FLUSHALL mid-burst
   4  password-path logins/s / raw scrypt derivations/s (same cost, cores)            goal >= 0.9
@@ -296,16 +297,19 @@ runCli(async () => {
 
       // Row 2's yardstick: the same burst (same users, tokens and addresses) against bare Koa in as many
       // processes, which decides nothing and touches no database: what this machine allows any Koa server.
+      const bareBurst = async (conns: number): Promise<LoadResult> => {
+        await quiet();
+        return load({
+          url: `http://127.0.0.1:${barePorts.many}/api/login-campaign`,
+          connections: conns,
+          amount: users,
+          body: JSON.stringify({ campaignId: `bench-bare-${conns}-${tag}` }),
+          tokensFile,
+          distinctAddresses: true,
+        });
+      };
       log(`row 2's yardstick: the same burst against bare Koa (${processes} processes) ...`);
-      await quiet();
-      results.row2Bare = await load({
-        url: `http://127.0.0.1:${barePorts.many}/api/login-campaign`,
-        connections,
-        amount: users,
-        body: JSON.stringify({ campaignId: `bench-bare-${tag}` }),
-        tokensFile,
-        distinctAddresses: true,
-      });
+      results.row2Bare = await bareBurst(connections);
 
       log(`row 2: the burst, ${users} distinct users at ${connections} connections against limit ${limit} ...`);
       const burst = await ourBurst(`bench-burst-${tag}`, users, connections);
@@ -316,8 +320,11 @@ runCli(async () => {
       for (const conns of scale) {
         log(`row S: the burst at ${conns} connections ...`);
         const row = conns === connections ? burst : await ourBurst(`bench-scale-${conns}-${tag}`, users, conns);
+        // The same burst against bare Koa at as many connections: how much of the wait the crowd costs any server.
+        if (conns !== connections) log(`row S's yardstick: the burst against bare Koa at ${conns} connections ...`);
+        const bare = conns === connections ? (results.row2Bare as LoadResult) : await bareBurst(conns);
         scaleRows.push({ connections: conns, p99: row.load.p99, max: row.load.max, rssMb: Math.max(...row.rss) });
-        scaleResults.push({ connections: conns, ...row });
+        scaleResults.push({ connections: conns, ...row, bare });
       }
       scalePoints.push(scaleRows);
       results.scale = scaleResults;
@@ -470,7 +477,7 @@ function printRun(
 ): void {
   const row1 = results.row1 as Record<string, { ours: number; bare: number }>;
   const burst = results.row2 as Burst;
-  const scale = results.scale as (Burst & { connections: number })[];
+  const scale = results.scale as (Burst & { connections: number; bare?: LoadResult })[];
   const row3 = results.row3 as {
     oursClean: Burst;
     seedClean: { load: LoadResult; vouchers: number };
@@ -527,11 +534,22 @@ function printRun(
     rows.push([
       'S',
       `burst at ${row.connections} connections`,
-      `${fmt(l.seconds, 1)} s, p99 ${l.p99} / max ${l.max} ms, non-2xx ${l.non2xx}, errors ${l.errors + l.timeouts}, dropped ${row.listenDrops}; RSS ${row.rss.map((mb) => fmt(mb)).join(', ')} MB`,
+      `${fmt(l.seconds, 1)} s, p50 ${l.p50} / p97.5 ${l.percentiles.p97_5 ?? '?'} / p99 ${l.p99} / max ${l.max} ms, non-2xx ${l.non2xx}, errors ${l.errors + l.timeouts}, dropped ${row.listenDrops}; RSS ${row.rss.map((mb) => fmt(mb)).join(', ')} MB`,
       '',
       'how the cost grows',
       'input',
     ]);
+    const bare = row.bare;
+    if (bare !== undefined) {
+      rows.push([
+        'S',
+        `the same burst against bare Koa at ${row.connections} connections`,
+        `${fmt(bare.seconds, 1)} s, p50 ${bare.p50} / p97.5 ${bare.percentiles.p97_5 ?? '?'} / p99 ${bare.p99} / max ${bare.max} ms, non-2xx ${bare.non2xx}, errors ${bare.errors + bare.timeouts}`,
+        fmt(l.p99 / bare.p99, 2),
+        'input (ratio: our p99 / its p99)',
+        '',
+      ]);
+    }
   }
   for (const [label, ours, seed] of [
     ["clean burst: ours / seed's design", row3.oursClean, row3.seedClean],
@@ -604,6 +622,10 @@ function printSummary(runs: Record<string, unknown>[], processes: number): void 
       add('2 the same burst, bare Koa: p99 (ms)', bare.p99);
       add('2 the same burst, bare Koa: max (ms)', bare.max);
       add('2 burst time / bare Koa burst time', burst.load.seconds / bare.seconds);
+    }
+    for (const row of results.scale as { connections: number; load: LoadResult; bare?: LoadResult }[]) {
+      add(`S p99 at ${row.connections} connections (ms)`, row.load.p99);
+      if (row.bare !== undefined) add(`S the same at ${row.connections}, bare Koa: p99 (ms)`, row.bare.p99);
     }
     add('5 winner-to-voucher p99 (ms)', burst.voucherP99);
     const row3 = results.row3 as { oursClean: Burst; seedClean: { load: LoadResult } };

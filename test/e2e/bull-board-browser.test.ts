@@ -59,7 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
-  await h.close();
+  await h?.close();
 });
 
 test('without credentials the board is refused', async () => {

@@ -29,7 +29,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 /** Processes a test started: one that failed before stopping them leaves none behind (nor a hung jest). */

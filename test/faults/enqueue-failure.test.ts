@@ -24,7 +24,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 test('winners whose enqueue failed get their voucher from reconciliation', async () => {

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   rig.ferret.thaw();
-  await rig.close();
+  await rig?.close();
 });
 
 const participants = (campaignId: string) =>

@@ -23,7 +23,7 @@ beforeAll(async () => {
   await rig.startWorkers();
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 /** Freezes FerretDB the moment the API sends a winner's insert: it lands in the socket, unanswered. */

@@ -15,7 +15,7 @@ beforeAll(async () => {
   queue = rig.api.queues.voucherIssue;
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 test('voucher jobs that exhausted their attempts during an outage are all delivered once it ends', async () => {

@@ -42,7 +42,7 @@ beforeAll(async () => {
   await rig.registerUsers(2);
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 test('a voucher whose insert lands after its job gave up, its winner reset away, is removed by the schedule', async () => {

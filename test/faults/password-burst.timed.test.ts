@@ -30,7 +30,7 @@ beforeAll(async () => {
   await h.saveCampaign('burst', { limit: LIMIT });
 }, 120_000);
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 interface Answer {

@@ -8,7 +8,7 @@ beforeAll(async () => {
   rig = await startFaultRig();
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 const ready = () => sendJson<{ status: boolean; dependencies: Record<string, string> }>('GET', `${rig.baseUrl}/ready`);

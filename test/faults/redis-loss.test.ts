@@ -15,7 +15,7 @@ const USERS = 150;
 let rig: FaultRig;
 
 afterEach(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 /** The campaign's counter key in the rig's Redis. */

@@ -25,7 +25,7 @@ beforeAll(async () => {
   await rig.startWorkers();
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 async function admin(method: string, path: string, body: object = {}): Promise<void> {

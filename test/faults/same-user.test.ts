@@ -11,7 +11,7 @@ beforeAll(async () => {
   await rig.startWorkers();
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 test('the same user logging in 50 times at once: one participation, one slot, one voucher, one "won"', async () => {

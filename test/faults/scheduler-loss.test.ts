@@ -14,7 +14,7 @@ beforeAll(async () => {
   rig = await startFaultRig({ env: DEFAULT_TIMING });
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

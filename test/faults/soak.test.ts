@@ -173,7 +173,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const worker of workers) worker.kill('SIGKILL');
-  await rig.close();
+  await rig?.close();
 });
 
 test(

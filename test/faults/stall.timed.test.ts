@@ -29,7 +29,7 @@ beforeAll(async () => {
   next = 3;
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 /** Ten logins of fresh users at once. */

@@ -26,7 +26,7 @@ beforeAll(async () => {
   queue = rig.api.queues.voucherIssue;
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 test('voucher jobs waiting out their backoff through an outage deliver within the cap of its end', async () => {

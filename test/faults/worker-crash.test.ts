@@ -15,7 +15,7 @@ beforeAll(async () => {
   queue = rig.api.queues.voucherIssue;
 });
 afterAll(async () => {
-  await rig.close();
+  await rig?.close();
 });
 
 test('a worker killed mid-jobs loses none: another takes them over, vouchers exactly once', async () => {

@@ -13,7 +13,7 @@ beforeAll(async () => {
   await h.registerUsers(6);
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 const get = (path: string) => h.http.get(path).set('authorization', admin);

@@ -22,7 +22,7 @@ beforeAll(async () => {
   await h.drainQueue();
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 interface RawResponse {
@@ -289,7 +289,7 @@ describe('Bull Board read-only', () => {
     readOnly = await startHarness({ BULL_BOARD_READ_ONLY: 'true' });
   });
   afterAll(async () => {
-    await readOnly.close();
+    await readOnly?.close();
   });
 
   test('every write is refused in our error body, "pause all" included; reading works', async () => {
@@ -319,7 +319,7 @@ describe('behind a trusted proxy', () => {
     await proxied.saveCampaign('autumn', { limit: 5 });
   });
   afterAll(async () => {
-    await proxied.close();
+    await proxied?.close();
   });
   const post = (path: string, headers: Record<string, string>) =>
     proxied.http.post(path).set({ 'content-type': 'application/json', ...headers });

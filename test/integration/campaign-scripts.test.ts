@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await mongo.db().dropDatabase();
-  await mongo.close();
+  await mongo?.close();
   redis.disconnect();
 });
 

@@ -18,7 +18,7 @@ describe('TRUST_PROXY=true, one hop', () => {
     await h.registerUsers(12);
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   test('a fresh address written by the client on the left does not buy a fresh budget', async () => {
@@ -54,7 +54,7 @@ describe('TRUST_PROXY=true, TRUSTED_PROXY_HOPS=2 (a CDN in front of the load bal
     await h.registerUsers(4);
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   test('the client is the entry two places from the right', async () => {

@@ -19,7 +19,7 @@ beforeAll(async () => {
   await h.saveCampaign('dash', { limit: 1 });
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 /** True when the exposition text has the metric: a sample of it, or its HELP line (histogram series too). */

@@ -23,7 +23,7 @@ beforeAll(async () => {
   await h.saveCampaign('fuzz', { limit: 5 });
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 /** Strings that look like what an attacker sends: operators, markup, paths, long, any unicode. */

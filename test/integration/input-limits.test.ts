@@ -13,7 +13,7 @@ beforeAll(async () => {
   await h.registerUsers(3);
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 const count = (collection: string) => h.api.mongo.db.collection(collection).countDocuments({});

@@ -11,7 +11,7 @@ beforeAll(async () => {
   accounts = await h.registerUsers(300);
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 const winnerCount = (campaignId: string) =>

@@ -39,7 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await api.mongo.db.dropDatabase();
-  await api.close();
+  await api?.close();
 });
 
 test('passwords, tokens and credentials in URLs never reach the log; the events do', async () => {

@@ -10,7 +10,7 @@ beforeAll(async () => {
   await h.registerUsers(10);
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 const count = (collection: string, filter: object = {}) => h.api.mongo.db.collection(collection).countDocuments(filter);

@@ -20,7 +20,7 @@ beforeAll(async () => {
   await h.startWorker();
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 /** 1,000 distinct users plus 200 repeated logins of some of them, all in flight at once, shuffled. */

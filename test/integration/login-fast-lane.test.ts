@@ -20,7 +20,7 @@ beforeAll(async () => {
   await h.saveCampaign('lane-full', { limit: 1 });
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 const tokenFor = (sub: string, expiresIn = '5m') =>

@@ -12,7 +12,7 @@ beforeAll(async () => {
   await h.saveCampaign('m', { limit: 1 });
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 /** The value of one sample, e.g. sample(text, 'promotion_claims_total{outcome="won"}'). */

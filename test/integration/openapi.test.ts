@@ -33,7 +33,7 @@ beforeAll(async () => {
   doc = (await h.http.get('/openapi.json')).body as Document;
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 async function call(
@@ -253,7 +253,7 @@ describe('with the limits reached', () => {
     await limited.saveCampaign('limited', { limit: 5 });
   });
   afterAll(async () => {
-    await limited.close();
+    await limited?.close();
   });
 
   /** Every documented operation once, as a client that would be admitted were it not for the limits. */

@@ -28,7 +28,7 @@ beforeAll(async () => {
   await h.registerUsers(20);
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 const winners = (campaignId: string) => h.api.mongo.db.collection(COLLECTIONS.winners).find({ campaignId }).toArray();

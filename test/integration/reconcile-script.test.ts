@@ -21,7 +21,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
   await redis.remove();
 });
 

@@ -78,7 +78,7 @@ describe('the whole service on the cluster', () => {
     await h.startWorker();
   }, 60_000);
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   test('a burst of 150 logins against limit 20: 20 winners, 20 vouchers, through BullMQ on the cluster', async () => {

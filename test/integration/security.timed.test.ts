@@ -34,7 +34,7 @@ describe('rate limits (shared by every API process, in Redis)', () => {
     await h.registerUsers(16);
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
 
@@ -146,7 +146,7 @@ describe('without a trusted proxy', () => {
     await h.registerUsers(5);
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   test('a forged X-Forwarded-For does not buy a fresh budget', async () => {
@@ -165,7 +165,7 @@ describe('password checks', () => {
     await h.registerUsers(2);
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   test('unknown account and wrong password: the same answer, in comparable time', async () => {
@@ -235,7 +235,7 @@ describe('after the hashing cost is raised (SCRYPT_LOG_N above the stored hashes
     await before.execute(['old1', 'old2'].map((account) => ({ account, password: TEST_PASSWORD })));
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   test('unknown accounts take as long as real ones: the dummy hash follows the stored hashes’ cost', async () => {
@@ -299,7 +299,7 @@ describe('answers', () => {
     h = await startHarness();
   });
   afterAll(async () => {
-    await h.close();
+    await h?.close();
   });
 
   test('carry security headers', async () => {

@@ -13,7 +13,7 @@ beforeAll(async () => {
   alice = (await h.api.stores.users.findByAccount('user1'))?.userId as string;
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 const tokenFor = (sub: string, issuer = 'login-service') =>
@@ -105,7 +105,7 @@ describe('token logins and the login limits', () => {
     await limited.saveCampaign('tokens', { limit: 5 });
   });
   afterAll(async () => {
-    await limited.close();
+    await limited?.close();
   });
 
   test("count against the token user's own budget: the 4th in the window is 429, another user still passes", async () => {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   queue = h.api.queues.voucherIssue;
 });
 afterAll(async () => {
-  await h.close();
+  await h?.close();
 });
 
 // Each test's workers stop with it: a job is taken only by the worker the test set up.

@@ -1,4 +1,4 @@
-import { settingsOf, type Campaign } from '../domain/campaign';
+import { isRunningAt, settingsOf, type Campaign } from '../domain/campaign';
 import { planReconcile, planChangesSomething, type RepairPlan } from '../domain/reconcile-plan';
 import { isOfEndedRun, type Winner } from '../domain/slot';
 import { voucherCodeFor } from './support/voucher-code';
@@ -329,6 +329,9 @@ export class ReconcileCampaign {
     report.claimsCompleted = 0;
     const redeliver = [...plan.redeliver];
     for (const { userId, slot } of plan.completeClaims) {
+      // The plan decided on the campaign as this pass read it, steps ago; a pause, an end or a lower limit
+      // since then (a new version) leaves the rest of the claims to the next pass.
+      if (!(await this.stillAsRead(campaign))) break;
       if (await this.completeClaim(campaign, userId, slot)) {
         report.claimsCompleted += 1;
         redeliver.push(userId);
@@ -414,6 +417,16 @@ export class ReconcileCampaign {
       this.deps.logger.warn({ campaignId, userId, expireDate }, 'voucher without a winner removed');
     }
     return removed;
+  }
+
+  /**
+   * Whether the campaign, read fresh, is still the version this pass planned on, running and not paused: a
+   * stopped claim is completed only then, as a live claim records its winner only after such a read.
+   */
+  private async stillAsRead(campaign: Campaign): Promise<boolean> {
+    const fresh = await this.deps.campaigns.findById(campaign.id);
+    if (fresh === null || fresh.version !== campaign.version || fresh.run !== campaign.run) return false;
+    return !fresh.paused && !fresh.resetting && isRunningAt(fresh, this.deps.clock.now());
   }
 
   /**

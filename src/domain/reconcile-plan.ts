@@ -89,8 +89,11 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   // database's drops the slot map, so every winner's entry is restored, and no claim seen in it completes.
   const republishing = ranUnderOtherSettings(counter.settings, campaign);
   // A stopped claim becomes a winner only while the campaign runs and is not paused: nobody is recorded as
-  // a winner of a paused or ended campaign (a reset one included) after the fact.
-  const completing = !republishing && !campaign.paused && isRunningAt(campaign, new Date(now));
+  // a winner of a paused or ended campaign (a reset one included) after the fact. Nor while the counter
+  // holds newer settings than the ones read: the campaign changed after this pass read it (a pause, an
+  // end, a lower limit), so what was read no longer says whether a claim may win.
+  const counterAhead = counter.settings !== null && counter.settings.version > campaign.version;
+  const completing = !republishing && !counterAhead && !campaign.paused && isRunningAt(campaign, new Date(now));
   const byUser = new Map(input.winners.map((w) => [w.userId, w.slot]));
   const bySlot = new Map(input.winners.map((w) => [w.slot, w.userId]));
   const held = new Map(counter.holders);

@@ -139,6 +139,31 @@ describe('reconciliation', () => {
     expect(await outcome('a')).toMatchObject({ outcome: 'already_won', slot: 1 });
   });
 
+  test.each([
+    ['paused', () => w.saveCampaign.execute('c', { paused: true })],
+    ['ended', () => w.saveCampaign.execute('c', { endsAt: w.clock.now() })],
+  ])('a stopped claim is not completed when the campaign was %s after the pass read it', async (_, change) => {
+    await campaign(5);
+    w.claimer.close();
+    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
+    expect(await outcome('a')).toMatchObject({ outcome: 'unavailable' });
+    w.voucherQueue.drain();
+    await w.reconcile.execute('c'); // the claim seen for the first time
+    w.advance(GRACE);
+    // The operator's change lands while the pass works: after its reads, before its completions.
+    const restoreHolders = w.slots.restoreHolders.bind(w.slots);
+    jest.spyOn(w.slots, 'restoreHolders').mockImplementationOnce(async (...args) => {
+      await change();
+      return restoreHolders(...args);
+    });
+    expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 0 });
+    expect(w.winners.winners).toEqual([]);
+    // Nor by the passes after it, on the campaign as it is now.
+    w.advance(GRACE);
+    expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 0 });
+    expect(w.winners.winners).toEqual([]);
+  });
+
   test('a slot nobody holds and nobody won is freed after the grace period, and handed out first', async () => {
     await campaign(3);
     await login('a');

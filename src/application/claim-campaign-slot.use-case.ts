@@ -244,8 +244,9 @@ export class ClaimCampaignSlot {
         // The voucher is asked for beside the run check, not after it: a job that runs before a failed
         // check's delete reads the new run itself and writes nothing (IssueVoucher).
         const told = toldVoucher(campaign, winner);
-        const [goesOn] = await Promise.all([this.runGoesOn(winner), this.requestVoucher(winner, told)]);
-        if (!goesOn) return unavailable(campaignId);
+        const [standing] = await Promise.all([this.stillStands(winner), this.requestVoucher(winner, told)]);
+        if (standing === 'above_limit') return { campaignId, outcome: 'full', errorCode: 'CAMPAIGN_FULL' };
+        if (standing === 'ended_run') return unavailable(campaignId);
         this.deps.logger.info({ campaignId, userId, slot }, 'winner recorded');
         return voucherAnswer(winner, told, 'won');
       }
@@ -306,22 +307,38 @@ export class ClaimCampaignSlot {
   }
 
   /**
-   * Whether the run the winner was just recorded in is still the campaign's, read again after the insert.
-   * A reset stores its new run before it deletes the old run's winners, so an insert that its delete
-   * missed (the campaign read before the reset, the insert landing after its delete) sees the new run here,
-   * and removes itself: it was claimed in a run that no longer exists. A claim that stops before this
-   * check leaves the record to reconciliation, which removes records of ended runs.
+   * The winner just recorded, checked against the campaign read again after the insert:
+   * - `ended_run`: a reset ended its run meanwhile. A reset stores its new run before it deletes the old
+   *   run's winners, so an insert its delete missed (the campaign read before the reset, the insert landing
+   *   after its delete) sees the new run here and removes itself; the voucher job, asked for beside this
+   *   check, reads the new run itself and writes nothing.
+   * - `above_limit`: the limit was lowered below its slot between this claim's read and its insert (a
+   *   counter that lost its held slots to a Redis reset lets such a change through); the record is removed
+   *   and the slot given up, and the user is told full. A limit change is refused below the highest slot
+   *   recorded when it reads, so a slot above the limit is only ever a claim that read before the change.
+   * A claim that stops before this check leaves the record to reconciliation (ended runs) or stands (above
+   * the limit: reconciliation cannot tell it from a winner told before the change landed; docs/capacity.md).
    */
-  private async runGoesOn(winner: Winner): Promise<boolean> {
-    const { campaignId, userId, run } = winner;
+  private async stillStands(winner: Winner): Promise<'stands' | 'ended_run' | 'above_limit'> {
+    const { campaignId, userId, run, slot } = winner;
     const after = await this.deps.campaigns.findById(campaignId);
-    if (after === null || !isOfEndedRun(winner, after)) return true;
+    if (after === null) return 'stands';
+    if (isOfEndedRun(winner, after)) {
+      await this.deps.winners.deleteOfRun(campaignId, userId, run);
+      this.deps.logger.warn(
+        { campaignId, userId, slot, run, campaignRun: after.run },
+        'winner recorded after a reset ended its run: removed',
+      );
+      return 'ended_run';
+    }
+    if (isWinningSlot(slot, after.limit)) return 'stands';
     await this.deps.winners.deleteOfRun(campaignId, userId, run);
+    await this.giveUp(campaignId, userId, slot);
     this.deps.logger.warn(
-      { campaignId, userId, slot: winner.slot, run, campaignRun: after.run },
-      'winner recorded after a reset ended its run: removed',
+      { campaignId, userId, slot, limit: after.limit },
+      'winner recorded above a limit lowered meanwhile: removed',
     );
-    return false;
+    return 'above_limit';
   }
 
   /**

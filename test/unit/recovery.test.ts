@@ -80,6 +80,22 @@ describe('claims against a counter that went backwards', () => {
     expect(await outcome('c')).toMatchObject({ outcome: 'full' });
     expect(winnerSlots()).toEqual([1, 2]);
   });
+
+  test('a winner recorded above a limit lowered between its read and its insert is removed and told full', async () => {
+    await campaign(5);
+    expect(await outcome('a')).toMatchObject({ outcome: 'won', slot: 1 });
+    // The limit goes down to 1 while b's claim (slot 2) is between its fresh read and its insert, as it can
+    // after a Redis reset forgot the slots held by claims in flight (the change's own check then passes).
+    const stored = (await w.campaigns.findById('c'))!;
+    const record = w.winners.record.bind(w.winners);
+    jest.spyOn(w.winners, 'record').mockImplementationOnce(async (winner) => {
+      await w.campaigns.save({ ...stored, limit: 1, version: stored.version + 1 }, stored.version);
+      return record(winner);
+    });
+    expect(await outcome('b')).toMatchObject({ outcome: 'full', errorCode: 'CAMPAIGN_FULL' });
+    expect(winnerSlots()).toEqual([1]);
+    expect(w.slots.campaigns.get('c')?.slots.has(users.b!)).toBe(false); // the slot given up
+  });
 });
 
 describe('reconciliation', () => {

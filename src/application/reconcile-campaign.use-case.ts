@@ -331,8 +331,10 @@ export class ReconcileCampaign {
     for (const { userId, slot } of plan.completeClaims) {
       // The plan decided on the campaign as this pass read it, steps ago; a pause, an end or a lower limit
       // since then (a new version) leaves the rest of the claims to the next pass.
-      if (!(await this.stillAsRead(campaign))) break;
-      if (await this.completeClaim(campaign, userId, slot)) {
+      // The winner is recorded as of before that read, as a live claim's is as of before its own.
+      const at = this.deps.clock.now();
+      if (!(await this.stillAsRead(campaign, at))) break;
+      if (await this.completeClaim(campaign, userId, slot, at)) {
         report.claimsCompleted += 1;
         redeliver.push(userId);
         runs.set(userId, campaign.run);
@@ -423,10 +425,10 @@ export class ReconcileCampaign {
    * Whether the campaign, read fresh, is still the version this pass planned on, running and not paused: a
    * stopped claim is completed only then, as a live claim records its winner only after such a read.
    */
-  private async stillAsRead(campaign: Campaign): Promise<boolean> {
+  private async stillAsRead(campaign: Campaign, at: Date): Promise<boolean> {
     const fresh = await this.deps.campaigns.findById(campaign.id);
     if (fresh === null || fresh.version !== campaign.version || fresh.run !== campaign.run) return false;
-    return !fresh.paused && !fresh.resetting && isRunningAt(fresh, this.deps.clock.now());
+    return !fresh.paused && !fresh.resetting && isRunningAt(fresh, at);
   }
 
   /**
@@ -434,14 +436,14 @@ export class ReconcileCampaign {
    * and won by nobody else). True when recorded; otherwise the entry is pointed at the user's recorded slot
    * or dropped.
    */
-  private async completeClaim(campaign: Campaign, userId: string, slot: number): Promise<boolean> {
+  private async completeClaim(campaign: Campaign, userId: string, slot: number, at: Date): Promise<boolean> {
     const id = campaign.id;
     const winner: Winner = {
       campaignId: id,
       userId,
       slot,
       voucherCode: voucherCodeFor(id, userId),
-      createdAt: this.deps.clock.now(),
+      createdAt: at,
       run: campaign.run,
     };
     const recorded = await this.deps.winners.record(winner);

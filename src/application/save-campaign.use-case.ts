@@ -104,6 +104,7 @@ export class SaveCampaign {
     const stored = endsNoEarlierThan(campaign, previous, changes, this.clock.now());
     await this.store(stored, previous);
     await this.recordAudit(options, previous, stored, now);
+    if (previous !== null && stored.limit < previous.limit) await this.limitHolds(stored, previous, options);
     this.logger.info(
       { campaignId: id, limit: campaign.limit, paused: campaign.paused, version, actor: options.actor },
       'campaign saved',
@@ -112,6 +113,47 @@ export class SaveCampaign {
     if (counterValue === null)
       this.logger.warn({ campaignId: id }, 'counter missing: claims closed until reconciliation');
     return { campaign: stored, previous, created: previous === null, counter: counterValue };
+  }
+
+  /**
+   * Step 4, for a lowered limit: the winners read again now that it is stored. A claim reads the campaign
+   * again after its insert and removes itself above the limit in force; but one whose insert came after
+   * step 1's read and whose second read came before step 3 saw neither change, and stands above the new
+   * limit (possible only when the counter did not count its slot: Redis lost its data with the claim in
+   * flight). Then the limit goes back up, to the previous one or the highest slot recorded, both in the
+   * counter and the database, and the change is refused (CAMPAIGN_LIMIT_BELOW_COUNTER). Claims refused
+   * under the lowered limit meanwhile were told full and recorded nothing.
+   */
+  private async limitHolds(stored: Campaign, previous: Campaign, options: SaveOptions): Promise<void> {
+    const id = stored.id;
+    let highestSlot: number;
+    try {
+      highestSlot = await this.winners.maxSlot(id);
+    } catch (error) {
+      this.logger.error({ err: error, campaignId: id }, 'lowered limit saved, winners not read again to confirm it');
+      return;
+    }
+    if (highestSlot <= stored.limit) return;
+    const restored: Campaign = { ...stored, limit: Math.max(previous.limit, highestSlot), version: stored.version + 1 };
+    this.logger.warn(
+      { campaignId: id, limit: stored.limit, highestSlot, restoredLimit: restored.limit },
+      'a winner was recorded above the lowered limit while it was saved: limit put back',
+    );
+    const published = await orUnavailable(
+      this.slots.publish(id, settingsOf(restored), false, {
+        strict: true,
+        superseded: { version: stored.version, floor: restored.limit },
+      }),
+      'publish',
+    );
+    if (published.kind === 'stale') throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: id });
+    await this.store(restored, stored);
+    await this.recordAudit({ ...options, action: 'limit-restored' }, stored, restored, this.clock.now());
+    throw new AppError(
+      'CAMPAIGN_LIMIT_BELOW_COUNTER',
+      'A winner was recorded above the new limit while it was being saved: the limit is back where it was.',
+      { highestSlot, limit: restored.limit },
+    );
   }
 
   /** Step 3; on failure the counter is put back to the database's settings before the error is raised. */

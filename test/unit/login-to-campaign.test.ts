@@ -325,6 +325,41 @@ describe('campaign settings', () => {
       code: 'CAMPAIGN_LIMIT_BELOW_COUNTER',
     });
   });
+
+  test('a winner recorded above a lowered limit while the change was saved puts the limit back, and 409', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    const { run } = (await w.campaigns.findById('c'))!;
+    // A claim in flight whose slot 3 the counter does not count (Redis lost it) inserts its winner after
+    // the change read the winners, and read the campaign again before the change was stored.
+    const maxSlot = w.winners.maxSlot.bind(w.winners);
+    jest.spyOn(w.winners, 'maxSlot').mockImplementationOnce(async (id) => {
+      const before = await maxSlot(id);
+      await w.winners.record({
+        campaignId: 'c',
+        userId: alice,
+        slot: 3,
+        voucherCode: 'V',
+        createdAt: w.clock.now(),
+        run,
+      });
+      return before;
+    });
+    await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({
+      code: 'CAMPAIGN_LIMIT_BELOW_COUNTER',
+      details: { highestSlot: 3, limit: 5 },
+    });
+    expect((await w.campaigns.findById('c'))?.limit).toBe(5);
+    expect(w.slots.campaigns.get('c')?.settings?.limit).toBe(5);
+    expect(w.audit.entries.map((e) => `${e.actor}:${e.action}`)).toEqual([
+      'test:create',
+      'test:update',
+      'test:limit-restored',
+    ]);
+    // Nothing else is in the way: the same change, made again, is refused by its first check.
+    await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({
+      details: { highestSlot: 3 },
+    });
+  });
 });
 
 const resetOf = (world: UnitWorld) =>

@@ -329,9 +329,9 @@ export class ReconcileCampaign {
     report.claimsCompleted = 0;
     const redeliver = [...plan.redeliver];
     for (const { userId, slot } of plan.completeClaims) {
-      // The plan decided on the campaign as this pass read it, steps ago; a pause, an end or a lower limit
-      // since then (a new version) leaves the rest of the claims to the next pass.
-      // The winner is recorded as of before that read, as a live claim's is as of before its own.
+      // The plan decided on the campaign as this pass read it, steps ago: it is read again first, and a
+      // pause, an end or a lower limit since (a new version) leaves the rest to the next pass. The winner
+      // is recorded as of before that read, as a live claim's is as of before its own.
       const at = this.deps.clock.now();
       if (!(await this.stillAsRead(campaign, at))) break;
       if (await this.completeClaim(campaign, userId, slot, at)) {

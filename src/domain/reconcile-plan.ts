@@ -92,8 +92,11 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   // a winner of a paused or ended campaign (a reset one included) after the fact. Nor while the counter
   // holds newer settings than the ones read: the campaign changed after this pass read it (a pause, an
   // end, a lower limit), so what was read no longer says whether a claim may win.
-  const counterAhead = counter.settings !== null && counter.settings.version > campaign.version;
-  const completing = !republishing && !counterAhead && !campaign.paused && isRunningAt(campaign, new Date(now));
+  const completing =
+    !republishing &&
+    !counterAhead(counter.settings, campaign) &&
+    !campaign.paused &&
+    isRunningAt(campaign, new Date(now));
   const byUser = new Map(input.winners.map((w) => [w.userId, w.slot]));
   const bySlot = new Map(input.winners.map((w) => [w.slot, w.userId]));
   const held = new Map(counter.holders);
@@ -160,12 +163,17 @@ function ranUnderOtherSettings(counter: CampaignSettings | null, database: Campa
   return counter === null || counter.version < database.version;
 }
 
+/** The counter holds a newer version of the settings than the database: a change saved after they were read. */
+function counterAhead(counter: CampaignSettings | null, database: CampaignSettings): boolean {
+  return counter !== null && counter.version > database.version;
+}
+
 function settingsRepair(database: CampaignSettings, counter: CampaignSettings | null, floor: number): SettingsRepair {
   // (null checked here too, for the compiler: the rest reads counter.version.)
   if (counter === null || ranUnderOtherSettings(counter, database)) return { kind: 'publish', floor };
   if (sameSettings(counter, database)) return { kind: 'none' };
   // A newer version is a change being saved right now, or one the database refused and nobody put back.
-  if (counter.version > database.version) return { kind: 'counter_ahead', counterVersion: counter.version };
+  if (counterAhead(counter, database)) return { kind: 'counter_ahead', counterVersion: counter.version };
   // The same version with other settings: data written before versions existed (both 0).
   return { kind: 'publish', floor };
 }

@@ -7,6 +7,7 @@ import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
 import type { CounterRepair } from '../ports/counter-repair.port';
 import type { Logger } from '../ports/logger.port';
+import type { ParticipationStore } from '../ports/participation-store.port';
 import type { SlotCounter } from '../ports/slot-counter.port';
 import type { VoucherRedelivery } from '../ports/voucher-redelivery.port';
 import type { VoucherStore } from '../ports/voucher-store.port';
@@ -81,6 +82,8 @@ export interface ReconcileDeps {
   campaigns: CampaignStore;
   winners: WinnerStore;
   vouchers: VoucherStore;
+  /** A completed claim's login is recorded too: its claim may have stopped before it was. */
+  participations: ParticipationStore;
   slots: SlotCounter;
   repair: CounterRepair;
   redelivery: VoucherRedelivery;
@@ -446,7 +449,11 @@ export class ReconcileCampaign {
       createdAt: at,
       run: campaign.run,
     };
-    const recorded = await this.deps.winners.record(winner);
+    // The login is recorded beside the win, as a live claim records it beside its read (a repeat is no error).
+    const [recorded] = await Promise.all([
+      this.deps.winners.record(winner),
+      this.deps.participations.record(id, userId, at),
+    ]);
     // Recorded under a run a reset may have ended since this pass read the campaign: the next pass (and
     // the voucher job) tells, as for a claim that stopped before its own check.
     if (recorded.kind === 'recorded') return true;

@@ -147,6 +147,7 @@ export function reconcileUseCase(
     campaigns: stores.campaigns,
     winners: stores.winners,
     vouchers: stores.vouchers,
+    participations: stores.participations,
     slots: counter,
     repair: counter,
     redelivery: voucherQueue(queues, config),

@@ -224,6 +224,7 @@ describe('a change that lands while a reconciliation pass runs is not undone by 
       campaigns: h.api.stores.campaigns,
       winners: h.api.stores.winners,
       vouchers: h.api.stores.vouchers,
+      participations: h.api.stores.participations,
       slots: counter,
       repair,
       redelivery: voucherQueue(queues, h.config),

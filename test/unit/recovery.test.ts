@@ -155,6 +155,20 @@ describe('reconciliation', () => {
     expect(await outcome('a')).toMatchObject({ outcome: 'already_won', slot: 1 });
   });
 
+  test("a completed claim's login counts as a participation, whichever step its claim stopped at", async () => {
+    await campaign(5);
+    w.claimer.close();
+    // Stopped before its login was written: Redis gave slot 1, the database heard nothing of it.
+    jest.spyOn(w.participations, 'record').mockRejectedValueOnce(new Error('database timeout'));
+    expect(await outcome('a')).toMatchObject({ outcome: 'unavailable' });
+    expect(await w.participations.count('c')).toBe(0);
+
+    expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 0, waiting: 1 });
+    w.advance(GRACE);
+    expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 1 });
+    expect(await w.participations.count('c')).toBe(1);
+  });
+
   test.each([
     ['paused', () => w.saveCampaign.execute('c', { paused: true })],
     ['ended', () => w.saveCampaign.execute('c', { endsAt: w.clock.now() })],

@@ -76,6 +76,7 @@ export function unitWorld(options: UnitWorldOptions = {}) {
     campaigns,
     winners,
     vouchers,
+    participations,
     slots,
     repair: slots,
     redelivery: voucherQueue,

@@ -59,7 +59,7 @@ export interface RepairPlan {
   correctHolders: { userId: string; from: number; to: number }[];
   /** Claims that stopped between Redis and the database, past the grace period: to be recorded. */
   completeClaims: { userId: string; slot: number }[];
-  /** Entries that can never become a winner (their slot is above the limit or won by someone else). */
+  /** Entries that can never become a winner (their slot is above the limit or won by someone else, or the campaign ended). */
   dropHolders: { userId: string; slot: number }[];
   /** The counter is raised to at least this, and created at it if missing (which re-opens claims). */
   counterTarget: number;
@@ -97,6 +97,14 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
     !counterAhead(counter.settings, campaign) &&
     !campaign.paused &&
     isRunningAt(campaign, new Date(now));
+  // After the end nothing completes a stopped claim: it is let go, and its slot freed a grace period later, so
+  // the campaign's figures settle (counter, free slots and winners agree). Not while the counter holds newer
+  // settings: the end may be being moved.
+  const lettingGo =
+    !republishing &&
+    !counterAhead(counter.settings, campaign) &&
+    campaign.endsAt !== null &&
+    campaign.endsAt.getTime() <= now;
   const byUser = new Map(input.winners.map((w) => [w.userId, w.slot]));
   const bySlot = new Map(input.winners.map((w) => [w.slot, w.userId]));
   const held = new Map(counter.holders);
@@ -116,7 +124,7 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
       correctHolders.push({ userId, from: slot, to: recorded });
       held.set(userId, recorded);
     } else if (persisted(`claim:${userId}:${slot}`)) {
-      if (slot < 1 || slot > limit || bySlot.has(slot)) {
+      if (slot < 1 || slot > limit || bySlot.has(slot) || lettingGo) {
         dropHolders.push({ userId, slot });
         held.delete(userId);
       } else if (completing) {

@@ -181,6 +181,31 @@ test('never replaces newer settings, so never un-pauses; never records a winner 
   );
 });
 
+test('after the end, every claim stopped past the grace period is let go (unless the counter is ahead)', () => {
+  let letGo = 0;
+  fc.assert(
+    fc.property(history, (input) => {
+      const plan = planReconcile(input);
+      const { campaign, counter, now } = input;
+      const ended = campaign.endsAt !== null && campaign.endsAt.getTime() <= now;
+      const counterAhead = counter.settings !== null && counter.settings.version > campaign.version;
+      const republishing = counter.settings === null || counter.settings.version < campaign.version;
+      if (!ended || counterAhead || republishing) return;
+      const recorded = new Map(input.winners.map((w) => [w.userId, w.slot]));
+      const stopped = [...counter.holders].filter(([userId, slot]) => {
+        const since = input.suspects.get(`claim:${userId}:${slot}`) ?? now;
+        return recorded.get(userId) !== slot && !recorded.has(userId) && now - since >= GRACE;
+      });
+      expect(plan.dropHolders.sort(byUser)).toEqual(stopped.map(([userId, slot]) => ({ userId, slot })).sort(byUser));
+      letGo += stopped.length;
+    }),
+    { numRuns: 2_000 },
+  );
+  expect(letGo).toBeGreaterThan(0);
+});
+
+const byUser = (a: { userId: string }, b: { userId: string }) => a.userId.localeCompare(b.userId);
+
 test('every winner without a voucher is re-delivered; nobody else is', () => {
   fc.assert(
     fc.property(history, (input) => {

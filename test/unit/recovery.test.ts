@@ -194,6 +194,25 @@ describe('reconciliation', () => {
     expect(w.winners.winners).toEqual([]);
   });
 
+  test('after the end, a stopped claim is let go and its slot freed: the counter, free slots and winners agree', async () => {
+    await campaign(5);
+    await login('a');
+    w.claimer.close();
+    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
+    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' }); // slot 2 held, never recorded
+    w.advance(1);
+    await w.saveCampaign.execute('c', { endsAt: w.clock.now() });
+
+    await w.reconcile.execute('c'); // the claim seen for the first time
+    w.advance(GRACE);
+    expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 0, holdersCorrected: 1 });
+    expect(await w.slots.inspect('c')).toMatchObject({ counter: 2, holders: 1, free: 0 });
+    w.advance(GRACE); // its slot, now held by nobody, freed once that persists
+    expect(await w.reconcile.execute('c')).toMatchObject({ slotsFreed: 1 });
+    expect(await w.slots.inspect('c')).toMatchObject({ counter: 2, holders: 1, free: 1 });
+    expect(w.winners.winners).toEqual([expect.objectContaining({ userId: users.a, slot: 1 })]);
+  });
+
   test('a slot nobody holds and nobody won is freed after the grace period, and handed out first', async () => {
     await campaign(3);
     await login('a');

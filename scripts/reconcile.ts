@@ -53,6 +53,12 @@ function describe(report: ReconcileReport): string {
   if (report.holdersCorrected) lines.push(`  ${would}correct ${report.holdersCorrected} slot-map entries`);
   if (report.claimsCompleted)
     lines.push(`  ${would}complete ${report.claimsCompleted} claims stopped between Redis and MongoDB`);
+  if (report.dryRun && plan.settlePending.length > 0)
+    lines.push(`  would decide ${plan.settlePending.length} winners left pending by claims that stopped`);
+  if (!report.dryRun && report.pendingSettled)
+    lines.push(`  settled ${report.pendingSettled} winners left pending by claims that stopped`);
+  if (!report.dryRun && report.pendingRemoved)
+    lines.push(`  removed ${report.pendingRemoved} pending winners above the limit in force`);
   if (report.slotsFreed) lines.push(`  ${would}free ${report.slotsFreed} slots nobody holds`);
   if (report.freeListCleaned)
     lines.push(`  ${would}drop ${report.freeListCleaned} free-list entries that are held, won or above the limit`);

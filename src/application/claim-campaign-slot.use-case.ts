@@ -15,6 +15,7 @@ import type { VoucherStore } from '../ports/voucher-store.port';
 import type { WinnerStore } from '../ports/winner-store.port';
 import { withTimeout } from './support/dependency-call';
 import type { LateParticipants } from './support/late-participants';
+import { settleWinner, type Settlement } from './support/settle-winner';
 
 export interface ClaimCampaignSlotDeps {
   slots: SlotCounter;
@@ -22,8 +23,11 @@ export interface ClaimCampaignSlotDeps {
   campaigns: CampaignStore;
   participations: ParticipationStore;
   winners: WinnerStore;
-  /** Read for a winner logging in again: the answer shows the voucher stored, whatever the terms are now. */
-  vouchers: Pick<VoucherStore, 'findForUsers'>;
+  /**
+   * Read for a winner logging in again: the answer shows the voucher stored, whatever the terms are now.
+   * A winner removed before it was settled has any voucher written for it removed too.
+   */
+  vouchers: Pick<VoucherStore, 'findForUsers' | 'deleteOne'>;
   voucherQueue: VoucherQueue;
   reconcileTrigger: ReconcileTrigger;
   lateParticipants: LateParticipants;
@@ -57,11 +61,12 @@ const unavailable = (campaignId: string): CampaignResult => ({
  *      campaign is full or paused is recorded as a participation later, in a batch (LateParticipants);
  *   2. a slot's holder has its participation recorded (unique per campaign and user) while the campaign is
  *      read fresh, side by side;
- *   3. record the winner in the database (unique per user and per slot: the final guard);
+ *   3. record the winner in the database (unique per user and per slot: the final guard), pending, and
+ *      settle it on a read of the campaign after the insert (removed above a limit lowered meanwhile);
  *   4. hand the winner to the voucher queue (best effort: the winner record is the outbox).
- * The answer is "won" only once step 3 has succeeded. When the database knows better than the counter
- * (Redis went backwards), the database wins: a taken slot moves the claim forward, a recorded user keeps
- * their recorded slot. Claiming before writing anything keeps a burst's first wave (every connection's
+ * The answer is "won" only once step 3 has settled the record. When the database knows better than the
+ * counter (Redis went backwards), the database wins: a taken slot moves the claim forward, a recorded user
+ * keeps their recorded slot. Claiming before writing anything keeps a burst's first wave (every connection's
  * first login, before anyone knows the campaign is full) from queueing thousands of database writes in
  * front of its winners: only a slot's holder writes before it is answered.
  */
@@ -99,6 +104,7 @@ export class ClaimCampaignSlot {
       const stored = this.storedVoucher(campaign.id, userId); // beside the winner's read
       const recorded = await this.deps.winners.find(campaign.id, userId);
       if (recorded === null || isOfEndedRun(recorded, campaign)) return notActive;
+      if (recorded.pending === true && (await this.stillStands(recorded, null)) !== 'stands') return notActive;
       return await this.answerWinner(campaign, recorded, 'already_won', stored);
     } catch (error) {
       this.deps.logger.warn({ err: error, campaignId: campaign.id, userId }, 'winner lookup failed after the end');
@@ -238,15 +244,15 @@ export class ClaimCampaignSlot {
         voucherCode: voucherCodeFor(campaignId, userId),
         createdAt: now,
         run: current.run,
+        pending: true,
       };
       const recorded = await this.deps.winners.record(winner);
       if (recorded.kind === 'recorded') {
         // The voucher is asked for beside the run check, not after it: a job that runs before a failed
         // check's delete reads the new run itself and writes nothing (IssueVoucher).
         const told = toldVoucher(campaign, winner);
-        const [standing] = await Promise.all([this.stillStands(winner), this.requestVoucher(winner, told)]);
-        if (standing === 'above_limit') return { campaignId, outcome: 'full', errorCode: 'CAMPAIGN_FULL' };
-        if (standing === 'ended_run') return unavailable(campaignId);
+        const [settlement] = await Promise.all([this.stillStands(winner, slot), this.requestVoucher(winner, told)]);
+        if (settlement !== 'stands') return notStanding(campaignId, settlement);
         this.deps.logger.info({ campaignId, userId, slot }, 'winner recorded');
         return voucherAnswer(winner, told, 'won');
       }
@@ -307,38 +313,33 @@ export class ClaimCampaignSlot {
   }
 
   /**
-   * The winner just recorded, checked against the campaign read again after the insert:
-   * - `ended_run`: a reset ended its run meanwhile. A reset stores its new run before it deletes the old
-   *   run's winners, so an insert its delete missed (the campaign read before the reset, the insert landing
-   *   after its delete) sees the new run here and removes itself; the voucher job, asked for beside this
-   *   check, reads the new run itself and writes nothing.
-   * - `above_limit`: the limit was lowered below its slot between this claim's read and its insert (a
-   *   counter that lost its held slots to a Redis reset lets such a change through); the record is removed
-   *   and the slot given up, and the user is told full. A limit change is refused below the highest slot
-   *   recorded when it reads, so a slot above the limit is only ever a claim that read before the change.
-   * A claim that stops before this check leaves the record to reconciliation (ended runs) or stands (above
-   * the limit: reconciliation cannot tell it from a winner told before the change landed; docs/capacity.md).
+   * A winner record checked against the campaign read again after its insert (`settleWinner`): the claim
+   * that wrote it, or another login of the user finding it still pending, settles it, or removes it when
+   * its slot lies above a limit lowered between the claim's read and its insert (a counter that lost its
+   * held slots to a Redis reset lets such a change through; docs/capacity.md). A removed winner's slot is
+   * given up (`heldSlot`, the slot the user's counter entry holds) and the user told full; nothing records
+   * them later. A record of a run a reset ended meanwhile is removed; the voucher job, asked for beside
+   * the claim's check, reads the new run itself and writes nothing. A claim that stops before this check
+   * leaves its record pending, for the user's next login or reconciliation to decide the same way.
    */
-  private async stillStands(winner: Winner): Promise<'stands' | 'ended_run' | 'above_limit'> {
+  private async stillStands(winner: Winner, heldSlot: number | null): Promise<Settlement> {
     const { campaignId, userId, run, slot } = winner;
-    const after = await this.deps.campaigns.findById(campaignId);
-    if (after === null) return 'stands';
-    if (isOfEndedRun(winner, after)) {
-      await this.deps.winners.deleteOfRun(campaignId, userId, run);
+    const current = await this.deps.campaigns.findById(campaignId);
+    const settlement = await settleWinner(this.deps, winner, current);
+    if (settlement === 'ended_run') {
       this.deps.logger.warn(
-        { campaignId, userId, slot, run, campaignRun: after.run },
+        { campaignId, userId, slot, run, campaignRun: current?.run },
         'winner recorded after a reset ended its run: removed',
       );
-      return 'ended_run';
+    } else if (settlement === 'removed') {
+      if (heldSlot === null) this.requestReconcile(campaignId);
+      else await this.giveUp(campaignId, userId, heldSlot);
+      this.deps.logger.warn(
+        { campaignId, userId, slot, limit: current?.limit },
+        'winner recorded above a limit lowered meanwhile: removed',
+      );
     }
-    if (isWinningSlot(slot, after.limit)) return 'stands';
-    await this.deps.winners.deleteOfRun(campaignId, userId, run);
-    await this.giveUp(campaignId, userId, slot);
-    this.deps.logger.warn(
-      { campaignId, userId, slot, limit: after.limit },
-      'winner recorded above a limit lowered meanwhile: removed',
-    );
-    return 'above_limit';
+    return settlement;
   }
 
   /**
@@ -391,7 +392,12 @@ export class ClaimCampaignSlot {
     stored: Winner,
     counterSlot: number,
     storedVoucher: Promise<VoucherTerms | null>,
-  ) {
+  ): Promise<CampaignResult> {
+    // Recorded by a claim still deciding, or one that stopped before it did: decided here first.
+    if (stored.pending === true) {
+      const settlement = await this.stillStands(stored, counterSlot);
+      if (settlement !== 'stands') return notStanding(campaign.id, settlement);
+    }
     if (stored.slot !== counterSlot) {
       this.deps.logger.warn(
         { campaignId: campaign.id, userId: stored.userId, slot: stored.slot, counterSlot },
@@ -464,6 +470,12 @@ function toldVoucher(campaign: Campaign, winner: Winner): ToldVoucher {
     terms: voucherTermsFor(campaign, winner.userId, winner.voucherCode, winner.createdAt),
     wonAt: winner.createdAt,
   };
+}
+
+/** The answer to a claim whose winner record did not stand: removed above the limit is full, else retry. */
+function notStanding(campaignId: string, settlement: Exclude<Settlement, 'stands'>): CampaignResult {
+  if (settlement === 'removed') return { campaignId, outcome: 'full', errorCode: 'CAMPAIGN_FULL' };
+  return unavailable(campaignId);
 }
 
 function voucherAnswer(winner: Winner, { terms }: ToldVoucher, outcome: 'won' | 'already_won'): CampaignResult {

@@ -40,7 +40,9 @@ export class ExportWinners {
 
   private async *rows(campaignId: string): AsyncIterable<WinnerRow[]> {
     const now = this.clock.now();
-    for await (const batch of this.winners.streamByCampaign(campaignId, BATCH)) {
+    for await (const all of this.winners.streamByCampaign(campaignId, BATCH)) {
+      const batch = all.filter((w) => w.pending !== true); // not decided yet: listed once settled
+      if (batch.length === 0) continue;
       const userIds = batch.map((w) => w.userId);
       const [accounts, vouchers] = await Promise.all([
         this.users.accountsOf(userIds),

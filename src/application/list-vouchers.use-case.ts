@@ -37,6 +37,7 @@ export class ListVouchers {
     const issuedByCampaign = new Map(issued.map((v) => [v.campaignId, v]));
     const items: VoucherListItem[] = [];
     for (const winner of winners) {
+      if (winner.pending === true) continue; // not decided yet: nobody is told of it until it is settled
       let voucher = issuedByCampaign.get(winner.campaignId) ?? null;
       const status = voucherStatus(voucher, now);
       if (voucher === null) {

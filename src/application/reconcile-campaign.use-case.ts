@@ -1,6 +1,7 @@
 import { isRunningAt, settingsOf, type Campaign } from '../domain/campaign';
 import { planReconcile, planChangesSomething, type RepairPlan } from '../domain/reconcile-plan';
 import { isOfEndedRun, type Winner } from '../domain/slot';
+import { settleWinner, type Settlement } from './support/settle-winner';
 import { voucherCodeFor } from './support/voucher-code';
 import { AppError } from '../errors';
 import type { CampaignStore } from '../ports/campaign-store.port';
@@ -51,6 +52,13 @@ export interface ReconcileReport {
   holdersCorrected: number;
   /** Slots the counter handed out whose winner was never recorded (the claim stopped between Redis and MongoDB), recorded now. */
   claimsCompleted: number;
+  /**
+   * Winners recorded pending whose claim stopped before deciding them (past the grace period): settled
+   * (within the limit in force) or removed (above it: a limit lowered between the claim's read and its
+   * insert), as their claim would have.
+   */
+  pendingSettled: number;
+  pendingRemoved: number;
   /** Slots nobody holds and nobody won, put on the free list so none is burned. */
   slotsFreed: number;
   /** Free-list entries that turned out to be held, won or above the limit, removed. */
@@ -239,6 +247,8 @@ export class ReconcileCampaign {
       holdersRestored: plan.restoreHolders.length,
       holdersCorrected: plan.correctHolders.length + plan.dropHolders.length,
       claimsCompleted: plan.completeClaims.length,
+      pendingSettled: plan.settlePending.length,
+      pendingRemoved: 0,
       slotsFreed: plan.free.length,
       freeListCleaned: plan.unfree.length,
       waiting: plan.suspects.size,
@@ -255,7 +265,7 @@ export class ReconcileCampaign {
     steps.mark('endedRun');
     report.orphanVouchersRemoved = await this.removeOrphanVouchers(id, unclaimed);
     steps.mark('orphanVouchers');
-    await this.apply(campaign, plan, report, options, new Map(winners.map((w) => [w.userId, w.run])), steps);
+    await this.apply(campaign, plan, report, options, new Map(winners.map((w) => [w.userId, w])), steps);
     const tookMs = steps.total();
     if (hasDrift(report)) {
       this.deps.logger.warn({ ...report, plan: undefined, tookMs }, 'campaign reconciled: drift fixed');
@@ -300,8 +310,8 @@ export class ReconcileCampaign {
     plan: RepairPlan,
     report: ReconcileReport,
     options: ReconcileOptions,
-    /** Each winner's run (its voucher job is the run's). */
-    runs: Map<string, number>,
+    /** The winners the pass read, by user (a voucher job is of its winner's run). */
+    recorded: ReadonlyMap<string, Winner>,
     steps: StepTimes,
   ): Promise<void> {
     const { repair, slots } = this.deps;
@@ -331,21 +341,39 @@ export class ReconcileCampaign {
     // 3. Stopped claims: each one recorded is a winner without a voucher, too.
     report.claimsCompleted = 0;
     const redeliver = [...plan.redeliver];
+    const runs = new Map([...recorded].map(([userId, w]) => [userId, w.run]));
     for (const { userId, slot } of plan.completeClaims) {
       // The plan decided on the campaign as this pass read it, steps ago: it is read again first, and a
       // pause, an end or a lower limit since (a new version) leaves the rest to the next pass. The winner
       // is recorded as of before that read, as a live claim's is as of before its own.
       const at = this.deps.clock.now();
       if (!(await this.stillAsRead(campaign, at))) break;
-      if (await this.completeClaim(campaign, userId, slot, at)) {
+      const completed = await this.completeClaim(campaign, userId, slot, at);
+      if (completed === 'completed') {
         report.claimsCompleted += 1;
         redeliver.push(userId);
         runs.set(userId, campaign.run);
-      } else {
+      } else if (completed === 'corrected') {
         report.holdersCorrected += 1;
       }
     }
     steps.mark('claims');
+
+    // 3b. Winners left pending by claims that stopped: each decided on a read of the campaign taken after
+    // the pass read it (so after the record's insert), as its claim would have.
+    report.pendingSettled = 0;
+    for (const { userId } of plan.settlePending) {
+      const winner = recorded.get(userId);
+      if (winner === undefined) continue;
+      const settlement = await this.settlePending(winner);
+      if (settlement === 'stands') {
+        report.pendingSettled += 1;
+        redeliver.push(userId);
+      } else if (settlement === 'removed') {
+        report.pendingRemoved += 1;
+      }
+    }
+    steps.mark('pending');
 
     // 4. The counter, raised last: its existence re-opens claims. Not under settings the counter refused.
     if (report.settingsProblem === null) {
@@ -434,12 +462,34 @@ export class ReconcileCampaign {
     return !fresh.paused && !fresh.resetting && isRunningAt(fresh, at);
   }
 
+  /** One pending winner decided (`settleWinner`); a removed one's counter entry is dropped with it. */
+  private async settlePending(winner: Winner): Promise<Settlement> {
+    const { campaignId, userId, slot } = winner;
+    const current = await this.deps.campaigns.findById(campaignId);
+    const settlement = await settleWinner(this.deps, winner, current);
+    if (settlement === 'removed') {
+      await this.deps.slots.moveSlot(campaignId, userId, slot, null);
+      this.deps.logger.warn(
+        { campaignId, userId, slot, limit: current?.limit },
+        'pending winner above the limit in force removed',
+      );
+    }
+    return settlement;
+  }
+
   /**
    * Records the winner a stopped claim would have recorded (the plan checked the slot is within the limit
-   * and won by nobody else). True when recorded; otherwise the entry is pointed at the user's recorded slot
-   * or dropped.
+   * and won by nobody else), pending, and decides it as the claim would have, on a read after the insert: a
+   * limit lowered after the check before it (which the slot, held in Redis, refuses unless Redis lost it
+   * meanwhile; an outside attack froze this process there) removes it. `corrected` when the user or the
+   * slot was recorded already: the entry is pointed at the user's recorded slot or dropped.
    */
-  private async completeClaim(campaign: Campaign, userId: string, slot: number, at: Date): Promise<boolean> {
+  private async completeClaim(
+    campaign: Campaign,
+    userId: string,
+    slot: number,
+    at: Date,
+  ): Promise<'completed' | 'corrected' | 'not_standing'> {
     const id = campaign.id;
     const winner: Winner = {
       campaignId: id,
@@ -448,18 +498,19 @@ export class ReconcileCampaign {
       voucherCode: voucherCodeFor(id, userId),
       createdAt: at,
       run: campaign.run,
+      pending: true,
     };
     // The login is recorded beside the win, as a live claim records it beside its read (a repeat is no error).
     const [recorded] = await Promise.all([
       this.deps.winners.record(winner),
       this.deps.participations.record(id, userId, at),
     ]);
-    // Recorded under a run a reset may have ended since this pass read the campaign: the next pass (and
-    // the voucher job) tells, as for a claim that stopped before its own check.
-    if (recorded.kind === 'recorded') return true;
+    if (recorded.kind === 'recorded') {
+      return (await this.settlePending(winner)) === 'stands' ? 'completed' : 'not_standing';
+    }
     const to = recorded.kind === 'user_already_won' ? recorded.winner.slot : null;
     await this.deps.slots.moveSlot(id, userId, slot, to);
-    return false;
+    return 'corrected';
   }
 }
 
@@ -468,6 +519,7 @@ export function hasDrift(report: ReconcileReport): boolean {
     report.settingsRestored ||
     report.counterBefore !== report.counterAfter ||
     report.holdersRestored + report.holdersCorrected + report.claimsCompleted + report.slotsFreed > 0 ||
+    report.pendingSettled + report.pendingRemoved > 0 ||
     report.freeListCleaned + report.vouchersRequeued + report.endedRunRemoved + report.orphanVouchersRemoved > 0 ||
     (report.dryRun && planChangesSomething(report.plan))
   );

@@ -5,8 +5,10 @@ import type { CampaignStore } from '../ports/campaign-store.port';
 import type { Clock } from '../ports/clock.port';
 import type { Logger } from '../ports/logger.port';
 import type { SlotCounter } from '../ports/slot-counter.port';
+import type { VoucherStore } from '../ports/voucher-store.port';
 import type { WinnerStore } from '../ports/winner-store.port';
 import { orUnavailable } from './support/dependency-call';
+import { settleWinner } from './support/settle-winner';
 
 /** Fields an operator may set; anything left out keeps its current value (or the default when new). */
 export interface CampaignChanges {
@@ -54,10 +56,15 @@ export interface SaveCampaignResult {
  * other missing counter is left to reconciliation, which rebuilds it from the winners, so saving a
  * campaign never re-opens slots that were won.
  */
+/** Tries to put a limit back while other changes keep landing in between. */
+const PUT_BACK_TRIES = 5;
+
 export class SaveCampaign {
   constructor(
     private readonly campaigns: CampaignStore,
     private readonly winners: WinnerStore,
+    /** A pending winner removed above a lowered limit has any voucher written for it removed too. */
+    private readonly vouchers: Pick<VoucherStore, 'deleteOne'>,
     private readonly slots: SlotCounter,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
@@ -116,44 +123,106 @@ export class SaveCampaign {
   }
 
   /**
-   * Step 4, for a lowered limit: the winners read again now that it is stored. A claim reads the campaign
-   * again after its insert and removes itself above the limit in force; but one whose insert came after
-   * step 1's read and whose second read came before step 3 saw neither change, and stands above the new
-   * limit (possible only when the counter did not count its slot: Redis lost its data with the claim in
-   * flight). Then the limit goes back up, to the previous one or the highest slot recorded, both in the
-   * counter and the database, and the change is refused (CAMPAIGN_LIMIT_BELOW_COUNTER). Claims refused
-   * under the lowered limit meanwhile were told full and recorded nothing.
+   * Step 4, for a lowered limit: the winners read again now that it is stored. A claim that read the
+   * campaign before step 1 and inserted after it (possible only when the counter did not count its slot:
+   * Redis lost its data with the claim in flight) records a winner above the new limit, pending until a
+   * read after its insert decides it (`settleWinner`). Such a record still pending is decided here, against
+   * the campaign read after this read of the winners: removed. One already settled was settled on a read
+   * from before step 3, and its user may have been told they won: then the limit goes back up, to the
+   * previous one or the highest slot standing, in the counter and the database (keeping whatever else is
+   * stored now), and the change answers CAMPAIGN_LIMIT_BELOW_COUNTER. Claims refused under the lowered
+   * limit meanwhile were told full and recorded nothing.
    */
+  private get settling() {
+    return { winners: this.winners, vouchers: this.vouchers, clock: this.clock };
+  }
+
   private async limitHolds(stored: Campaign, previous: Campaign, options: SaveOptions): Promise<void> {
     const id = stored.id;
-    let highestSlot: number;
+    const unconfirmed = (error: unknown) =>
+      new AppError(
+        'SERVICE_UNAVAILABLE',
+        'The lower limit is stored, but the winners could not be read again to confirm it: save it again.',
+        undefined,
+        { cause: error },
+      );
+    let standing: number[];
     try {
-      highestSlot = await this.winners.maxSlot(id);
+      if ((await this.winners.maxSlot(id)) <= stored.limit) return;
+      const above = (await this.winners.listByCampaign(id)).filter((w) => w.slot > stored.limit);
+      const current = await this.campaigns.findById(id);
+      standing = [];
+      for (const winner of above) {
+        const settlement = await settleWinner(this.settling, winner, current);
+        if (settlement === 'stands') standing.push(winner.slot);
+        if (settlement !== 'removed') continue;
+        await this.slots.moveSlot(id, winner.userId, winner.slot, null);
+        this.logger.warn(
+          { campaignId: id, userId: winner.userId, slot: winner.slot, limit: current?.limit },
+          'pending winner above the lowered limit removed',
+        );
+      }
     } catch (error) {
-      this.logger.error({ err: error, campaignId: id }, 'lowered limit saved, winners not read again to confirm it');
-      return;
+      this.logger.error({ err: error, campaignId: id }, 'lowered limit stored, winners not read again to confirm it');
+      throw unconfirmed(error);
     }
-    if (highestSlot <= stored.limit) return;
-    const restored: Campaign = { ...stored, limit: Math.max(previous.limit, highestSlot), version: stored.version + 1 };
-    this.logger.warn(
-      { campaignId: id, limit: stored.limit, highestSlot, restoredLimit: restored.limit },
-      'a winner was recorded above the lowered limit while it was saved: limit put back',
-    );
-    const published = await orUnavailable(
-      this.slots.publish(id, settingsOf(restored), false, {
-        strict: true,
-        superseded: { version: stored.version, floor: restored.limit },
-      }),
-      'publish',
-    );
-    if (published.kind === 'stale') throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: id });
-    await this.store(restored, stored);
-    await this.recordAudit({ ...options, action: 'limit-restored' }, stored, restored, this.clock.now());
+    if (standing.length === 0) return;
+    const highestSlot = Math.max(...standing);
+    const restoredLimit = await this.putLimitBack(stored, Math.max(previous.limit, highestSlot), options);
     throw new AppError(
       'CAMPAIGN_LIMIT_BELOW_COUNTER',
       'A winner was recorded above the new limit while it was being saved: the limit is back where it was.',
-      { highestSlot, limit: restored.limit },
+      { highestSlot, limit: restoredLimit },
     );
+  }
+
+  /**
+   * Puts the limit back up to `limit` over whatever the database holds now (another operator's pause or end
+   * since stays), under a version newer than both the database's and the counter's, retrying while other
+   * changes land in between. Returns the limit in force after it.
+   */
+  private async putLimitBack(lowered: Campaign, limit: number, options: SaveOptions): Promise<number> {
+    const id = lowered.id;
+    for (let attempt = 1; attempt <= PUT_BACK_TRIES; attempt += 1) {
+      const [current, counter] = await orUnavailable(
+        Promise.all([this.campaigns.findById(id), this.slots.inspect(id)]),
+        'campaign lookup',
+      );
+      if (current === null) break;
+      if (current.limit >= limit) return current.limit; // raised meanwhile, by someone else
+      const version = Math.max(current.version, counter.version ?? 0) + 1;
+      const restored: Campaign = { ...current, limit, version };
+      this.logger.warn(
+        { campaignId: id, limit: current.limit, restoredLimit: limit, attempt },
+        'a winner stands above the lowered limit: limit put back',
+      );
+      const published = await orUnavailable(
+        this.slots.publish(id, settingsOf(restored), false, {
+          strict: true,
+          superseded: { version: current.version, floor: limit },
+        }),
+        'publish',
+      );
+      if (published.kind === 'stale') continue;
+      let saved: 'saved' | 'conflict';
+      try {
+        saved = await this.campaigns.save(restored, current.version);
+      } catch (error) {
+        await this.putCounterBack(restored);
+        throw new AppError('SERVICE_UNAVAILABLE', 'campaign could not be stored', undefined, { cause: error });
+      }
+      if (saved === 'conflict') {
+        await this.putCounterBack(restored);
+        continue;
+      }
+      await this.recordAudit({ ...options, action: 'limit-restored' }, current, restored, this.clock.now());
+      return limit;
+    }
+    this.logger.error(
+      { campaignId: id, limit: lowered.limit, restoredLimit: limit },
+      'a winner stands above the lowered limit and the limit could not be put back: save the campaign again',
+    );
+    throw new AppError('CAMPAIGN_CHANGED', undefined, { campaignId: id });
   }
 
   /** Step 3; on failure the counter is put back to the database's settings before the error is raised. */

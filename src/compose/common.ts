@@ -111,7 +111,7 @@ export function saveCampaignUseCase(
   clock: Clock = systemClock,
 ) {
   const slots = slotCounterOn(redis, config);
-  return new SaveCampaign(stores.campaigns, stores.winners, slots, stores.audit, clock, logger);
+  return new SaveCampaign(stores.campaigns, stores.winners, stores.vouchers, slots, stores.audit, clock, logger);
 }
 
 export function resetCampaignUseCase(

@@ -25,8 +25,8 @@ export interface ReconcileInput {
     holders: ReadonlyMap<string, number>;
     free: readonly number[];
   };
-  /** Recorded winners (unique per user and per slot). */
-  winners: readonly { userId: string; slot: number }[];
+  /** Recorded winners (unique per user and per slot); `pending` ones are not decided yet (Winner.pending). */
+  winners: readonly { userId: string; slot: number; pending?: true }[];
   /** Users of the campaign holding their voucher. */
   vouchered: ReadonlySet<string>;
   /** What earlier passes saw out of place, and since when (ms). */
@@ -59,6 +59,11 @@ export interface RepairPlan {
   correctHolders: { userId: string; from: number; to: number }[];
   /** Claims that stopped between Redis and the database, past the grace period: to be recorded. */
   completeClaims: { userId: string; slot: number }[];
+  /**
+   * Winners recorded pending whose claim stopped before deciding them, past the grace period: decided now
+   * against a fresh read of the campaign, as their claim would have (settled, or removed above the limit).
+   */
+  settlePending: { userId: string; slot: number }[];
   /** Entries that can never become a winner (their slot is above the limit or won by someone else, or the campaign ended). */
   dropHolders: { userId: string; slot: number }[];
   /** The counter is raised to at least this, and created at it if missing (which re-opens claims). */
@@ -67,7 +72,7 @@ export interface RepairPlan {
   unfree: number[];
   /** Slots at or below the counter and the limit that nobody holds or won, past the grace period. */
   free: number[];
-  /** Winners without a voucher. */
+  /** Settled winners without a voucher (a pending one's is asked for once it is settled). */
   redeliver: string[];
   /** What is out of place but younger than the grace period, to be looked at again. */
   suspects: Map<string, number>;
@@ -109,10 +114,16 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   const bySlot = new Map(input.winners.map((w) => [w.slot, w.userId]));
   const held = new Map(counter.holders);
 
-  const restoreHolders = republishing
-    ? [...input.winners]
-    : input.winners.filter((w) => !counter.holders.has(w.userId));
+  // Not a pending winner's: its claim may be removing it (above a limit lowered meanwhile), and an entry
+  // written back for it would outlive it as a stopped claim, completed later for a user told full. It gets
+  // its entry back once settled.
+  const restoreHolders = input.winners
+    .filter((w) => w.pending !== true && (republishing || !counter.holders.has(w.userId)))
+    .map(({ userId, slot }) => ({ userId, slot }));
   for (const w of restoreHolders) held.set(w.userId, w.slot);
+  const settlePending = input.winners
+    .filter((w) => w.pending === true && persisted(`pending:${w.userId}:${w.slot}`))
+    .map(({ userId, slot }) => ({ userId, slot }));
 
   const correctHolders: RepairPlan['correctHolders'] = [];
   const completeClaims: RepairPlan['completeClaims'] = [];
@@ -154,11 +165,12 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
     restoreHolders,
     correctHolders,
     completeClaims,
+    settlePending,
     dropHolders,
     counterTarget,
     unfree,
     free,
-    redeliver: input.winners.filter((w) => !input.vouchered.has(w.userId)).map((w) => w.userId),
+    redeliver: input.winners.filter((w) => w.pending !== true && !input.vouchered.has(w.userId)).map((w) => w.userId),
     suspects,
   };
 }
@@ -191,6 +203,7 @@ export function planChangesSomething(plan: RepairPlan): boolean {
   return (
     plan.settings.kind === 'publish' ||
     plan.restoreHolders.length + plan.correctHolders.length + plan.completeClaims.length > 0 ||
+    plan.settlePending.length > 0 ||
     plan.dropHolders.length + plan.unfree.length + plan.free.length + plan.redeliver.length > 0
   );
 }

@@ -27,6 +27,13 @@ export interface Winner {
   createdAt: Date;
   /** The campaign's run it was claimed in (Campaign.run); records from before runs existed read as 0. */
   run: number;
+  /**
+   * Recorded, not yet decided: the claim that wrote it has not read the campaign again since its insert
+   * (a limit lowered meanwhile removes it). Nobody is told it won until a reader settles it, and only a
+   * pending record is removed that way; the store's conditional update or delete decides which comes
+   * first (`settleWinner`). Absent on settled records.
+   */
+  pending?: true;
 }
 
 /** A winner recorded in a run that a reset has since ended: it won nothing in the campaign as it is now. */

@@ -39,6 +39,15 @@ export interface WinnerStore {
    */
   deleteOfRun(campaignId: string, userId: string, run: number): Promise<boolean>;
 
+  /**
+   * Marks the user's pending record of `run` settled. True when it stands settled (now or already), false
+   * when there is no such record (another reader removed it).
+   */
+  settle(campaignId: string, userId: string, run: number): Promise<boolean>;
+
+  /** Deletes the user's record of `run` only while it is still pending; returns whether one was deleted. */
+  removePending(campaignId: string, userId: string, run: number): Promise<boolean>;
+
   /** Deletes every winner of the campaign (only for an explicit reset); returns how many. */
   deleteCampaign(campaignId: string): Promise<number>;
 }

@@ -105,6 +105,31 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
       expect(await s.winners.count(id)).toBe(0);
     });
 
+    test('WinnerStore: a pending record is settled or removed, whichever comes first; a settled one stays', async () => {
+      const pending = (userId: string, slot: number, run = 1): Winner => ({
+        ...winner(id, userId, slot),
+        run,
+        pending: true,
+      });
+      await s.winners.record(pending('p', 1));
+      expect(await s.winners.find(id, 'p')).toEqual(pending('p', 1));
+      expect(await s.winners.listByCampaign(id)).toEqual([pending('p', 1)]);
+      expect(await s.winners.settle(id, 'p', 2)).toBe(false); // another run's record is not this one
+      expect(await s.winners.settle(id, 'p', 1)).toBe(true);
+      expect(await s.winners.find(id, 'p')).toEqual({ ...winner(id, 'p', 1), run: 1 });
+      expect(await s.winners.settle(id, 'p', 1)).toBe(true); // settled already: still stands
+      expect(await s.winners.removePending(id, 'p', 1)).toBe(false); // settled: never removed this way
+      expect(await s.winners.count(id)).toBe(1);
+
+      await s.winners.record(pending('q', 2));
+      expect(await s.winners.removePending(id, 'q', 2)).toBe(false);
+      expect(await s.winners.removePending(id, 'q', 1)).toBe(true);
+      expect(await s.winners.find(id, 'q')).toBeNull();
+      expect(await s.winners.settle(id, 'q', 1)).toBe(false); // removed first: nothing to settle
+      expect(await s.winners.removePending(id, 'q', 1)).toBe(false);
+      expect(await s.winners.count(id)).toBe(1);
+    });
+
     test('WinnerStore: lists a user’s wins newest first', async () => {
       await s.winners.record(winner(`${id}-x`, 'lister', 1, at('2026-01-01T00:00:00Z')));
       await s.winners.record(winner(`${id}-y`, 'lister', 1, at('2026-02-01T00:00:00Z')));

@@ -37,7 +37,7 @@ const userId = async (account: string) => (await h.api.stores.users.findByAccoun
 test('two saves that read the same version: the second to publish is refused, the counter keeps what the database holds, and the campaign can still be paused', async () => {
   await h.saveCampaign('twosaves', { limit: 2 });
   const base = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);
-  const { campaigns, winners: winnerStore, audit } = h.api.stores;
+  const { campaigns, winners: winnerStore, vouchers, audit } = h.api.stores;
   // Both read version 1 before either publishes; the pause (B) publishes first, the raise to 8 (A) next;
   // A's store waits until logins have run under whatever the counter then holds.
   let inspected = 0;
@@ -67,7 +67,7 @@ test('two saves that read the same version: the second to publish is refused, th
       return campaigns.save(...args);
     },
   });
-  const save = new SaveCampaign(gatedCampaigns, winnerStore, slots, audit, systemClock, silentLogger);
+  const save = new SaveCampaign(gatedCampaigns, winnerStore, vouchers, slots, audit, systemClock, silentLogger);
   const options = { actor: 'test', mode: 'update' } as const;
   const a = save.execute('twosaves', { limit: 8 }, options).then(
     () => 'saved',

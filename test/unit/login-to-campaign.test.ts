@@ -360,6 +360,52 @@ describe('campaign settings', () => {
       details: { highestSlot: 3 },
     });
   });
+
+  /** A claim's record of slot 3 lands after the change read the winners; `pending` when its claim has not decided it. */
+  async function recordAfterFirstCheck(pending: boolean) {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    const { run } = (await w.campaigns.findById('c'))!;
+    const maxSlot = w.winners.maxSlot.bind(w.winners);
+    jest.spyOn(w.winners, 'maxSlot').mockImplementationOnce(async (id) => {
+      const before = await maxSlot(id);
+      const winner = { campaignId: 'c', userId: alice, slot: 3, voucherCode: 'V', createdAt: w.clock.now(), run };
+      await w.winners.record(pending ? { ...winner, pending: true } : winner);
+      return before;
+    });
+  }
+
+  test('a winner still pending above a lowered limit is removed by the change, which stands', async () => {
+    await recordAfterFirstCheck(true);
+    const saved = await w.saveCampaign.execute('c', { limit: 1 });
+    expect(saved.campaign.limit).toBe(1);
+    expect(await w.winners.find('c', alice)).toBeNull();
+    expect((await w.campaigns.findById('c'))?.limit).toBe(1);
+    expect(w.audit.entries.map((e) => e.action)).toEqual(['create', 'update']);
+  });
+
+  test('the limit is put back over a newer version another change published meanwhile, keeping what is stored', async () => {
+    await recordAfterFirstCheck(false);
+    // Between this change's store and its put-back, another change (refused by the database) leaves the
+    // counter two versions ahead, as its put-back of the database's settings does.
+    const publish = w.slots.publish.bind(w.slots);
+    let calls = 0;
+    jest.spyOn(w.slots, 'publish').mockImplementation(async (id, settings, fresh, options) => {
+      calls += 1;
+      if (calls === 2) {
+        const now = (await w.campaigns.findById(id))!;
+        await publish(id, { ...settingsOf(now), version: now.version + 2 }, false, { strict: true });
+      }
+      return publish(id, settings, fresh, options);
+    });
+    await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({
+      code: 'CAMPAIGN_LIMIT_BELOW_COUNTER',
+      details: { highestSlot: 3, limit: 5 },
+    });
+    const stored = (await w.campaigns.findById('c'))!;
+    expect(stored.limit).toBe(5);
+    expect(w.slots.campaigns.get('c')?.settings).toMatchObject({ limit: 5, version: stored.version });
+    expect(w.audit.entries.map((e) => e.action)).toEqual(['create', 'update', 'limit-restored']);
+  });
 });
 
 const resetOf = (world: UnitWorld) =>

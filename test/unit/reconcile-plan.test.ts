@@ -36,6 +36,7 @@ const history: fc.Arbitrary<ReconcileInput> = fc
     counterValue: fc.option(fc.integer({ min: 0, max: 25 })),
     users: fc.integer({ min: 0, max: 25 }),
     winnerSeed: fc.array(fc.integer({ min: 1, max: 15 }), { maxLength: 15 }),
+    pendingSeed: fc.array(fc.boolean(), { maxLength: 15 }),
     holderSeed: fc.array(fc.tuple(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 1, max: 25 })), { maxLength: 25 }),
     freeSeed: fc.array(fc.integer({ min: 0, max: 26 }), { maxLength: 10 }),
     vouchered: fc.array(fc.integer({ min: 0, max: 24 }), { maxLength: 25 }),
@@ -44,13 +45,16 @@ const history: fc.Arbitrary<ReconcileInput> = fc
   .map((h) => {
     // Recorded winners as the database guarantees them: unique users, unique slots in 1..limit.
     const slots = [...new Set(h.winnerSeed.filter((slot) => slot <= h.limit))];
-    const winners = slots.map((slot, i) => ({ userId: `u${i}`, slot }));
+    const winners = slots.map((slot, i) =>
+      h.pendingSeed[i] === true ? { userId: `u${i}`, slot, pending: true as const } : { userId: `u${i}`, slot },
+    );
     const holders = new Map<string, number>();
     for (const [user, slot] of h.holderSeed) holders.set(`u${user}`, slot);
     const suspects = new Map<string, number>();
     let age = 0;
     for (const [userId, slot] of holders) suspects.set(`claim:${userId}:${slot}`, NOW - (h.ages[age++] ?? 0));
     for (let slot = 1; slot <= 25; slot += 1) suspects.set(`hole:${slot}`, NOW - (h.ages[age++ % 30] ?? 0));
+    for (const w of winners) suspects.set(`pending:${w.userId}:${w.slot}`, NOW - (h.ages[age++ % 30] ?? 0));
     const counterSettings =
       h.counterSettings === null
         ? null
@@ -105,6 +109,7 @@ test('the histories reach every kind of repair (the properties below are not vac
       'publish',
       'redeliver',
       'restoreHolders',
+      'settlePending',
       'unfree',
     ].sort(),
   );
@@ -206,10 +211,31 @@ test('after the end, every claim stopped past the grace period is let go (unless
 
 const byUser = (a: { userId: string }, b: { userId: string }) => a.userId.localeCompare(b.userId);
 
-test('every winner without a voucher is re-delivered; nobody else is', () => {
+test('a pending winner is decided once it persists past the grace period, and until then neither restored nor re-delivered', () => {
   fc.assert(
     fc.property(history, (input) => {
-      const expected = input.winners.filter((w) => !input.vouchered.has(w.userId)).map((w) => w.userId);
+      const plan = planReconcile(input);
+      const pending = input.winners.filter((w) => w.pending === true);
+      const pastGrace = pending.filter(
+        (w) => input.now - input.suspects.get(`pending:${w.userId}:${w.slot}`)! >= GRACE,
+      );
+      expect(plan.settlePending.sort(byUser)).toEqual(
+        pastGrace.map(({ userId, slot }) => ({ userId, slot })).sort(byUser),
+      );
+      const pendingUsers = new Set(pending.map((w) => w.userId));
+      for (const { userId } of plan.restoreHolders) expect(pendingUsers.has(userId)).toBe(false);
+      for (const userId of plan.redeliver) expect(pendingUsers.has(userId)).toBe(false);
+    }),
+    { numRuns: 2_000 },
+  );
+});
+
+test('every settled winner without a voucher is re-delivered; nobody else is', () => {
+  fc.assert(
+    fc.property(history, (input) => {
+      const expected = input.winners
+        .filter((w) => w.pending !== true && !input.vouchered.has(w.userId))
+        .map((w) => w.userId);
       expect(planReconcile(input).redeliver.sort()).toEqual(expected.sort());
     }),
     { numRuns: 500 },

@@ -96,6 +96,71 @@ describe('claims against a counter that went backwards', () => {
     expect(winnerSlots()).toEqual([1]);
     expect(w.slots.campaigns.get('c')?.slots.has(users.b!)).toBe(false); // the slot given up
   });
+
+  /** b's claim (slot 2) inserts its record while the limit goes down to 1, then waits before its own check. */
+  async function claimPausedAfterInsert(): Promise<{ first: Promise<unknown>; checkNow: () => void }> {
+    await campaign(5);
+    expect(await outcome('a')).toMatchObject({ outcome: 'won', slot: 1 });
+    const stored = (await w.campaigns.findById('c'))!;
+    const record = w.winners.record.bind(w.winners);
+    let inserted!: () => void;
+    const hasInserted = new Promise<void>((resolve) => (inserted = resolve));
+    let checkNow!: () => void;
+    const mayCheck = new Promise<void>((resolve) => (checkNow = resolve));
+    jest.spyOn(w.winners, 'record').mockImplementationOnce(async (winner) => {
+      await w.campaigns.save({ ...stored, limit: 1, version: stored.version + 1 }, stored.version);
+      const recorded = await record(winner);
+      inserted();
+      await mayCheck;
+      return recorded;
+    });
+    const first = outcome('b');
+    await hasInserted;
+    return { first, checkNow };
+  }
+
+  test('another login of the same user finding the record still pending decides it first: never already_won for a record then removed', async () => {
+    const { first, checkNow } = await claimPausedAfterInsert();
+    expect(w.winners.winners.find((x) => x.userId === users.b)).toMatchObject({ slot: 2, pending: true });
+    // b logs in again while the first claim has not checked yet: this login decides the record (above the limit).
+    expect(await outcome('b')).toMatchObject({ outcome: 'full', errorCode: 'CAMPAIGN_FULL' });
+    checkNow();
+    expect(await first).toMatchObject({ outcome: 'unavailable' }); // removed by the other login: try again
+    expect(winnerSlots()).toEqual([1]);
+    // A fresh claim: the counter (its settings not republished by this test) hands slot 2 out again, and the
+    // database's limit refuses it.
+    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' });
+    expect(winnerSlots()).toEqual([1]);
+  });
+
+  test('a claim whose check after the insert failed leaves the record pending; the next login decides it', async () => {
+    await campaign(5);
+    expect(await outcome('a')).toMatchObject({ outcome: 'won', slot: 1 });
+    const stored = (await w.campaigns.findById('c'))!;
+    const record = w.winners.record.bind(w.winners);
+    const findById = w.campaigns.findById.bind(w.campaigns);
+    jest.spyOn(w.winners, 'record').mockImplementationOnce(async (winner) => {
+      await w.campaigns.save({ ...stored, limit: 1, version: stored.version + 1 }, stored.version);
+      const recorded = await record(winner);
+      // The check's read of the campaign times out (the claim's first read is already done).
+      jest.spyOn(w.campaigns, 'findById').mockRejectedValueOnce(new Error('database timeout'));
+      return recorded;
+    });
+    w.claimer.close(); // no follow-up: the user's own next login finds the record
+    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' });
+    expect(w.winners.winners.find((x) => x.userId === users.b)).toMatchObject({ slot: 2, pending: true });
+    jest.spyOn(w.campaigns, 'findById').mockImplementation(findById);
+    expect(await outcome('b')).toMatchObject({ outcome: 'full', errorCode: 'CAMPAIGN_FULL' });
+    expect(winnerSlots()).toEqual([1]);
+    expect(w.winners.winners.every((x) => x.pending === undefined)).toBe(true);
+  });
+
+  test('a winner within the limit is settled by its own claim; logging in again answers already_won', async () => {
+    await campaign(5);
+    expect(await outcome('a')).toMatchObject({ outcome: 'won', slot: 1 });
+    expect(w.winners.winners).toEqual([expect.not.objectContaining({ pending: true })]);
+    expect(await outcome('a')).toMatchObject({ outcome: 'already_won', slot: 1 });
+  });
 });
 
 describe('reconciliation', () => {
@@ -153,6 +218,66 @@ describe('reconciliation', () => {
     expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 1, vouchersRequeued: 1, waiting: 0 });
     expect(w.winners.winners).toEqual([expect.objectContaining({ userId: users.a, slot: 1 })]);
     expect(await outcome('a')).toMatchObject({ outcome: 'already_won', slot: 1 });
+  });
+
+  /** b's claim records slot 2 pending and stops before its check (its read fails); `lowerTo` lands before the insert. */
+  async function stoppedPending(lowerTo: number | null): Promise<void> {
+    await campaign(5);
+    await login('a');
+    w.claimer.close(); // no follow-up: what is left is reconciliation's
+    const stored = (await w.campaigns.findById('c'))!;
+    const record = w.winners.record.bind(w.winners);
+    jest.spyOn(w.winners, 'record').mockImplementationOnce(async (winner) => {
+      if (lowerTo !== null)
+        await w.campaigns.save({ ...stored, limit: lowerTo, version: stored.version + 1 }, stored.version);
+      const recorded = await record(winner);
+      jest.spyOn(w.campaigns, 'findById').mockRejectedValueOnce(new Error('database timeout'));
+      return recorded;
+    });
+    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' });
+    expect(w.winners.winners.find((x) => x.userId === users.b)).toMatchObject({ slot: 2, pending: true });
+    w.voucherQueue.drain();
+  }
+
+  test('a pending winner its claim left above a lowered limit is removed once it persists past the grace period', async () => {
+    await stoppedPending(1);
+    expect(await w.reconcile.execute('c')).toMatchObject({ pendingSettled: 0, pendingRemoved: 0, waiting: 1 });
+    w.advance(GRACE);
+    expect(await w.reconcile.execute('c')).toMatchObject({ pendingSettled: 0, pendingRemoved: 1 });
+    expect(winnerSlots()).toEqual([1]);
+    expect(w.slots.campaigns.get('c')?.slots.has(users.b!)).toBe(false);
+    expect([...w.voucherQueue.requests].filter((job) => job.includes(users.b!))).toEqual([]);
+  });
+
+  test('a pending winner its claim left within the limit is settled past the grace period and gets its voucher', async () => {
+    await stoppedPending(null);
+    expect(await w.reconcile.execute('c')).toMatchObject({ pendingSettled: 0, waiting: 1 });
+    expect([...w.voucherQueue.requests].filter((job) => job.includes(users.b!))).toEqual([]); // not before it is settled
+    w.advance(GRACE);
+    expect(await w.reconcile.execute('c')).toMatchObject({ pendingSettled: 1, pendingRemoved: 0 });
+    expect([...w.voucherQueue.requests].filter((job) => job.includes(users.b!))).toHaveLength(1);
+    expect(w.winners.winners.find((x) => x.userId === users.b)).toEqual(expect.not.objectContaining({ pending: true }));
+    expect(await outcome('b')).toMatchObject({ outcome: 'already_won', slot: 2 });
+  });
+
+  test('a stopped claim completed while the limit is lowered under it (Redis lost its slot) is removed, not left above it', async () => {
+    await campaign(5);
+    await login('a');
+    w.claimer.close();
+    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
+    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' }); // slot 2 held, never recorded
+    await w.reconcile.execute('c');
+    w.advance(GRACE);
+    // The pass checks the campaign, then stalls; the limit goes down to 1 before its insert lands.
+    const stored = (await w.campaigns.findById('c'))!;
+    const record = w.winners.record.bind(w.winners);
+    jest.spyOn(w.winners, 'record').mockImplementationOnce(async (winner) => {
+      await w.campaigns.save({ ...stored, limit: 1, version: stored.version + 1 }, stored.version);
+      return record(winner);
+    });
+    expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 0 });
+    expect(winnerSlots()).toEqual([1]);
+    expect(w.slots.campaigns.get('c')?.slots.has(users.b!)).toBe(false);
   });
 
   test("a completed claim's login counts as a participation, whichever step its claim stopped at", async () => {
@@ -350,6 +475,7 @@ describe('reconciliation', () => {
           settings: expect.any(Number),
           slotMap: expect.any(Number),
           claims: expect.any(Number),
+          pending: expect.any(Number),
           counter: expect.any(Number),
           freeList: expect.any(Number),
           vouchers: expect.any(Number),

@@ -6,14 +6,25 @@ import { absentAsZero } from './absent-as-zero';
 import { COLLECTIONS } from './collections';
 import { isDuplicateKey } from './duplicate-key';
 
-const PROJECTION = { _id: 0, campaignId: 1, userId: 1, slot: 1, voucherCode: 1, createdAt: 1, run: 1 } as const;
+const PROJECTION = {
+  _id: 0,
+  campaignId: 1,
+  userId: 1,
+  slot: 1,
+  voucherCode: 1,
+  createdAt: 1,
+  run: 1,
+  pending: 1,
+} as const;
 
 type WinnerDocument = Omit<Winner, 'run'> & { run?: number };
 
 /** Winners recorded before runs existed read as run 0. */
 function toWinner(document: WinnerDocument | WithId<WinnerDocument>): Winner {
-  const { campaignId, userId, slot, voucherCode, createdAt, run } = document;
-  return { campaignId, userId, slot, voucherCode, createdAt, run: run ?? 0 };
+  const { campaignId, userId, slot, voucherCode, createdAt, run, pending } = document;
+  const winner: Winner = { campaignId, userId, slot, voucherCode, createdAt, run: run ?? 0 };
+  if (pending === true) winner.pending = true;
+  return winner;
 }
 
 export class MongoWinnerStore implements WinnerStore {
@@ -87,6 +98,20 @@ export class MongoWinnerStore implements WinnerStore {
   async deleteOfRun(campaignId: string, userId: string, run: number): Promise<boolean> {
     // Run 0 is also a record from before runs existed.
     const filter = { campaignId, userId, ...absentAsZero<WinnerDocument>('run', run) };
+    return (await this.collection.deleteOne(filter)).deletedCount === 1;
+  }
+
+  async settle(campaignId: string, userId: string, run: number): Promise<boolean> {
+    const ofRun = { campaignId, userId, ...absentAsZero<WinnerDocument>('run', run) };
+    const { matchedCount } = await this.collection.updateOne({ ...ofRun, pending: true }, { $unset: { pending: '' } });
+    if (matchedCount === 1) return true;
+    // Settled before, or gone: only a settled record of this run stands.
+    const document = await this.collection.findOne(ofRun, { projection: PROJECTION });
+    return document !== null && document.pending !== true;
+  }
+
+  async removePending(campaignId: string, userId: string, run: number): Promise<boolean> {
+    const filter = { campaignId, userId, pending: true as const, ...absentAsZero<WinnerDocument>('run', run) };
     return (await this.collection.deleteOne(filter)).deletedCount === 1;
   }
 

@@ -117,6 +117,18 @@ export class InMemoryWinnerStore implements WinnerStore {
     return removeWhere(this.winners, (w) => w.campaignId === campaignId && w.userId === userId && w.run === run) === 1;
   }
 
+  async settle(campaignId: string, userId: string, run: number): Promise<boolean> {
+    const found = this.winners.find((w) => w.campaignId === campaignId && w.userId === userId && w.run === run);
+    if (found === undefined) return false;
+    delete found.pending;
+    return true;
+  }
+
+  async removePending(campaignId: string, userId: string, run: number): Promise<boolean> {
+    const ofRun = (w: Winner) => w.campaignId === campaignId && w.userId === userId && w.run === run;
+    return removeWhere(this.winners, (w) => ofRun(w) && w.pending === true) === 1;
+  }
+
   async deleteCampaign(campaignId: string): Promise<number> {
     return removeWhere(this.winners, (w) => w.campaignId === campaignId);
   }

@@ -103,7 +103,7 @@ export function unitWorld(options: UnitWorldOptions = {}) {
     silentLogger,
   );
   const audit = new InMemoryAuditLog();
-  const saveCampaign = new SaveCampaign(campaigns, winners, slots, audit, clock, silentLogger);
+  const saveCampaign = new SaveCampaign(campaigns, winners, vouchers, slots, audit, clock, silentLogger);
   return {
     clock,
     advance: (ms: number) => {

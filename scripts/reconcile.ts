@@ -39,6 +39,9 @@ function describe(report: ReconcileReport): string {
     `campaign ${report.campaignId}: ${report.winners} winners; counter ${String(report.counterBefore ?? 'missing')} -> ${String(report.counterAfter)}`,
   ];
   if (report.settingsRestored) lines.push(`  ${would}publish the database's settings (limit, paused, window, version)`);
+  if (report.settingsAligned || (report.dryRun && plan.settings.kind === 'align')) {
+    lines.push(`  ${would}align the database's version with the counter's (it held the same settings, newer)`);
+  }
   if (report.settingsProblem === 'counter_ahead') {
     lines.push('  the counter holds newer settings than the database: left alone (save the campaign if this lasts)');
   }

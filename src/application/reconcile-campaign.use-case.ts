@@ -38,6 +38,11 @@ export interface ReconcileReport {
   /** The database's settings were published to the counter (they were missing or older). */
   settingsRestored: boolean;
   /**
+   * The database took the newer version under which the counter held its very settings (`align` in the
+   * plan), so the repairs that run under one version run again from the next pass.
+   */
+  settingsAligned: boolean;
+  /**
    * Settings the counter would not take: `limit_below_counter` (the database's limit is below the slots
    * handed out: an operator must raise it), `counter_ahead` (the counter holds a newer version than the
    * database, which was restored from an older image: an operator re-saves the campaign). Claims cannot
@@ -241,6 +246,7 @@ export class ReconcileCampaign {
       winners: winners.length,
       plan,
       settingsRestored: plan.settings.kind === 'publish',
+      settingsAligned: plan.settings.kind === 'align',
       settingsProblem: plan.settings.kind === 'counter_ahead' ? 'counter_ahead' : null,
       counterBefore: snapshot.counter,
       counterAfter: Math.max(snapshot.counter ?? 0, plan.counterTarget),
@@ -323,6 +329,17 @@ export class ReconcileCampaign {
       const published = await slots.publish(id, settingsOf(campaign), false, { superseded });
       report.settingsRestored = published.kind === 'published' || published.kind === 'counter_missing';
       if (published.kind === 'limit_below_counter') report.settingsProblem = 'limit_below_counter';
+    }
+    if (plan.settings.kind === 'align') {
+      // A compare-and-set on the version this pass read: a save since keeps what it stored.
+      const aligned = { ...campaign, version: plan.settings.version };
+      report.settingsAligned = (await this.deps.campaigns.save(aligned, campaign.version)) === 'saved';
+      if (report.settingsAligned) {
+        this.deps.logger.warn(
+          { campaignId: id, from: campaign.version, to: aligned.version },
+          'campaign version aligned with the counter, which held the same settings at a newer version',
+        );
+      }
     }
     steps.mark('settings');
 
@@ -517,6 +534,7 @@ export class ReconcileCampaign {
 export function hasDrift(report: ReconcileReport): boolean {
   return (
     report.settingsRestored ||
+    report.settingsAligned ||
     report.counterBefore !== report.counterAfter ||
     report.holdersRestored + report.holdersCorrected + report.claimsCompleted + report.slotsFreed > 0 ||
     report.pendingSettled + report.pendingRemoved > 0 ||

@@ -49,7 +49,14 @@ export type SettingsRepair =
    * writes, or one whose database write failed and was not put back. Left alone, never rolled back; if
    * it lasts, an operator saves the campaign again (winners are checked against the database meanwhile).
    */
-  | { kind: 'counter_ahead'; counterVersion: number };
+  | { kind: 'counter_ahead'; counterVersion: number }
+  /**
+   * The counter holds the database's own settings at a newer version, for longer than the grace period (a
+   * save's put-back after the database refused it, or a save that changed nothing and stopped before its
+   * store): the database takes that version, so the two agree again and the repairs that run under one
+   * version (completing and freeing slots, raising the counter) run again. Nothing changes in force.
+   */
+  | { kind: 'align'; version: number };
 
 export interface RepairPlan {
   settings: SettingsRepair;
@@ -110,6 +117,13 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
     !counterAhead(counter.settings, campaign) &&
     campaign.endsAt !== null &&
     campaign.endsAt.getTime() <= now;
+  const aligning =
+    counter.settings !== null &&
+    counterAhead(counter.settings, campaign) &&
+    sameSettings(counter.settings, campaign) &&
+    persisted(`align:${counter.settings.version}`)
+      ? counter.settings.version
+      : null;
   const byUser = new Map(input.winners.map((w) => [w.userId, w.slot]));
   const bySlot = new Map(input.winners.map((w) => [w.slot, w.userId]));
   const held = new Map(counter.holders);
@@ -141,6 +155,10 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
       } else if (completing) {
         completeClaims.push({ userId, slot });
         bySlot.set(slot, userId);
+      } else {
+        // Waiting for the campaign to run, resume or agree with the counter: still remembered since then,
+        // so it is completed at the first pass that may, not a grace period after it.
+        suspects.set(`claim:${userId}:${slot}`, input.suspects.get(`claim:${userId}:${slot}`) ?? now);
       }
     }
   }
@@ -161,7 +179,10 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   }
 
   return {
-    settings: settingsRepair(campaign, counter.settings, Math.max(limit, recordedMax)),
+    settings:
+      aligning !== null
+        ? { kind: 'align', version: aligning }
+        : settingsRepair(campaign, counter.settings, Math.max(limit, recordedMax)),
     restoreHolders,
     correctHolders,
     completeClaims,
@@ -202,6 +223,7 @@ function settingsRepair(database: CampaignSettings, counter: CampaignSettings | 
 export function planChangesSomething(plan: RepairPlan): boolean {
   return (
     plan.settings.kind === 'publish' ||
+    plan.settings.kind === 'align' ||
     plan.restoreHolders.length + plan.correctHolders.length + plan.completeClaims.length > 0 ||
     plan.settlePending.length > 0 ||
     plan.dropHolders.length + plan.unfree.length + plan.free.length + plan.redeliver.length > 0

@@ -1,3 +1,4 @@
+import { settingsOf } from '../../src/domain/campaign';
 import { COUNTER_AHEAD_PATIENCE_MS, REDELIVERY_CONCURRENCY } from '../../src/application/reconcile-campaign.use-case';
 import { unitWorld, type UnitWorld } from '../support/fakes/unit-world';
 
@@ -278,6 +279,24 @@ describe('reconciliation', () => {
     expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 0 });
     expect(winnerSlots()).toEqual([1]);
     expect(w.slots.campaigns.get('c')?.slots.has(users.b!)).toBe(false);
+  });
+
+  test("a counter left holding the database's settings at a newer version is aligned; stopped claims complete again", async () => {
+    await campaign(5);
+    await login('a');
+    w.claimer.close();
+    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
+    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' }); // slot 2 held, never recorded
+    // A save refused by the database put the database's settings back in the counter, two versions on.
+    const stored = (await w.campaigns.findById('c'))!;
+    await w.slots.publish('c', { ...settingsOf(stored), version: stored.version + 2 }, false, { strict: true });
+
+    expect(await w.reconcile.execute('c')).toMatchObject({ settingsAligned: false, claimsCompleted: 0 });
+    w.advance(GRACE);
+    expect(await w.reconcile.execute('c')).toMatchObject({ settingsAligned: true, claimsCompleted: 0 });
+    expect(await w.campaigns.findById('c')).toMatchObject({ version: stored.version + 2, limit: 5 });
+    expect(await w.reconcile.execute('c')).toMatchObject({ settingsAligned: false, claimsCompleted: 1 });
+    expect(winnerSlots()).toEqual([1, 2]);
   });
 
   test("a completed claim's login counts as a participation, whichever step its claim stopped at", async () => {

@@ -471,10 +471,16 @@ export class ReconcileCampaign {
 
   /**
    * Whether the campaign, read fresh, is still the version this pass planned on, running and not paused: a
-   * stopped claim is completed only then, as a live claim records its winner only after such a read.
+   * stopped claim is completed only then, as a live claim records its winner only after such a read. The
+   * counter is read beside it: a change is in force from its publish, a moment before the database stores
+   * it, and a newer version there is one the database does not show yet.
    */
   private async stillAsRead(campaign: Campaign, at: Date): Promise<boolean> {
-    const fresh = await this.deps.campaigns.findById(campaign.id);
+    const [fresh, counter] = await Promise.all([
+      this.deps.campaigns.findById(campaign.id),
+      this.deps.slots.inspect(campaign.id),
+    ]);
+    if (counter.version !== null && counter.version > campaign.version) return false;
     if (fresh === null || fresh.version !== campaign.version || fresh.run !== campaign.run) return false;
     return !fresh.paused && !fresh.resetting && isRunningAt(fresh, at);
   }

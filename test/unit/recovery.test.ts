@@ -316,6 +316,13 @@ describe('reconciliation', () => {
   test.each([
     ['paused', () => w.saveCampaign.execute('c', { paused: true })],
     ['ended', () => w.saveCampaign.execute('c', { endsAt: w.clock.now() })],
+    [
+      'paused (published to the counter, not stored yet)',
+      async () => {
+        const stored = (await w.campaigns.findById('c'))!;
+        await w.slots.publish('c', { ...settingsOf(stored), paused: true, version: stored.version + 1 }, false);
+      },
+    ],
   ])('a stopped claim is not completed when the campaign was %s after the pass read it', async (_, change) => {
     await campaign(5);
     w.claimer.close();

@@ -171,8 +171,8 @@ export class SaveCampaign {
     const restoredLimit = await this.putLimitBack(stored, Math.max(previous.limit, highestSlot), options);
     throw new AppError(
       'CAMPAIGN_LIMIT_BELOW_COUNTER',
-      'A winner was recorded above the new limit while it was being saved: the limit is back where it was.',
-      { highestSlot, limit: restoredLimit },
+      'A winner was told they won above the new limit while it was being saved: the limit is back where it was (the rest of the change stays stored).',
+      { highestSlot, limit: restoredLimit, restOfChangeStored: true },
     );
   }
 

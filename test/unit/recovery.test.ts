@@ -221,6 +221,15 @@ describe('reconciliation', () => {
     expect(await outcome('a')).toMatchObject({ outcome: 'already_won', slot: 1 });
   });
 
+  /** a won slot 1; b's claim got slot 2 from the counter and stopped before the database heard of it. */
+  async function stoppedClaim(): Promise<void> {
+    await campaign(5);
+    await login('a');
+    w.claimer.close(); // reconciliation completes it here, not the API's follow-up (an API that stopped)
+    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
+    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' }); // slot 2 held, never recorded
+  }
+
   /** b's claim records slot 2 pending and stops before its check (its read fails); `lowerTo` lands before the insert. */
   async function stoppedPending(lowerTo: number | null): Promise<void> {
     await campaign(5);
@@ -262,11 +271,7 @@ describe('reconciliation', () => {
   });
 
   test('a stopped claim completed while the limit is lowered under it (Redis lost its slot) is removed, not left above it', async () => {
-    await campaign(5);
-    await login('a');
-    w.claimer.close();
-    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
-    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' }); // slot 2 held, never recorded
+    await stoppedClaim();
     await w.reconcile.execute('c');
     w.advance(GRACE);
     // The pass checks the campaign, then stalls; the limit goes down to 1 before its insert lands.
@@ -282,11 +287,7 @@ describe('reconciliation', () => {
   });
 
   test("a counter left holding the database's settings at a newer version is aligned; stopped claims complete again", async () => {
-    await campaign(5);
-    await login('a');
-    w.claimer.close();
-    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
-    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' }); // slot 2 held, never recorded
+    await stoppedClaim();
     // A save refused by the database put the database's settings back in the counter, two versions on.
     const stored = (await w.campaigns.findById('c'))!;
     await w.slots.publish('c', { ...settingsOf(stored), version: stored.version + 2 }, false, { strict: true });
@@ -346,11 +347,7 @@ describe('reconciliation', () => {
   });
 
   test('after the end, a stopped claim is let go and its slot freed: the counter, free slots and winners agree', async () => {
-    await campaign(5);
-    await login('a');
-    w.claimer.close();
-    jest.spyOn(w.winners, 'record').mockRejectedValueOnce(new Error('database timeout'));
-    expect(await outcome('b')).toMatchObject({ outcome: 'unavailable' }); // slot 2 held, never recorded
+    await stoppedClaim();
     w.advance(1);
     await w.saveCampaign.execute('c', { endsAt: w.clock.now() });
 

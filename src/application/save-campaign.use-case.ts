@@ -96,7 +96,10 @@ export class SaveCampaign {
       previous === null ? undefined : { version: previous.version, floor: Math.max(previous.limit, highestSlot) };
     const rolledBack = superseded !== undefined && (counter.version ?? -1) < superseded.version;
     const counted = rolledBack ? Math.min(counter.counter ?? 0, superseded.floor) : (counter.counter ?? 0);
-    if (campaign.limit < Math.max(highestSlot, counted)) {
+    // Only a change that lowers the limit is refused here: a pause or an end must never be, even while a
+    // winner stands above the stored limit (a lowering that is putting the limit back right now).
+    const lowers = previous === null || campaign.limit < previous.limit;
+    if (lowers && campaign.limit < Math.max(highestSlot, counted)) {
       throw new AppError('CAMPAIGN_LIMIT_BELOW_COUNTER', undefined, { counter: counted, highestSlot });
     }
 

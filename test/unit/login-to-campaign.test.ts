@@ -374,6 +374,17 @@ describe('campaign settings', () => {
     });
   }
 
+  test('a pause is never refused for a winner standing above the stored limit (its put-back under way)', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    const stored = (await w.campaigns.findById('c'))!;
+    await w.campaigns.save({ ...stored, limit: 1, version: stored.version + 1 }, stored.version);
+    const winner = { campaignId: 'c', userId: alice, slot: 3, voucherCode: 'V', createdAt: w.clock.now() };
+    await w.winners.record({ ...winner, run: stored.run });
+    const saved = await w.saveCampaign.execute('c', { paused: true });
+    expect(saved.campaign).toMatchObject({ paused: true, limit: 1 });
+    expect(w.slots.campaigns.get('c')?.settings).toMatchObject({ paused: true });
+  });
+
   test('a winner still pending above a lowered limit is removed by the change, which stands', async () => {
     await recordAfterFirstCheck(true);
     const saved = await w.saveCampaign.execute('c', { limit: 1 });

@@ -9,10 +9,13 @@ import { isFinalFailure } from './jobs';
 /** What reconciliation fixed, by kind (the fields of its report). */
 export const FIX_KINDS = [
   'settingsRestored',
+  'settingsAligned',
   'counterRaised',
   'holdersRestored',
   'holdersCorrected',
   'claimsCompleted',
+  'pendingSettled',
+  'pendingRemoved',
   'slotsFreed',
   'freeListCleaned',
   'vouchersRequeued',
@@ -115,10 +118,13 @@ export function createWorkerMetrics(
         if ('error' in result) continue;
         const amounts: Record<(typeof FIX_KINDS)[number], number> = {
           settingsRestored: result.settingsRestored ? 1 : 0,
+          settingsAligned: result.settingsAligned ? 1 : 0,
           counterRaised: result.counterAfter !== result.counterBefore ? 1 : 0,
           holdersRestored: result.holdersRestored,
           holdersCorrected: result.holdersCorrected,
           claimsCompleted: result.claimsCompleted,
+          pendingSettled: result.pendingSettled,
+          pendingRemoved: result.pendingRemoved,
           slotsFreed: result.slotsFreed,
           freeListCleaned: result.freeListCleaned,
           vouchersRequeued: result.vouchersRequeued,

@@ -25,6 +25,12 @@ export interface CampaignStats {
     winnersMissingFromCounter: number;
     /** The counter's limit differs from the campaign's. */
     limitMismatch: boolean;
+    /**
+     * The highest slot recorded lies above the campaign's limit: a winner pending a decision (a claim that
+     * inserted across a lowered limit, after Redis lost its slots), or one settled while the limit was being
+     * lowered, the limit's put-back failed (the change answered an error: save the campaign again).
+     */
+    winnersAboveLimit: boolean;
   };
 }
 
@@ -41,12 +47,13 @@ export class GetCampaignStats {
   async execute(campaignId: string): Promise<{ campaign: Campaign; stats: CampaignStats }> {
     const campaign = await orUnavailable(this.campaigns.findById(campaignId), 'campaign lookup');
     if (campaign === null) throw new AppError('CAMPAIGN_NOT_FOUND', undefined, { campaignId });
-    const [participants, winners, vouchersIssued, counter] = await orUnavailable(
+    const [participants, winners, vouchersIssued, counter, highestSlot] = await orUnavailable(
       Promise.all([
         this.participations.count(campaignId),
         this.winners.count(campaignId),
         this.vouchers.count(campaignId),
         this.slots.inspect(campaignId),
+        this.winners.maxSlot(campaignId),
       ]),
       'statistics',
     );
@@ -65,6 +72,7 @@ export class GetCampaignStats {
           counterAheadOfWinners: handedOut === null ? null : handedOut - winners,
           winnersMissingFromCounter: Math.max(0, winners - counter.holders),
           limitMismatch: counter.limit !== campaign.limit,
+          winnersAboveLimit: highestSlot > campaign.limit,
         },
       },
     };

@@ -105,7 +105,7 @@ describe('campaigns', () => {
       counter: 2,
       remainingSlots: 1,
       freeSlots: 0,
-      drift: { counterAheadOfWinners: 0, winnersMissingFromCounter: 0, limitMismatch: false },
+      drift: { counterAheadOfWinners: 0, winnersMissingFromCounter: 0, limitMismatch: false, winnersAboveLimit: false },
     });
     expect((await get('/admin/campaigns/nothing')).status).toBe(404);
   });

@@ -1,3 +1,4 @@
+import { GetCampaignStats } from '../../src/application/campaign-stats.use-case';
 import { IssueVoucher } from '../../src/application/issue-voucher.use-case';
 import {
   RESET_TAKEOVER_MS,
@@ -380,6 +381,8 @@ describe('campaign settings', () => {
     await w.campaigns.save({ ...stored, limit: 1, version: stored.version + 1 }, stored.version);
     const winner = { campaignId: 'c', userId: alice, slot: 3, voucherCode: 'V', createdAt: w.clock.now() };
     await w.winners.record({ ...winner, run: stored.run });
+    const stats = new GetCampaignStats(w.campaigns, w.participations, w.winners, w.vouchers, w.slots);
+    expect((await stats.execute('c')).stats.drift).toMatchObject({ winnersAboveLimit: true });
     const saved = await w.saveCampaign.execute('c', { paused: true });
     expect(saved.campaign).toMatchObject({ paused: true, limit: 1 });
     expect(w.slots.campaigns.get('c')?.settings).toMatchObject({ paused: true });

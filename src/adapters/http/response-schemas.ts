@@ -115,6 +115,7 @@ export const campaignStatsResponse = z.strictObject({
       counterAheadOfWinners: z.number().int().nullable(),
       winnersMissingFromCounter: z.number().int(),
       limitMismatch: z.boolean(),
+      winnersAboveLimit: z.boolean(),
     }),
   }),
 });

@@ -175,7 +175,10 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   const top = Math.min(limit, Math.max(counter.value ?? 0, counterTarget));
   for (let slot = 1; slot <= top; slot += 1) {
     if (bySlot.has(slot) || heldSlots.has(slot) || onFreeList.has(slot)) continue;
-    if (persisted(`hole:${slot}`)) free.push(slot);
+    // After Redis lost the slot map (republishing), nothing says a hole is a claim still in flight: it is
+    // freed at once rather than answering "full" for a grace period while it stays unwon. A claim that was
+    // in flight and records it first makes the next taker move on (the database's unique slot decides).
+    if (republishing || persisted(`hole:${slot}`)) free.push(slot);
   }
 
   return {

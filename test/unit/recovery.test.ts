@@ -179,6 +179,15 @@ describe('reconciliation', () => {
     expect(await outcome('c')).toMatchObject({ outcome: 'won', slot: 3 });
   });
 
+  test('after Redis lost everything, a slot nobody recorded is freed by the first pass, not a grace period later', async () => {
+    await stoppedClaim(); // a won slot 1; b's slot 2 never recorded
+    expect(await outcome('c')).toMatchObject({ outcome: 'won', slot: 3 });
+    w.slots.forget('c');
+    expect(await w.reconcile.execute('c')).toMatchObject({ settingsRestored: true, counterAfter: 3, slotsFreed: 1 });
+    expect(await outcome('d')).toMatchObject({ outcome: 'won', slot: 2 });
+    expect(await outcome('e')).toMatchObject({ outcome: 'won', slot: 4 });
+  });
+
   test('--dry-run reports the drift and changes nothing; the real run fixes it; a second run finds none', async () => {
     await campaign(5);
     await login('a');

@@ -225,8 +225,16 @@ describe('reconciliation', () => {
 
     expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 0, waiting: 1 }); // could be in flight
     w.advance(GRACE);
+    // The pass's check of the campaign before the completion takes a second: the winner is recorded as of
+    // before it, as a live claim's is as of before its own read.
+    const before = w.clock.now();
+    const inspect = w.slots.inspect.bind(w.slots);
+    jest.spyOn(w.slots, 'inspect').mockImplementationOnce(async (id) => {
+      w.advance(1_000);
+      return inspect(id);
+    });
     expect(await w.reconcile.execute('c')).toMatchObject({ claimsCompleted: 1, vouchersRequeued: 1, waiting: 0 });
-    expect(w.winners.winners).toEqual([expect.objectContaining({ userId: users.a, slot: 1 })]);
+    expect(w.winners.winners).toEqual([expect.objectContaining({ userId: users.a, slot: 1, createdAt: before })]);
     expect(await outcome('a')).toMatchObject({ outcome: 'already_won', slot: 1 });
   });
 

@@ -1,5 +1,8 @@
 import type { Winner } from '../domain/slot';
 
+/** What names one winner record: a user may win again (another slot, another time) once a record is removed. */
+export type WinnerRecordKey = Pick<Winner, 'campaignId' | 'userId' | 'run' | 'slot' | 'createdAt'>;
+
 export type RecordWinnerResult =
   | { kind: 'recorded' }
   /** The user already won this campaign; `winner` is the stored record (its slot is the true one). */
@@ -40,13 +43,14 @@ export interface WinnerStore {
   deleteOfRun(campaignId: string, userId: string, run: number): Promise<boolean>;
 
   /**
-   * Marks the user's pending record of `run` settled. True when it stands settled (now or already), false
-   * when there is no such record (another reader removed it).
+   * Marks this very record (campaign, user, run, slot and createdAt) settled while it is pending. True when
+   * it stands settled (now or already), false when it is gone (another reader removed it; a record the
+   * user won since, in another slot or at another time, is not this one).
    */
-  settle(campaignId: string, userId: string, run: number): Promise<boolean>;
+  settle(record: WinnerRecordKey): Promise<boolean>;
 
-  /** Deletes the user's record of `run` only while it is still pending; returns whether one was deleted. */
-  removePending(campaignId: string, userId: string, run: number): Promise<boolean>;
+  /** Deletes this very record only while it is still pending; returns whether one was deleted. */
+  removePending(record: WinnerRecordKey): Promise<boolean>;
 
   /** Deletes every winner of the campaign (only for an explicit reset); returns how many. */
   deleteCampaign(campaignId: string): Promise<number>;

@@ -111,23 +111,41 @@ export function storesContract(name: string, subjects: () => StoreSubjects): voi
         run,
         pending: true,
       });
-      await s.winners.record(pending('p', 1));
-      expect(await s.winners.find(id, 'p')).toEqual(pending('p', 1));
-      expect(await s.winners.listByCampaign(id)).toEqual([pending('p', 1)]);
-      expect(await s.winners.settle(id, 'p', 2)).toBe(false); // another run's record is not this one
-      expect(await s.winners.settle(id, 'p', 1)).toBe(true);
+      const p = pending('p', 1);
+      await s.winners.record(p);
+      expect(await s.winners.find(id, 'p')).toEqual(p);
+      expect(await s.winners.listByCampaign(id)).toEqual([p]);
+      expect(await s.winners.settle({ ...p, run: 2 })).toBe(false); // another run's record is not this one
+      expect(await s.winners.settle(p)).toBe(true);
       expect(await s.winners.find(id, 'p')).toEqual({ ...winner(id, 'p', 1), run: 1 });
-      expect(await s.winners.settle(id, 'p', 1)).toBe(true); // settled already: still stands
-      expect(await s.winners.removePending(id, 'p', 1)).toBe(false); // settled: never removed this way
+      expect(await s.winners.settle(p)).toBe(true); // settled already: still stands
+      expect(await s.winners.removePending(p)).toBe(false); // settled: never removed this way
       expect(await s.winners.count(id)).toBe(1);
 
-      await s.winners.record(pending('q', 2));
-      expect(await s.winners.removePending(id, 'q', 2)).toBe(false);
-      expect(await s.winners.removePending(id, 'q', 1)).toBe(true);
+      const q = pending('q', 2);
+      await s.winners.record(q);
+      expect(await s.winners.removePending({ ...q, run: 2 })).toBe(false);
+      expect(await s.winners.removePending(q)).toBe(true);
       expect(await s.winners.find(id, 'q')).toBeNull();
-      expect(await s.winners.settle(id, 'q', 1)).toBe(false); // removed first: nothing to settle
-      expect(await s.winners.removePending(id, 'q', 1)).toBe(false);
+      expect(await s.winners.settle(q)).toBe(false); // removed first: nothing to settle
+      expect(await s.winners.removePending(q)).toBe(false);
       expect(await s.winners.count(id)).toBe(1);
+    });
+
+    test('WinnerStore: settle and removePending name one record: the same user winning again since is another', async () => {
+      const first = { ...winner(id, 'r', 3, at('2026-01-01T00:00:00Z')), run: 1, pending: true as const };
+      await s.winners.record(first);
+      expect(await s.winners.removePending(first)).toBe(true);
+      // The user wins again, another slot, and that record is settled by its own claim.
+      const again = { ...winner(id, 'r', 4, at('2026-01-01T00:00:05Z')), run: 1, pending: true as const };
+      await s.winners.record(again);
+      expect(await s.winners.settle(again)).toBe(true);
+      // The first claim's late checks see their own record gone, not the new one.
+      expect(await s.winners.settle(first)).toBe(false);
+      expect(await s.winners.removePending(first)).toBe(false);
+      const sameSlotLater = { ...first, createdAt: at('2026-01-01T00:00:09Z') };
+      expect(await s.winners.settle(sameSlotLater)).toBe(false);
+      expect(await s.winners.find(id, 'r')).toEqual({ ...winner(id, 'r', 4, at('2026-01-01T00:00:05Z')), run: 1 });
     });
 
     test('WinnerStore: lists a user’s wins newest first', async () => {

@@ -134,6 +134,21 @@ describe('claims against a counter that went backwards', () => {
     expect(winnerSlots()).toEqual([1]);
   });
 
+  test("a claim's late check of a record removed meanwhile is not fooled by the user's newer record", async () => {
+    const { first, checkNow } = await claimPausedAfterInsert();
+    const stale = w.winners.winners.find((x) => x.userId === users.b)!;
+    // The limit change removes b's pending slot 2 and lets its entry go; the limit goes back up; b wins again.
+    expect(await w.winners.removePending(stale)).toBe(true);
+    await w.slots.moveSlot('c', users.b!, 2, null);
+    const lowered = (await w.campaigns.findById('c'))!;
+    await w.campaigns.save({ ...lowered, limit: 5, version: lowered.version + 1 }, lowered.version);
+    w.advance(1);
+    expect(await outcome('b')).toMatchObject({ outcome: 'won', slot: 3 });
+    checkNow();
+    expect(await first).toMatchObject({ outcome: 'unavailable' }); // never "won" for slot 2, someone else's now
+    expect(w.winners.winners.filter((x) => x.userId === users.b)).toEqual([expect.objectContaining({ slot: 3 })]);
+  });
+
   test('a claim whose check after the insert failed leaves the record pending; the next login decides it', async () => {
     await campaign(5);
     expect(await outcome('a')).toMatchObject({ outcome: 'won', slot: 1 });

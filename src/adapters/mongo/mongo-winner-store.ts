@@ -1,7 +1,7 @@
 import type { Collection, Db, WithId } from 'mongodb';
 
 import type { Winner } from '../../domain/slot';
-import type { RecordWinnerResult, WinnerStore } from '../../ports/winner-store.port';
+import type { RecordWinnerResult, WinnerRecordKey, WinnerStore } from '../../ports/winner-store.port';
 import { absentAsZero } from './absent-as-zero';
 import { COLLECTIONS } from './collections';
 import { isDuplicateKey } from './duplicate-key';
@@ -25,6 +25,10 @@ function toWinner(document: WinnerDocument | WithId<WinnerDocument>): Winner {
   const winner: Winner = { campaignId, userId, slot, voucherCode, createdAt, run: run ?? 0 };
   if (pending === true) winner.pending = true;
   return winner;
+}
+
+function recordFilter({ campaignId, userId, run, slot, createdAt }: WinnerRecordKey) {
+  return { campaignId, userId, slot, createdAt, ...absentAsZero<WinnerDocument>('run', run) };
 }
 
 export class MongoWinnerStore implements WinnerStore {
@@ -101,18 +105,19 @@ export class MongoWinnerStore implements WinnerStore {
     return (await this.collection.deleteOne(filter)).deletedCount === 1;
   }
 
-  async settle(campaignId: string, userId: string, run: number): Promise<boolean> {
-    const ofRun = { campaignId, userId, ...absentAsZero<WinnerDocument>('run', run) };
-    const { matchedCount } = await this.collection.updateOne({ ...ofRun, pending: true }, { $unset: { pending: '' } });
+  async settle(record: WinnerRecordKey): Promise<boolean> {
+    const { matchedCount } = await this.collection.updateOne(
+      { ...recordFilter(record), pending: true },
+      { $unset: { pending: '' } },
+    );
     if (matchedCount === 1) return true;
-    // Settled before, or gone: only a settled record of this run stands.
-    const document = await this.collection.findOne(ofRun, { projection: PROJECTION });
+    // Settled before, or gone: only this very record, settled, stands.
+    const document = await this.collection.findOne(recordFilter(record), { projection: PROJECTION });
     return document !== null && document.pending !== true;
   }
 
-  async removePending(campaignId: string, userId: string, run: number): Promise<boolean> {
-    const filter = { campaignId, userId, pending: true as const, ...absentAsZero<WinnerDocument>('run', run) };
-    return (await this.collection.deleteOne(filter)).deletedCount === 1;
+  async removePending(record: WinnerRecordKey): Promise<boolean> {
+    return (await this.collection.deleteOne({ ...recordFilter(record), pending: true })).deletedCount === 1;
   }
 
   async deleteCampaign(campaignId: string): Promise<number> {

@@ -16,7 +16,7 @@ import type { WinnerStore } from '../../ports/winner-store.port';
 export type Settlement = 'stands' | 'removed' | 'gone' | 'ended_run';
 
 export interface SettleDeps {
-  winners: Pick<WinnerStore, 'settle' | 'removePending' | 'deleteOfRun' | 'find'>;
+  winners: Pick<WinnerStore, 'settle' | 'removePending' | 'deleteOfRun'>;
   vouchers: Pick<VoucherStore, 'deleteOne'>;
   clock: Clock;
 }
@@ -37,13 +37,13 @@ export async function settleWinner(deps: SettleDeps, winner: Winner, current: Ca
   }
   if (winner.pending !== true) return 'stands';
   if (current === null || isWinningSlot(slot, current.limit)) {
-    return (await deps.winners.settle(campaignId, userId, run)) ? 'stands' : 'gone';
+    return (await deps.winners.settle(winner)) ? 'stands' : 'gone';
   }
-  if (await deps.winners.removePending(campaignId, userId, run)) {
+  if (await deps.winners.removePending(winner)) {
     // A voucher written by then goes too; one written after finds the record gone and removes itself.
     await deps.vouchers.deleteOne(campaignId, userId, { writtenNoLaterThan: deps.clock.now() });
     return 'removed';
   }
-  const now = await deps.winners.find(campaignId, userId);
-  return now !== null && now.run === run && now.pending !== true ? 'stands' : 'gone';
+  // Settled by another reader first, unless the user's record now is another one (won again since).
+  return (await deps.winners.settle(winner)) ? 'stands' : 'gone';
 }

@@ -10,7 +10,7 @@ import type { ReconcileTrigger } from '../../../src/ports/reconcile-trigger.port
 import type { RedeliveryResult, VoucherRedelivery } from '../../../src/ports/voucher-redelivery.port';
 import type { VoucherQueue } from '../../../src/ports/voucher-queue.port';
 import type { VoucherMatch, VoucherStore } from '../../../src/ports/voucher-store.port';
-import type { RecordWinnerResult, WinnerStore } from '../../../src/ports/winner-store.port';
+import type { RecordWinnerResult, WinnerRecordKey, WinnerStore } from '../../../src/ports/winner-store.port';
 
 /**
  * In-memory stand-ins for the database and queue ports, for unit tests of the use cases. Each keeps the
@@ -20,6 +20,17 @@ import type { RecordWinnerResult, WinnerStore } from '../../../src/ports/winner-
 const key = (campaignId: string, userId: string): string => `${campaignId}\u0000${userId}`;
 const jobKey = (campaignId: string, userId: string, run: number): string =>
   run === 0 ? key(campaignId, userId) : `${key(campaignId, userId)}\u0000${run}`;
+
+/** The very record `key` names (campaign, user, run, slot and the time it was won). */
+function isRecord(w: Winner, key: WinnerRecordKey): boolean {
+  return (
+    w.campaignId === key.campaignId &&
+    w.userId === key.userId &&
+    w.run === key.run &&
+    w.slot === key.slot &&
+    w.createdAt.getTime() === key.createdAt.getTime()
+  );
+}
 
 function removeWhere<T>(items: T[], matches: (item: T) => boolean): number {
   const before = items.length;
@@ -117,16 +128,15 @@ export class InMemoryWinnerStore implements WinnerStore {
     return removeWhere(this.winners, (w) => w.campaignId === campaignId && w.userId === userId && w.run === run) === 1;
   }
 
-  async settle(campaignId: string, userId: string, run: number): Promise<boolean> {
-    const found = this.winners.find((w) => w.campaignId === campaignId && w.userId === userId && w.run === run);
+  async settle(record: WinnerRecordKey): Promise<boolean> {
+    const found = this.winners.find((w) => isRecord(w, record));
     if (found === undefined) return false;
     delete found.pending;
     return true;
   }
 
-  async removePending(campaignId: string, userId: string, run: number): Promise<boolean> {
-    const ofRun = (w: Winner) => w.campaignId === campaignId && w.userId === userId && w.run === run;
-    return removeWhere(this.winners, (w) => ofRun(w) && w.pending === true) === 1;
+  async removePending(record: WinnerRecordKey): Promise<boolean> {
+    return removeWhere(this.winners, (w) => isRecord(w, record) && w.pending === true) === 1;
   }
 
   async deleteCampaign(campaignId: string): Promise<number> {

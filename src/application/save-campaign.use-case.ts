@@ -40,6 +40,9 @@ export interface SaveCampaignResult {
   counter: number | null;
 }
 
+/** Tries to put a limit back while other changes keep landing in between. */
+const PUT_BACK_TRIES = 5;
+
 /**
  * Creates or changes a campaign, its settings versioned:
  *   1. the new limit may not fall below the highest slot handed out, recorded (the winners) or counted
@@ -56,9 +59,6 @@ export interface SaveCampaignResult {
  * other missing counter is left to reconciliation, which rebuilds it from the winners, so saving a
  * campaign never re-opens slots that were won.
  */
-/** Tries to put a limit back while other changes keep landing in between. */
-const PUT_BACK_TRIES = 5;
-
 export class SaveCampaign {
   constructor(
     private readonly campaigns: CampaignStore,
@@ -125,6 +125,10 @@ export class SaveCampaign {
     return { campaign: stored, previous, created: previous === null, counter: counterValue };
   }
 
+  private get settling() {
+    return { winners: this.winners, vouchers: this.vouchers, clock: this.clock };
+  }
+
   /**
    * Step 4, for a lowered limit: the winners read again now that it is stored. A claim that read the
    * campaign before step 1 and inserted after it (possible only when the counter did not count its slot:
@@ -136,19 +140,8 @@ export class SaveCampaign {
    * stored now), and the change answers CAMPAIGN_LIMIT_BELOW_COUNTER. Claims refused under the lowered
    * limit meanwhile were told full and recorded nothing.
    */
-  private get settling() {
-    return { winners: this.winners, vouchers: this.vouchers, clock: this.clock };
-  }
-
   private async limitHolds(stored: Campaign, previous: Campaign, options: SaveOptions): Promise<void> {
     const id = stored.id;
-    const unconfirmed = (error: unknown) =>
-      new AppError(
-        'SERVICE_UNAVAILABLE',
-        'The lower limit is stored, but the winners could not be read again to confirm it: save it again.',
-        undefined,
-        { cause: error },
-      );
     let standing: number[];
     try {
       if ((await this.winners.maxSlot(id)) <= stored.limit) return;
@@ -167,7 +160,12 @@ export class SaveCampaign {
       }
     } catch (error) {
       this.logger.error({ err: error, campaignId: id }, 'lowered limit stored, winners not read again to confirm it');
-      throw unconfirmed(error);
+      throw new AppError(
+        'SERVICE_UNAVAILABLE',
+        'The lower limit is stored, but the winners could not be read again to confirm it: save it again.',
+        undefined,
+        { cause: error },
+      );
     }
     if (standing.length === 0) return;
     const highestSlot = Math.max(...standing);

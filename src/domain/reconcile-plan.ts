@@ -104,26 +104,12 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   // a winner of a paused or ended campaign (a reset one included) after the fact. Nor while the counter
   // holds newer settings than the ones read: the campaign changed after this pass read it (a pause, an
   // end, a lower limit), so what was read no longer says whether a claim may win.
-  const completing =
-    !republishing &&
-    !counterAhead(counter.settings, campaign) &&
-    !campaign.paused &&
-    isRunningAt(campaign, new Date(now));
+  const asRead = !republishing && !counterAhead(counter.settings, campaign);
+  const completing = asRead && !campaign.paused && isRunningAt(campaign, new Date(now));
   // After the end nothing completes a stopped claim: it is let go, and its slot freed a grace period later, so
   // the campaign's figures settle (counter, free slots and winners agree). Not while the counter holds newer
   // settings: the end may be being moved.
-  const lettingGo =
-    !republishing &&
-    !counterAhead(counter.settings, campaign) &&
-    campaign.endsAt !== null &&
-    campaign.endsAt.getTime() <= now;
-  const aligning =
-    counter.settings !== null &&
-    counterAhead(counter.settings, campaign) &&
-    sameSettings(counter.settings, campaign) &&
-    persisted(`align:${counter.settings.version}`)
-      ? counter.settings.version
-      : null;
+  const lettingGo = asRead && campaign.endsAt !== null && campaign.endsAt.getTime() <= now;
   const byUser = new Map(input.winners.map((w) => [w.userId, w.slot]));
   const bySlot = new Map(input.winners.map((w) => [w.slot, w.userId]));
   const held = new Map(counter.holders);
@@ -182,10 +168,9 @@ export function planReconcile(input: ReconcileInput): RepairPlan {
   }
 
   return {
-    settings:
-      aligning !== null
-        ? { kind: 'align', version: aligning }
-        : settingsRepair(campaign, counter.settings, Math.max(limit, recordedMax)),
+    settings: settingsRepair(campaign, counter.settings, Math.max(limit, recordedMax), (version) =>
+      persisted(`align:${version}`),
+    ),
     restoreHolders,
     correctHolders,
     completeClaims,
@@ -212,10 +197,19 @@ function counterAhead(counter: CampaignSettings | null, database: CampaignSettin
   return counter !== null && counter.version > database.version;
 }
 
-function settingsRepair(database: CampaignSettings, counter: CampaignSettings | null, floor: number): SettingsRepair {
+/** `alignDue(version)`: the counter has held the database's own settings at `version` past the grace period. */
+function settingsRepair(
+  database: CampaignSettings,
+  counter: CampaignSettings | null,
+  floor: number,
+  alignDue: (version: number) => boolean,
+): SettingsRepair {
   // (null checked here too, for the compiler: the rest reads counter.version.)
   if (counter === null || ranUnderOtherSettings(counter, database)) return { kind: 'publish', floor };
-  if (sameSettings(counter, database)) return { kind: 'none' };
+  if (sameSettings(counter, database)) {
+    const align = counterAhead(counter, database) && alignDue(counter.version);
+    return align ? { kind: 'align', version: counter.version } : { kind: 'none' };
+  }
   // A newer version is a change being saved right now, or one the database refused and nobody put back.
   if (counterAhead(counter, database)) return { kind: 'counter_ahead', counterVersion: counter.version };
   // The same version with other settings: data written before versions existed (both 0).

@@ -29,7 +29,14 @@ import {
   vouchersDelivered,
   type LoadResult,
 } from './bench/harness';
-import { PROJECT_ROOT, freePort, startFerretDb, startRedisServer, type LocalService } from './lib/local-services';
+import {
+  PROJECT_ROOT,
+  freePort,
+  mongoPoolWithin,
+  startFerretDb,
+  startRedisServer,
+  type LocalService,
+} from './lib/local-services';
 import { parseCli, runCli } from './lib/cli';
 import { hs256Token } from './lib/hs256-token';
 import { seed } from './seed';
@@ -78,6 +85,8 @@ const argsSchema = z.object({
 });
 
 const JWT_SECRET = randomBytes(32).toString('hex');
+/** The bench's own FerretDB: PostgreSQL connections (its default max_connections is 100). */
+const BENCH_FERRETDB_CONNECTIONS = 80;
 const PASSWORD = 'bench-password-123';
 
 /** HS256 tokens for bench-user-0..bench-user-(count-1), one a line. */
@@ -135,14 +144,19 @@ runCli(async () => {
       return started.url;
     };
     const redisUrl: string = process.env.REDIS_URL ?? (await own(startRedisServer({ appendOnly: true })));
-    const mongoBase: string = process.env.MONGO_URL ?? (await own(startFerretDb()));
+    const mongoBase: string =
+      process.env.MONGO_URL ?? (await own(startFerretDb({ maxConnections: BENCH_FERRETDB_CONNECTIONS })));
+    // On its own FerretDB: the API processes, the worker and this script stay below its connections.
+    const mongoPoolSize = process.env.MONGO_URL
+      ? undefined
+      : mongoPoolWithin(BENCH_FERRETDB_CONNECTIONS, processes + 2);
     const mongo = (database: string) => {
       const url = new URL(mongoBase);
       url.pathname = `/${database}`;
       return url.toString();
     };
     const env = (port: number, apiProcesses: number): Record<string, string> =>
-      benchApiEnv({ mongo: mongo('bench'), redis: redisUrl }, port, apiProcesses, JWT_SECRET);
+      benchApiEnv({ mongo: mongo('bench'), redis: redisUrl, mongoPoolSize }, port, apiProcesses, JWT_SECRET);
     const config = loadConfig(env(0, processes));
     log(
       `bench profile: API as node:cluster (1, then ${processes} processes), 1 worker; scrypt N=2^${config.passwordHash.logN}; ` +

@@ -11,7 +11,14 @@ import { loadConfig } from '../src/config';
 import { createLogger, unredacted } from '../src/logger';
 import { startWorkers } from '../workers/start-workers';
 import { parseCli, progress, runCli } from './lib/cli';
-import { PROJECT_ROOT, ferretdbBinary, startFerretDb, startRedisServer, type LocalService } from './lib/local-services';
+import {
+  PROJECT_ROOT,
+  ferretdbBinary,
+  mongoPoolWithin,
+  startFerretDb,
+  startRedisServer,
+  type LocalService,
+} from './lib/local-services';
 import { DEMO_PASSWORD, seed } from './seed';
 
 const HELP = `usage: npm run dev [-- --port 3000 --campaign demo --limit 100 --users 1000]
@@ -23,6 +30,9 @@ starts its own redis-server and FerretDB (built on first use by scripts/install-
 local ports, and removes them on exit. It seeds a campaign and accounts user1..user<users> with the
 password "${DEMO_PASSWORD}", and uses the cheap test password-hash profile unless PASSWORD_HASH_PROFILE
 is set. Ctrl-C stops everything.`;
+
+/** The FerretDB `npm run dev` starts: PostgreSQL connections (its default max_connections is 100). */
+const DEV_FERRETDB_CONNECTIONS = 40;
 
 const argsSchema = z.object({
   port: z.coerce
@@ -70,9 +80,11 @@ runCli(async () => {
   if (!env.MONGO_URL) {
     ensureFerretDb();
     const handler = postgresReachable() ? 'postgresql' : 'sqlite';
-    const ferret = await startFerretDb({ handler });
+    const ferret = await startFerretDb({ handler, maxConnections: DEV_FERRETDB_CONNECTIONS });
     services.push(ferret);
     env.MONGO_URL = ferret.url;
+    // This process holds two main pools (the API's, the voucher jobs'): both stay below FerretDB's connections.
+    env.MONGO_MAX_POOL_SIZE ??= String(mongoPoolWithin(DEV_FERRETDB_CONNECTIONS, 2));
     console.log(`FerretDB (${handler}) started: ${ferret.url}`);
   }
   env.PASSWORD_HASH_PROFILE ??= 'test';

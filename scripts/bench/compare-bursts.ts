@@ -10,7 +10,14 @@ import { z } from 'zod';
 
 import { voucherJobIdFor } from '../../src/adapters/queue/queue-names';
 import { loadConfig } from '../../src/config';
-import { PROJECT_ROOT, freePort, startFerretDb, startRedisServer, type LocalService } from '../lib/local-services';
+import {
+  PROJECT_ROOT,
+  freePort,
+  mongoPoolWithin,
+  startFerretDb,
+  startRedisServer,
+  type LocalService,
+} from '../lib/local-services';
 import { parseCli, runCli } from '../lib/cli';
 import { hs256Token } from '../lib/hs256-token';
 import { seed } from '../seed';
@@ -46,6 +53,9 @@ of each and this checkout's medians over the other's. On a shared machine one bu
 medians of alternating bursts say more.
 --other-env sets environment variables for the other side's processes only (compare a setting: --against
 HEAD --other-env WORKER_CONCURRENCY=100).`;
+
+/** The comparison's FerretDB: PostgreSQL connections (its default max_connections is 100). */
+const FERRETDB_CONNECTIONS = 90;
 
 const argsSchema = z.object({
   against: z.string().regex(/^[\w./~^-]{1,100}$/, 'a git revision'),
@@ -149,8 +159,10 @@ runCli(async () => {
     build(other);
     const redis = await startRedisServer({ appendOnly: true });
     services.push(redis);
-    const ferret = await startFerretDb();
+    const ferret = await startFerretDb({ maxConnections: FERRETDB_CONNECTIONS });
     services.push(ferret);
+    // Both sides' API processes and workers, and this script, stay below FerretDB's connections.
+    const mongoPoolSize = mongoPoolWithin(FERRETDB_CONNECTIONS, 2 * (args.processes + 1) + 1);
     const redisClient = new Redis(redis.url);
 
     const sides: Side[] = [];
@@ -173,6 +185,7 @@ runCli(async () => {
       const env: Record<string, string> = {
         NODE_ENV: 'development',
         MONGO_URL: mongoUrl.toString(),
+        MONGO_MAX_POOL_SIZE: String(mongoPoolSize),
         REDIS_URL: redis.url,
         REDIS_KEY_PREFIX: `compare${index}`,
         QUEUE_PREFIX: queuePrefix,

@@ -219,15 +219,19 @@ export async function vouchersDelivered(db: Db, campaignId: string, limit: numbe
 }
 
 /** What every API the bench starts shares: its services and port, the standard limits behind TRUST_PROXY. */
-function benchServiceEnv(
-  urls: { mongo: string; redis: string },
-  port: number,
-  jwtSecret: string,
-): Record<string, string> {
+/** Where the services are; `mongoPoolSize` bounds each process's database pool (on FerretDB: `mongoPoolWithin`). */
+export interface ServiceUrls {
+  mongo: string;
+  redis: string;
+  mongoPoolSize?: number;
+}
+
+function benchServiceEnv(urls: ServiceUrls, port: number, jwtSecret: string): Record<string, string> {
   return {
     NODE_ENV: 'development',
     MONGO_URL: urls.mongo,
     REDIS_URL: urls.redis,
+    ...(urls.mongoPoolSize === undefined ? {} : { MONGO_MAX_POOL_SIZE: String(urls.mongoPoolSize) }),
     PORT: String(port),
     HOST: '127.0.0.1',
     METRICS_PORT: '0',
@@ -244,7 +248,7 @@ function benchServiceEnv(
  * report names: the database wait 5,000 ms, the Redis command wait 2,000 ms, the worker's concurrency 50.
  */
 export function benchApiEnv(
-  urls: { mongo: string; redis: string },
+  urls: ServiceUrls,
   port: number,
   apiProcesses: number,
   jwtSecret: string,
@@ -267,7 +271,7 @@ export function benchApiEnv(
  * first winner logs in with a password), `extra` on top.
  */
 export function soldOutApiEnv(
-  urls: { mongo: string; redis: string },
+  urls: ServiceUrls,
   port: number,
   jwtSecret: string,
   extra: Record<string, string> = {},

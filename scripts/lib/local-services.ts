@@ -183,13 +183,33 @@ export interface FerretDbOptions {
   /** The database name put in the returned URL's path. */
   database?: string;
   /**
-   * PostgreSQL connections this instance may open (postgresql handler; default 20). FerretDB can hold one
-   * connection while it waits for another, so an instance that many clients share at once needs more: at
-   * 20, the test suite's shared instance was seen to hang for good under two test files' load (every
-   * connection idle, every request waiting). The sum over instances running at once must stay under the
-   * server's max_connections (100 by default).
+   * PostgreSQL connections this instance may open (postgresql handler; default 20). FerretDB holds one
+   * connection while it waits for another (`mongoPoolWithin`), so an instance that many clients share at
+   * once needs more: at 20, the test suite's shared instance was seen to hang for good under two test
+   * files' load (every connection idle, every request waiting). The sum over instances running at once must
+   * stay under the server's max_connections (100 by default).
    */
   maxConnections?: number;
+}
+
+/** The side pool each service process opens beside its main one (admin in the API, reconcile in the worker). */
+const SIDE_POOL = 5;
+
+/**
+ * The MONGO_MAX_POOL_SIZE for `processes` service processes sharing one FerretDB of `connections`
+ * PostgreSQL connections: each process's main pool of that size plus its 5-connection side pool stay below
+ * `connections` together. FerretDB 1.24 serves an update (updateOne, findOneAndUpdate, an upsert) inside
+ * the cursor of its query, holding that query's connection while it takes a second one for the write
+ * (handler/common.UpdateDocument; deletes close their read first). Once the updates in flight reach the
+ * pool, every connection waits for another and the instance answers nothing again, ping included: the
+ * bench saw it in 3 of 5 bursts with 20 connections and the 100 winners' settles of a burst's first wave.
+ * With fewer requests in flight than connections, one is always free and every update finishes. MongoDB
+ * has no such limit; this sizes the stand-in only.
+ */
+export function mongoPoolWithin(connections: number, processes: number): number {
+  const pool = Math.floor((connections - 1) / processes) - SIDE_POOL;
+  if (pool < 1) throw new Error(`${connections} FerretDB connections cannot serve ${processes} service processes`);
+  return pool;
 }
 
 function postgresCommand(command: 'createdb' | 'dropdb', serverUrl: string, database: string): void {

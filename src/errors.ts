@@ -19,7 +19,7 @@ export const ERROR_CODES = {
   CAMPAIGN_ID_REQUIRED: 'Too many campaigns are running to log in to all of them at once; name one with campaignId.',
   NOT_FOUND: 'No such route.',
   METHOD_NOT_ALLOWED: 'This method is not allowed on this route.',
-  SERVICE_UNAVAILABLE: 'The claim could not be decided right now; retry after the indicated delay.',
+  SERVICE_UNAVAILABLE: 'A store the answer depends on did not answer in time; retry after the indicated delay.',
   INTERNAL_ERROR: 'An unexpected error occurred.',
   // Business outcomes of a login: answered with HTTP 200 and status false.
   CAMPAIGN_FULL: 'All vouchers of this campaign have been handed out.',

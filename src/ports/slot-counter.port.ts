@@ -27,6 +27,12 @@ export type PublishResult =
   | { kind: 'counter_missing' }
   /** The new limit is below the slots already handed out; nothing was changed. */
   | { kind: 'limit_below_counter'; counter: number }
+  /**
+   * A lowering (`PublishOptions.lowering`) refused, nothing changed: the counter or its settings are missing
+   * or not those in force, so it no longer knows every slot handed out, and a lower limit cannot be checked
+   * against it until reconciliation rebuilds it.
+   */
+  | { kind: 'not_in_force' }
   /** The counter enforces a newer version of the settings; nothing was changed. */
   | { kind: 'stale'; version: number };
 
@@ -48,6 +54,14 @@ export interface PublishOptions {
   strict?: boolean;
   /** The settings in force in the database; see `publish`. */
   superseded?: SupersededSettings;
+  /**
+   * The change lowers the limit: refused (`not_in_force`), writing nothing, when the counter is missing or
+   * its settings are missing, older than `superseded` or the refused version. Such a counter lost or rolled
+   * back the slots it handed out (Redis lost its data), and the check of a lower limit against it would pass
+   * while claims still hold slots above it; the limit would then close the campaign to everyone until the
+   * change found those winners and put it back.
+   */
+  lowering?: boolean;
 }
 
 /** The atomic per-campaign slot counter (Redis). One round trip per call. */

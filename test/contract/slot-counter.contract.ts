@@ -311,6 +311,43 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(await counter.claim(id, 'b')).toEqual({ kind: 'won', slot: 1, limit: 3, version: 1 });
     });
 
+    test('a lowering over a counter that lost its slots, or runs settings not in force, is refused and changes nothing', async () => {
+      await counter.publish(id, settings(10), true);
+      for (const user of ['a', 'b', 'c']) await counter.claim(id, user);
+      // Lost everything: the settings and the counter.
+      await forget(id);
+      const lower = settings(2, { version: 2 });
+      const inForce = { superseded: { version: 1, floor: 10 }, strict: true };
+      expect(await counter.publish(id, lower, false, { ...inForce, lowering: true })).toEqual({ kind: 'not_in_force' });
+      expect((await counter.inspect(id)).version).toBeNull(); // nothing written
+      // Settings back (reconciliation republishing the database's), the counter still missing.
+      expect(await counter.publish(id, settings(10), false, { superseded: { version: 1, floor: 10 } })).toEqual({
+        kind: 'counter_missing',
+      });
+      expect(await counter.publish(id, lower, false, { ...inForce, lowering: true })).toEqual({ kind: 'not_in_force' });
+      expect((await counter.inspect(id)).limit).toBe(10);
+      // Any other change still goes through (a pause is never refused), and so does a lowering not flagged.
+      expect(await counter.publish(id, settings(10, { version: 2, paused: true }), false, inForce)).toEqual({
+        kind: 'counter_missing',
+      });
+
+      // Settings rolled back under a counter that is there: not in force either.
+      const other = `${id}-rolled`;
+      await counter.publish(other, settings(10, { version: 3 }), true);
+      await counter.claim(other, 'a');
+      const rolledBack = { superseded: { version: 4, floor: 10 }, strict: true };
+      expect(
+        await counter.publish(other, settings(2, { version: 5 }), false, { ...rolledBack, lowering: true }),
+      ).toEqual({ kind: 'not_in_force' });
+      expect(await counter.inspect(other)).toMatchObject({ limit: 10, version: 3, counter: 1, holders: 1 });
+      // In force: a lowering is checked against the counter as before.
+      const current = { superseded: { version: 3, floor: 10 }, strict: true };
+      expect(await counter.publish(other, settings(2, { version: 4 }), false, { ...current, lowering: true })).toEqual({
+        kind: 'published',
+        counter: 1,
+      });
+    });
+
     test('after losing its data it stays closed; only a fresh campaign gets a new counter', async () => {
       await counter.publish(id, settings(5), true);
       await counter.claim(id, 'a');

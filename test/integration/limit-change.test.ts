@@ -1,6 +1,7 @@
 import { COLLECTIONS } from '../../src/adapters/mongo/collections';
 import { campaignKeys } from '../../src/adapters/redis/keys';
 import { RedisSlotCounter } from '../../src/adapters/redis/redis-slot-counter';
+import { DEV_ADMIN_PASSWORD } from '../../src/config';
 import { startHarness, TEST_PASSWORD, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -73,4 +74,44 @@ test('the campaign settings refuse a limit below the slots already handed out, c
   await expect(h.saveCampaign('refuse', { limit: 1 })).rejects.toMatchObject({ code: 'CAMPAIGN_LIMIT_BELOW_COUNTER' });
   expect(await h.api.redis.hget(campaignKeys(h.config.redis.keyPrefix, 'refuse').meta, 'limit')).toBe('5');
   expect((await h.api.stores.campaigns.findById('refuse'))?.limit).toBe(5);
+});
+
+test('after Redis lost a campaign, a lower limit is refused 503 until the counter is rebuilt, changing nothing; a pause is not', async () => {
+  await h.saveCampaign('lost', { limit: 5 });
+  await h.login('user1', TEST_PASSWORD, 'lost');
+  await h.login('user2', TEST_PASSWORD, 'lost');
+  // Redis loses the campaign (a FLUSHALL, for this campaign's keys only: the server is shared).
+  const keys = campaignKeys(h.config.redis.keyPrefix, 'lost');
+  await h.api.redis.del(keys.meta, keys.counter, keys.slots, keys.free, keys.suspects);
+  const admin = `Basic ${Buffer.from(`admin:${DEV_ADMIN_PASSWORD}`).toString('base64')}`;
+  const patch = (body: object) => h.http.patch('/admin/campaigns/lost').set('authorization', admin).send(body);
+
+  // 3 is above both recorded winners: only the counter could tell whether a claim in flight holds slot 4.
+  const refused = await patch({ limit: 3, name: 'Renamed' });
+  expect(refused.status).toBe(503);
+  expect(refused.headers['retry-after']).toBeDefined();
+  expect(refused.body).toMatchObject({ errorCode: 'SERVICE_UNAVAILABLE', details: { counter: 'rebuilding' } });
+  expect(await h.api.stores.campaigns.findById('lost')).toMatchObject({
+    limit: 5,
+    name: expect.not.stringMatching('Renamed'),
+  });
+  expect(await h.api.redis.exists(keys.meta)).toBe(0);
+
+  expect((await patch({ paused: true })).status).toBe(200);
+  expect(await h.api.stores.campaigns.findById('lost')).toMatchObject({ limit: 5, paused: true });
+
+  // The worker's reconciliation rebuilds the counter by itself; then the same lowering is checked and stands.
+  const worker = await h.startWorker();
+  try {
+    const counter = new RedisSlotCounter(h.api.redis, h.config.redis.keyPrefix);
+    const deadline = Date.now() + 20_000;
+    while ((await counter.readCounter('lost')) === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await counter.readCounter('lost')).toBe(2);
+    const lowered = await patch({ limit: 3 });
+    expect(lowered.status).toBe(200);
+    expect(await h.api.stores.campaigns.findById('lost')).toMatchObject({ limit: 3, paused: true });
+  } finally {
+    await worker.close();
+  }
 });

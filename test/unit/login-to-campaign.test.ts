@@ -5,6 +5,7 @@ import {
   ResetCampaign,
   type ResetCampaignResult,
 } from '../../src/application/reset-campaign.use-case';
+import { settleWinner } from '../../src/application/support/settle-winner';
 import { voucherCodeFor } from '../../src/application/support/voucher-code';
 import { ORPHAN_VOUCHERS_PER_PASS } from '../../src/application/reconcile-campaign.use-case';
 import { silentLogger } from '../../src/adapters/silent-logger';
@@ -395,6 +396,61 @@ describe('campaign settings', () => {
     expect(await w.winners.find('c', alice)).toBeNull();
     expect((await w.campaigns.findById('c'))?.limit).toBe(1);
     expect(w.audit.entries.map((e) => e.action)).toEqual(['create', 'update']);
+  });
+
+  test('a winner settled above a lowered limit puts it back at once; records still pending are left to their readers', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    const { run } = (await w.campaigns.findById('c'))!;
+    const bob = (await w.users.findByAccount('bob'))!.userId;
+    const record = (userId: string, slot: number) => ({
+      campaignId: 'c',
+      userId,
+      slot,
+      voucherCode: `V${slot}`,
+      createdAt: w.clock.now(),
+      run,
+    });
+    // Two claims whose slots the counter does not count land after the change read the winners: alice's
+    // settled (she may have been told), bob's still pending (his claim has not decided it).
+    const maxSlot = w.winners.maxSlot.bind(w.winners);
+    jest.spyOn(w.winners, 'maxSlot').mockImplementationOnce(async (id) => {
+      const before = await maxSlot(id);
+      await w.winners.record(record(alice, 3));
+      await w.winners.record({ ...record(bob, 4), pending: true });
+      return before;
+    });
+    const removePending = jest.spyOn(w.winners, 'removePending');
+    await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({
+      code: 'CAMPAIGN_LIMIT_BELOW_COUNTER',
+      details: { highestSlot: 3, limit: 5 },
+    });
+    expect((await w.campaigns.findById('c'))?.limit).toBe(5);
+    // Bob's record was not decided against the limit about to go back (and then put back after it).
+    expect(removePending).not.toHaveBeenCalled();
+    const bobs = await w.winners.find('c', bob);
+    expect(bobs).toMatchObject({ slot: 4, pending: true });
+    // His claim decides it against the limit in force now: it stands.
+    const current = await w.campaigns.findById('c');
+    expect(await settleWinner({ winners: w.winners, vouchers: w.vouchers, clock: w.clock }, bobs!, current)).toBe(
+      'stands',
+    );
+  });
+
+  test('a lower limit is refused while the counter has lost its slots, and changes nothing; a pause is not', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    for (const user of ['u1', 'u2', 'u3']) await w.slots.claim('c', user); // claims in flight, none recorded
+    w.slots.campaigns.delete('c'); // Redis lost everything
+    const version = (await w.campaigns.findById('c'))!.version;
+    await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      details: { counter: 'rebuilding' },
+    });
+    expect(await w.campaigns.findById('c')).toMatchObject({ limit: 5, version });
+    expect(w.slots.campaigns.get('c')?.settings).toBeUndefined();
+    expect(w.audit.entries.map((e) => e.action)).toEqual(['create']);
+    // A pause, a raise: never refused for it.
+    expect((await w.saveCampaign.execute('c', { paused: true })).campaign).toMatchObject({ paused: true, limit: 5 });
+    expect((await w.saveCampaign.execute('c', { limit: 8 })).campaign).toMatchObject({ limit: 8 });
   });
 
   test('the limit is put back over a newer version another change published meanwhile, keeping what is stored', async () => {

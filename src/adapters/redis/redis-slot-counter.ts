@@ -110,7 +110,7 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
     campaignId: string,
     settings: CampaignSettings,
     fresh: boolean,
-    { strict = false, superseded }: PublishOptions = {},
+    { strict = false, superseded, lowering = false }: PublishOptions = {},
   ): Promise<PublishResult> {
     const args = [
       settings.limit,
@@ -123,6 +123,7 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
       superseded?.floor ?? 0,
       strict ? '1' : '0',
       superseded?.refused ?? -1,
+      lowering ? '1' : '0',
     ];
     const [code, counter = -1, version = 0] = await this.run('promoPublishCampaign', campaignId, args);
     switch (code) {
@@ -132,6 +133,8 @@ export class RedisSlotCounter implements SlotCounter, CounterRepair {
         return { kind: 'limit_below_counter', counter };
       case REPLY.COUNTER_MISSING:
         return { kind: 'counter_missing' };
+      case REPLY.NOT_IN_FORCE:
+        return { kind: 'not_in_force' };
       case REPLY.STALE:
         return { kind: 'stale', version };
       default:

@@ -27,6 +27,8 @@ export const REPLY = {
   COUNTER_MISSING: 11,
   /** The counter holds settings of a newer version; nothing written. */
   STALE: 12,
+  /** A lowering over a counter that lost or rolled back its slots; nothing written. */
+  NOT_IN_FORCE: 13,
 } as const;
 
 export type ReplyName = keyof typeof REPLY;

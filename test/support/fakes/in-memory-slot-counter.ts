@@ -108,7 +108,7 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     campaignId: string,
     settings: CampaignSettings,
     fresh: boolean,
-    { strict = false, superseded }: PublishOptions = {},
+    { strict = false, superseded, lowering = false }: PublishOptions = {},
   ): Promise<PublishResult> {
     const state = this.state(campaignId);
     const stored = state.settings?.version;
@@ -118,6 +118,8 @@ export class InMemorySlotCounter implements SlotCounter, CounterRepair {
     const rolledBack =
       superseded !== undefined &&
       (stored === undefined || stored < superseded.version || stored === superseded.refused);
+    const notInForce = stored === undefined || rolledBack;
+    if (lowering && (notInForce || state.counter === undefined)) return { kind: 'not_in_force' };
     const counter =
       rolledBack && state.counter !== undefined ? Math.min(state.counter, superseded.floor) : state.counter;
     if (counter !== undefined && settings.limit < counter) {

@@ -18,6 +18,9 @@
            same version both compute the same next one, and only the first may write it); '0': the same
            version may be written again (reconciliation republishing what the database holds)
   ARGV[10] a version whose settings the database refused (-1: none): a save put back after its store failed
+  ARGV[11] '1': the change lowers the limit, and is refused (NOT_IN_FORCE, nothing written) when the counter
+           or the settings are missing, or the settings are not in force (below): such a counter no longer
+           knows every slot handed out, so a lower limit cannot be checked against it
 
   When the meta is missing, older than ARGV[7] or holds the refused version ARGV[10], the counter ran
   under settings that are not in force: Redis lost or rolled back the database's, or took a change the
@@ -36,6 +39,8 @@
     LIMIT_BELOW_COUNTER  the limit is below the slots already handed out; nothing written
     COUNTER_MISSING      settings written; the counter is missing and stays so until reconciliation
                          rebuilds it from the database (claims stay closed meanwhile)
+    NOT_IN_FORCE         a lowering (ARGV[11]) over a counter that lost or rolled back its slots; nothing
+                         written
 ]]
 -- #include note-change.lua
 
@@ -50,6 +55,9 @@ local inForce = tonumber(ARGV[7])
 local refused = tonumber(ARGV[10])
 local floor = tonumber(ARGV[8])
 local notInForce = not stored or stored < inForce or stored == refused
+if ARGV[11] == '1' and (notInForce or not counter) then
+  return {REPLY.NOT_IN_FORCE, counter or -1, stored or -1}
+end
 local trim = counter and inForce >= 0 and notInForce and counter > floor
 if trim then
   counter = floor

@@ -125,6 +125,42 @@ test('RedisSoldOutView: a change made without an announcement (a FLUSHALL of the
   }
 });
 
+test('RedisSoldOutView: after Redis lost a campaign, its state versions start again lower, and the view learns it again', async () => {
+  const subscriber = createQueueRedis(config.redis, 'contract-relearn');
+  const counter = new RedisSlotCounter(redis, config.redis.keyPrefix);
+  const view = new RedisSoldOutView(redis, subscriber, {
+    keyPrefix: config.redis.keyPrefix,
+    checkEveryMs: 100,
+    maxHolders: 1_000,
+    logger: silentLogger,
+  });
+  /** Claims for a and b (limit 1) and tells the view of each "full" answer until it answers sold out for b. */
+  const soldOutForB = async (): Promise<boolean> => {
+    await counter.claim('relearn', 'a');
+    const deadline = Date.now() + 2_000;
+    while (!view.soldOutFor('relearn', 'b') && Date.now() < deadline) {
+      const full = await counter.claim('relearn', 'b');
+      view.noteFull('relearn', full.kind === 'full' ? (full.stateVersion ?? -1) : -1);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return view.soldOutFor('relearn', 'b');
+  };
+  try {
+    // A campaign changed ten times before it sold out: its state version is well above where it restarts.
+    for (let version = 1; version <= 10; version += 1) await counter.publish('relearn', settings(1, { version }), true);
+    expect(await soldOutForB()).toBe(true);
+    const keys = campaignKeys(config.redis.keyPrefix, 'relearn');
+    await redis.del(keys.meta, keys.counter, keys.slots, keys.state); // as a FLUSHALL would
+    await new Promise((r) => setTimeout(r, 300));
+    expect(view.soldOutFor('relearn', 'b')).toBe(false);
+    // Rebuilt (as reconciliation publishes the database's settings) and sold out again, at lower versions.
+    await counter.publish('relearn', settings(1, { version: 10 }), true);
+    expect(await soldOutForB()).toBe(true);
+  } finally {
+    await view.close();
+  }
+});
+
 test('MongoCampaignStore: a change whose writer stopped halfway is rolled forward by the next writer', async () => {
   const stores = createStores(mongo);
   const first = campaignFixture('halfway', { version: 1 });

@@ -26,6 +26,8 @@ interface View {
  *   transaction, kept only if the version is still V and no later change was heard meanwhile;
  * - forgets it on any change message of a later version, and every `checkEveryMs` reads the versions
  *   again, in case a change happened without a message (a FLUSHALL, a lost message);
+ * - takes a message of a lower version than it heard before as Redis having lost the campaign: it forgets
+ *   the view and what it heard, and learns the campaign again from the versions that start over;
  * - forgets everything while the subscription is down, and learns nothing until it is up again, so a
  *   change it could not hear of can never leave a stale view behind.
  * The view is therefore never ahead of the counter; it may lag it by the time a message takes to arrive.
@@ -96,8 +98,18 @@ export class RedisSoldOutView implements SoldOutView {
     const at = message.lastIndexOf(' ');
     const campaignId = message.slice(0, at);
     const version = Number(message.slice(at + 1));
-    this.heard.set(campaignId, Math.max(version, this.heard.get(campaignId) ?? 0));
+    const before = this.heard.get(campaignId) ?? 0;
     const view = this.views.get(campaignId);
+    if (version < before) {
+      // One Redis publishes a campaign's versions in the order it makes them, and they only grow while it
+      // keeps its data: a lower one means it lost them (a FLUSHALL, a restart without data) and counts
+      // again from the start. What was heard before says nothing now; kept, it would refuse every view of
+      // this campaign until its versions climbed past it again, which a sold-out campaign's never do.
+      this.heard.set(campaignId, version);
+      this.views.delete(campaignId);
+      return;
+    }
+    this.heard.set(campaignId, version);
     if (view !== undefined && view.version < version) this.views.delete(campaignId);
   }
 

@@ -1,5 +1,5 @@
 import { CAMPAIGN_DEFAULTS, campaignProblems, settingsOf, type Campaign } from '../domain/campaign';
-import type { Winner } from '../domain/slot';
+import { isOfEndedRun, type Winner } from '../domain/slot';
 import { AppError } from '../errors';
 import type { AuditLog } from '../ports/audit-log.port';
 import type { CampaignStore } from '../ports/campaign-store.port';
@@ -116,7 +116,7 @@ export class SaveCampaign {
     if (published.kind === 'not_in_force') {
       throw new AppError(
         'SERVICE_UNAVAILABLE',
-        'Redis lost the slot counter, and reconciliation has not rebuilt it yet: a lower limit cannot be checked against the slots handed out until then. Nothing was changed; save it again shortly.',
+        'Redis lost or rolled back the slot counter, and reconciliation has not rebuilt it yet: a lower limit cannot be checked against the slots handed out until then. Nothing was changed. The worker rebuilds a running campaign within seconds; for one that is not running, ask for it (POST /admin/campaigns/:id/reconcile). Then save it again.',
         { campaignId: id, counter: 'rebuilding' },
       );
     }
@@ -160,11 +160,17 @@ export class SaveCampaign {
     try {
       if ((await this.winners.maxSlot(id)) <= stored.limit) return;
       const above = (await this.winners.listByCampaign(id)).filter((w) => w.slot > stored.limit);
-      standing = above.filter((winner) => winner.pending !== true).map((winner) => winner.slot);
+      // A settled record of a run a reset ended is no winner of this one (the pending path deletes it).
+      standing = above
+        .filter((winner) => winner.pending !== true && !isOfEndedRun(winner, stored))
+        .map((winner) => winner.slot);
       if (standing.length === 0) {
         const current = await this.campaigns.findById(id);
-        const decided = await Promise.all(above.map((winner) => this.decidePending(winner, current)));
+        const decided = await inBatches(above, DECIDE_AT_ONCE, (winner) => this.decidePending(winner, current));
         standing = above.filter((_, index) => decided[index] === 'stands').map((winner) => winner.slot);
+        // One that stands puts the limit back even if deciding another failed; with none, the failure is told.
+        const failed = decided.find((result): result is Failed => typeof result === 'object');
+        if (standing.length === 0 && failed !== undefined) throw failed.error;
       }
     } catch (error) {
       this.logger.error({ err: error, campaignId: id }, 'lowered limit stored, winners not read again to confirm it');
@@ -185,11 +191,24 @@ export class SaveCampaign {
     );
   }
 
-  /** A pending winner above a lowered limit, decided against `current`; a removed one's counter entry goes. */
-  private async decidePending(winner: Winner, current: Campaign | null): Promise<Settlement> {
-    const settlement = await settleWinner(this.settling, winner, current);
+  /**
+   * A pending winner above a lowered limit, decided against `current`; a removed one's counter entry goes.
+   * A failure is returned, not thrown, so the others' decisions still count.
+   */
+  private async decidePending(winner: Winner, current: Campaign | null): Promise<Settlement | Failed> {
+    let settlement: Settlement;
+    try {
+      settlement = await settleWinner(this.settling, winner, current);
+    } catch (error) {
+      return { error };
+    }
     if (settlement === 'removed') {
-      await this.slots.moveSlot(winner.campaignId, winner.userId, winner.slot, null);
+      // The record is gone; an entry left behind (Redis not answering) is reconciliation's to drop.
+      await this.slots
+        .moveSlot(winner.campaignId, winner.userId, winner.slot, null)
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, campaignId: winner.campaignId }, 'entry not dropped'),
+        );
       this.logger.warn(
         { campaignId: winner.campaignId, userId: winner.userId, slot: winner.slot, limit: current?.limit },
         'pending winner above the lowered limit removed',
@@ -371,4 +390,20 @@ function merge(id: string, previous: Campaign | null, changes: CampaignChanges, 
     createdAt: base.createdAt,
     updatedAt: now,
   };
+}
+
+/** Pending winners decided at once by a lowered limit: each is up to two database updates in flight. */
+const DECIDE_AT_ONCE = 8;
+
+interface Failed {
+  error: unknown;
+}
+
+/** `decide` over `items`, `size` at a time, the results in their order. */
+async function inBatches<T, R>(items: readonly T[], size: number, decide: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += size) {
+    results.push(...(await Promise.all(items.slice(start, start + size).map(decide))));
+  }
+  return results;
 }

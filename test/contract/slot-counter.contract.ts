@@ -330,6 +330,10 @@ export function slotCounterContract(name: string, subject: () => SlotCounterSubj
       expect(await counter.publish(id, settings(10, { version: 2, paused: true }), false, inForce)).toEqual({
         kind: 'counter_missing',
       });
+      expect(await counter.publish(id, settings(2, { version: 3 }), false, inForce)).toEqual({
+        kind: 'counter_missing',
+      });
+      expect((await counter.inspect(id)).limit).toBe(2);
 
       // Settings rolled back under a counter that is there: not in force either.
       const other = `${id}-rolled`;

@@ -436,6 +436,29 @@ describe('campaign settings', () => {
     );
   });
 
+  test('a settled record of a run a reset ended is no winner above a lowered limit: it goes, and the change stands', async () => {
+    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
+    const { run } = (await w.campaigns.findById('c'))!;
+    const maxSlot = w.winners.maxSlot.bind(w.winners);
+    jest.spyOn(w.winners, 'maxSlot').mockImplementationOnce(async (id) => {
+      const before = await maxSlot(id);
+      // Left by a delete that raced the reset which ended its run (the run before this one).
+      await w.winners.record({
+        campaignId: 'c',
+        userId: alice,
+        slot: 3,
+        voucherCode: 'V',
+        createdAt: w.clock.now(),
+        run: run - 1,
+      });
+      return before;
+    });
+    const saved = await w.saveCampaign.execute('c', { limit: 1 });
+    expect(saved.campaign.limit).toBe(1);
+    expect(await w.winners.find('c', alice)).toBeNull();
+    expect(w.audit.entries.map((e) => e.action)).toEqual(['create', 'update']);
+  });
+
   test('a lower limit is refused while the counter has lost its slots, and changes nothing; a pause is not', async () => {
     await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
     for (const user of ['u1', 'u2', 'u3']) await w.slots.claim('c', user); // claims in flight, none recorded

@@ -26,8 +26,10 @@ interface View {
  *   transaction, kept only if the version is still V and no later change was heard meanwhile;
  * - forgets it on any change message of a later version, and every `checkEveryMs` reads the versions
  *   again, in case a change happened without a message (a FLUSHALL, a lost message);
- * - takes a message of a lower version than it heard before as Redis having lost the campaign: it forgets
- *   the view and what it heard, and learns the campaign again from the versions that start over;
+ * - takes a read of the state version below one it had heard before the read was sent as Redis having
+ *   lost the campaign (versions start over after a FLUSHALL): it forgets what it heard, installs nothing
+ *   from that read, and learns the campaign from the next "full" answer. A full answer below what was
+ *   heard sends such a read at most once per `checkEveryMs` per campaign;
  * - forgets everything while the subscription is down, and learns nothing until it is up again, so a
  *   change it could not hear of can never leave a stale view behind.
  * The view is therefore never ahead of the counter; it may lag it by the time a message takes to arrive.
@@ -37,6 +39,8 @@ export class RedisSoldOutView implements SoldOutView {
   /** The latest version heard of, per campaign (to refuse a view made from a read that a change overtook). */
   private readonly heard = new Map<string, number>();
   private readonly loading = new Set<string>();
+  /** When a "full" answer below what was heard last sent a read to find out whether Redis lost the campaign. */
+  private readonly probed = new Map<string, number>();
   private listening = false;
   private rechecking = false;
   private readonly timer: NodeJS.Timeout;
@@ -65,8 +69,15 @@ export class RedisSoldOutView implements SoldOutView {
   }
 
   noteFull(campaignId: string, stateVersion: number): void {
-    if (!this.listening || this.loading.has(campaignId) || (this.heard.get(campaignId) ?? 0) > stateVersion) return;
+    if (!this.listening || this.loading.has(campaignId)) return;
     if (this.views.get(campaignId)?.version === stateVersion) return;
+    if ((this.heard.get(campaignId) ?? 0) > stateVersion) {
+      // A change overtook this answer, or Redis lost the campaign and its versions start over: a read tells
+      // (learn), at most once per recheck interval.
+      const now = Date.now();
+      if (now - (this.probed.get(campaignId) ?? 0) < this.options.checkEveryMs) return;
+      this.probed.set(campaignId, now);
+    }
     this.loading.add(campaignId);
     this.learn(campaignId, stateVersion)
       .catch((error: unknown) => this.options.logger.warn({ err: error, campaignId }, 'sold-out view not learned'))
@@ -92,35 +103,35 @@ export class RedisSoldOutView implements SoldOutView {
     this.listening = false;
     this.views.clear();
     this.heard.clear();
+    this.probed.clear();
   }
 
   private onChange(message: string): void {
     const at = message.lastIndexOf(' ');
     const campaignId = message.slice(0, at);
     const version = Number(message.slice(at + 1));
-    const before = this.heard.get(campaignId) ?? 0;
+    this.heard.set(campaignId, Math.max(version, this.heard.get(campaignId) ?? 0));
     const view = this.views.get(campaignId);
-    if (version < before) {
-      // One Redis publishes a campaign's versions in the order it makes them, and they only grow while it
-      // keeps its data: a lower one means it lost them (a FLUSHALL, a restart without data) and counts
-      // again from the start. What was heard before says nothing now; kept, it would refuse every view of
-      // this campaign until its versions climbed past it again, which a sold-out campaign's never do.
-      this.heard.set(campaignId, version);
-      this.views.delete(campaignId);
-      return;
-    }
-    this.heard.set(campaignId, version);
     if (view !== undefined && view.version < version) this.views.delete(campaignId);
   }
 
   private async learn(campaignId: string, stateVersion: number): Promise<void> {
     const keys = campaignKeys(this.options.keyPrefix, campaignId);
+    // Heard before the read below was sent: the read must see at least this version, unless Redis lost it.
+    const heardBefore = this.heard.get(campaignId) ?? 0;
     const count = await this.redis.hlen(keys.slots);
     if (count > this.options.maxHolders) return;
     const replies = (await this.redis.multi().get(keys.state).hkeys(keys.slots).exec()) ?? [];
     const [[stateError, state] = [], [holdersError, holders] = []] = replies;
     if (stateError || holdersError) throw stateError ?? holdersError;
     const version = Number(state ?? 0);
+    if (version < heardBefore) {
+      // The versions went backwards: Redis lost the campaign. What was heard says nothing now; kept, it
+      // would refuse every view of the campaign until its versions climbed past it, which a sold-out
+      // campaign's never do. Nothing is installed from this read; the next "full" answer teaches.
+      if (this.heard.get(campaignId) === heardBefore) this.heard.set(campaignId, version);
+      return;
+    }
     // Only as current as the counter's answer, and only if nothing later has been heard of meanwhile.
     if (!this.listening || version !== stateVersion || (this.heard.get(campaignId) ?? 0) > version) return;
     this.views.set(campaignId, { version, holders: new Set(holders as string[]) });

@@ -97,27 +97,44 @@ soldOutViewContract('Redis adapter', () => {
   };
 });
 
-test('RedisSoldOutView: a change made without an announcement (a FLUSHALL of the keys) is caught by the recheck', async () => {
-  const subscriber = createQueueRedis(config.redis, 'contract-recheck');
-  const counter = new RedisSlotCounter(redis, config.redis.keyPrefix);
-  const view = new RedisSoldOutView(redis, subscriber, {
+/** A Redis sold-out view that reads its views' versions again every 100 ms. */
+function recheckingView(connectionName: string): RedisSoldOutView {
+  return new RedisSoldOutView(redis, createQueueRedis(config.redis, connectionName), {
     keyPrefix: config.redis.keyPrefix,
     checkEveryMs: 100,
     maxHolders: 1_000,
     logger: silentLogger,
   });
+}
+
+/**
+ * Claims for a and b (limit 1), telling the view of each "full" answer as every such login does, until it
+ * answers sold out for b (2 s at most); returns whether it does.
+ */
+async function soldOutForB(view: RedisSoldOutView, counter: RedisSlotCounter, campaignId: string): Promise<boolean> {
+  await counter.claim(campaignId, 'a');
+  const deadline = Date.now() + 2_000;
+  while (!view.soldOutFor(campaignId, 'b') && Date.now() < deadline) {
+    const full = await counter.claim(campaignId, 'b');
+    view.noteFull(campaignId, full.kind === 'full' ? (full.stateVersion ?? -1) : -1);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return view.soldOutFor(campaignId, 'b');
+}
+
+/** Deletes a campaign's keys as a FLUSHALL would: without a message. */
+function loseCampaign(campaignId: string): Promise<number> {
+  const keys = campaignKeys(config.redis.keyPrefix, campaignId);
+  return redis.del(keys.meta, keys.counter, keys.slots, keys.state);
+}
+
+test('RedisSoldOutView: a change made without an announcement (a FLUSHALL of the keys) is caught by the recheck', async () => {
+  const counter = new RedisSlotCounter(redis, config.redis.keyPrefix);
+  const view = recheckingView('contract-recheck');
   try {
     await counter.publish('silent', settings(1), true);
-    await counter.claim('silent', 'a');
-    const full = await counter.claim('silent', 'b');
-    const deadline = Date.now() + 2_000;
-    while (!view.soldOutFor('silent', 'b') && Date.now() < deadline) {
-      view.noteFull('silent', full.kind === 'full' ? (full.stateVersion ?? -1) : -1); // as each full answer does
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(view.soldOutFor('silent', 'b')).toBe(true);
-    const keys = campaignKeys(config.redis.keyPrefix, 'silent');
-    await redis.del(keys.meta, keys.counter, keys.slots, keys.state); // as a FLUSHALL would: no message
+    expect(await soldOutForB(view, counter, 'silent')).toBe(true);
+    await loseCampaign('silent');
     await new Promise((r) => setTimeout(r, 300));
     expect(view.soldOutFor('silent', 'b')).toBe(false);
   } finally {
@@ -126,36 +143,18 @@ test('RedisSoldOutView: a change made without an announcement (a FLUSHALL of the
 });
 
 test('RedisSoldOutView: after Redis lost a campaign, its state versions start again lower, and the view learns it again', async () => {
-  const subscriber = createQueueRedis(config.redis, 'contract-relearn');
   const counter = new RedisSlotCounter(redis, config.redis.keyPrefix);
-  const view = new RedisSoldOutView(redis, subscriber, {
-    keyPrefix: config.redis.keyPrefix,
-    checkEveryMs: 100,
-    maxHolders: 1_000,
-    logger: silentLogger,
-  });
-  /** Claims for a and b (limit 1) and tells the view of each "full" answer until it answers sold out for b. */
-  const soldOutForB = async (): Promise<boolean> => {
-    await counter.claim('relearn', 'a');
-    const deadline = Date.now() + 2_000;
-    while (!view.soldOutFor('relearn', 'b') && Date.now() < deadline) {
-      const full = await counter.claim('relearn', 'b');
-      view.noteFull('relearn', full.kind === 'full' ? (full.stateVersion ?? -1) : -1);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return view.soldOutFor('relearn', 'b');
-  };
+  const view = recheckingView('contract-relearn');
   try {
     // A campaign changed ten times before it sold out: its state version is well above where it restarts.
     for (let version = 1; version <= 10; version += 1) await counter.publish('relearn', settings(1, { version }), true);
-    expect(await soldOutForB()).toBe(true);
-    const keys = campaignKeys(config.redis.keyPrefix, 'relearn');
-    await redis.del(keys.meta, keys.counter, keys.slots, keys.state); // as a FLUSHALL would
+    expect(await soldOutForB(view, counter, 'relearn')).toBe(true);
+    await loseCampaign('relearn');
     await new Promise((r) => setTimeout(r, 300));
     expect(view.soldOutFor('relearn', 'b')).toBe(false);
     // Rebuilt (as reconciliation publishes the database's settings) and sold out again, at lower versions.
     await counter.publish('relearn', settings(1, { version: 10 }), true);
-    expect(await soldOutForB()).toBe(true);
+    expect(await soldOutForB(view, counter, 'relearn')).toBe(true);
   } finally {
     await view.close();
   }

@@ -329,23 +329,9 @@ describe('campaign settings', () => {
   });
 
   test('a winner recorded above a lowered limit while the change was saved puts the limit back, and 409', async () => {
-    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
-    const { run } = (await w.campaigns.findById('c'))!;
     // A claim in flight whose slot 3 the counter does not count (Redis lost it) inserts its winner after
     // the change read the winners, and read the campaign again before the change was stored.
-    const maxSlot = w.winners.maxSlot.bind(w.winners);
-    jest.spyOn(w.winners, 'maxSlot').mockImplementationOnce(async (id) => {
-      const before = await maxSlot(id);
-      await w.winners.record({
-        campaignId: 'c',
-        userId: alice,
-        slot: 3,
-        voucherCode: 'V',
-        createdAt: w.clock.now(),
-        run,
-      });
-      return before;
-    });
+    await recordsAfterFirstCheck({ userId: alice, slot: 3 });
     await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({
       code: 'CAMPAIGN_LIMIT_BELOW_COUNTER',
       details: { highestSlot: 3, limit: 5 },
@@ -363,15 +349,23 @@ describe('campaign settings', () => {
     });
   });
 
-  /** A claim's record of slot 3 lands after the change read the winners; `pending` when its claim has not decided it. */
-  async function recordAfterFirstCheck(pending: boolean) {
+  /**
+   * Campaign c, limit 5, whose next change reads the winners before these records land: claims whose slots
+   * the counter does not count. Each is of the campaign's run (or of the run before it, `ofEndedRun`), and
+   * `pending` when its claim has not decided it.
+   */
+  async function recordsAfterFirstCheck(
+    ...records: { userId: string; slot: number; pending?: boolean; ofEndedRun?: boolean }[]
+  ): Promise<void> {
     await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
     const { run } = (await w.campaigns.findById('c'))!;
     const maxSlot = w.winners.maxSlot.bind(w.winners);
     jest.spyOn(w.winners, 'maxSlot').mockImplementationOnce(async (id) => {
       const before = await maxSlot(id);
-      const winner = { campaignId: 'c', userId: alice, slot: 3, voucherCode: 'V', createdAt: w.clock.now(), run };
-      await w.winners.record(pending ? { ...winner, pending: true } : winner);
+      for (const { userId, slot, pending, ofEndedRun } of records) {
+        const winner = { campaignId: 'c', userId, slot, voucherCode: `V${slot}`, createdAt: w.clock.now() };
+        await w.winners.record({ ...winner, run: ofEndedRun ? run - 1 : run, ...(pending ? { pending: true } : {}) });
+      }
       return before;
     });
   }
@@ -390,7 +384,7 @@ describe('campaign settings', () => {
   });
 
   test('a winner still pending above a lowered limit is removed by the change, which stands', async () => {
-    await recordAfterFirstCheck(true);
+    await recordsAfterFirstCheck({ userId: alice, slot: 3, pending: true });
     const saved = await w.saveCampaign.execute('c', { limit: 1 });
     expect(saved.campaign.limit).toBe(1);
     expect(await w.winners.find('c', alice)).toBeNull();
@@ -399,26 +393,9 @@ describe('campaign settings', () => {
   });
 
   test('a winner settled above a lowered limit puts it back at once; records still pending are left to their readers', async () => {
-    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
-    const { run } = (await w.campaigns.findById('c'))!;
     const bob = (await w.users.findByAccount('bob'))!.userId;
-    const record = (userId: string, slot: number) => ({
-      campaignId: 'c',
-      userId,
-      slot,
-      voucherCode: `V${slot}`,
-      createdAt: w.clock.now(),
-      run,
-    });
-    // Two claims whose slots the counter does not count land after the change read the winners: alice's
-    // settled (she may have been told), bob's still pending (his claim has not decided it).
-    const maxSlot = w.winners.maxSlot.bind(w.winners);
-    jest.spyOn(w.winners, 'maxSlot').mockImplementationOnce(async (id) => {
-      const before = await maxSlot(id);
-      await w.winners.record(record(alice, 3));
-      await w.winners.record({ ...record(bob, 4), pending: true });
-      return before;
-    });
+    // Alice's record settled (she may have been told), bob's still pending (his claim has not decided it).
+    await recordsAfterFirstCheck({ userId: alice, slot: 3 }, { userId: bob, slot: 4, pending: true });
     const removePending = jest.spyOn(w.winners, 'removePending');
     await expect(w.saveCampaign.execute('c', { limit: 1 })).rejects.toMatchObject({
       code: 'CAMPAIGN_LIMIT_BELOW_COUNTER',
@@ -437,22 +414,8 @@ describe('campaign settings', () => {
   });
 
   test('a settled record of a run a reset ended is no winner above a lowered limit: it goes, and the change stands', async () => {
-    await w.saveCampaign.execute('c', { limit: 5, startsAt: w.clock.now() });
-    const { run } = (await w.campaigns.findById('c'))!;
-    const maxSlot = w.winners.maxSlot.bind(w.winners);
-    jest.spyOn(w.winners, 'maxSlot').mockImplementationOnce(async (id) => {
-      const before = await maxSlot(id);
-      // Left by a delete that raced the reset which ended its run (the run before this one).
-      await w.winners.record({
-        campaignId: 'c',
-        userId: alice,
-        slot: 3,
-        voucherCode: 'V',
-        createdAt: w.clock.now(),
-        run: run - 1,
-      });
-      return before;
-    });
+    // Left by a delete that raced the reset which ended its run (the run before this one).
+    await recordsAfterFirstCheck({ userId: alice, slot: 3, ofEndedRun: true });
     const saved = await w.saveCampaign.execute('c', { limit: 1 });
     expect(saved.campaign.limit).toBe(1);
     expect(await w.winners.find('c', alice)).toBeNull();
@@ -477,7 +440,7 @@ describe('campaign settings', () => {
   });
 
   test('the limit is put back over a newer version another change published meanwhile, keeping what is stored', async () => {
-    await recordAfterFirstCheck(false);
+    await recordsAfterFirstCheck({ userId: alice, slot: 3 });
     // Between this change's store and its put-back, another change (refused by the database) leaves the
     // counter two versions ahead, as its put-back of the database's settings does.
     const publish = w.slots.publish.bind(w.slots);

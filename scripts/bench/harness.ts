@@ -218,7 +218,6 @@ export async function vouchersDelivered(db: Db, campaignId: string, limit: numbe
   return { winners, vouchers, latencies };
 }
 
-/** What every API the bench starts shares: its services and port, the standard limits behind TRUST_PROXY. */
 /** Where the services are; `mongoPoolSize` bounds each process's database pool (on FerretDB: `mongoPoolWithin`). */
 export interface ServiceUrls {
   mongo: string;
@@ -226,6 +225,7 @@ export interface ServiceUrls {
   mongoPoolSize?: number;
 }
 
+/** What every API the bench starts shares: its services and port, the standard limits behind TRUST_PROXY. */
 function benchServiceEnv(urls: ServiceUrls, port: number, jwtSecret: string): Record<string, string> {
   return {
     NODE_ENV: 'development',

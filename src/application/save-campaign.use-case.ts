@@ -147,10 +147,11 @@ export class SaveCampaign {
    * decides it (`settleWinner`). One already settled was settled on a read from before step 3, and its user
    * may have been told they won: then the limit goes back up at once, to the previous one or the highest
    * slot settled, in the counter and the database (keeping whatever else is stored now), and the change
-   * answers CAMPAIGN_LIMIT_BELOW_COUNTER; records still pending are left to their own readers, who decide
-   * them against the limit put back. With none settled, the pending ones are decided here, all at once,
-   * against the campaign read after this read of the winners: removed, unless one was settled first by its
-   * claim, which puts the limit back the same way. Every login the lowered limit answers full before the
+   * answers CAMPAIGN_LIMIT_BELOW_COUNTER; records still pending are left to their own readers (one that
+   * read the lowered limit removes its record, one that reads the limit put back settles it). With none
+   * settled, the pending ones are decided here, DECIDE_AT_ONCE at a time, against the campaign read after
+   * this read of the winners: removed, unless one was settled first by its claim, which puts the limit back
+   * the same way. Every login the lowered limit answers full before the
    * limit goes back was told full wrongly, so the put-back comes first, after one read (an outside attack
    * measured 20 s with the pending records decided one by one on a slow database).
    */
